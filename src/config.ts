@@ -1,0 +1,119 @@
+// Settings are read from the environment once, validated, and frozen. A bad value stops
+// the start with a message that names the variable, instead of failing later at run time.
+
+export type DatabaseUrl =
+  | { engine: 'sqlite'; path: string }
+  | { engine: 'postgres'; connectionString: string; schema: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseUrl;
+  readonly adminKey: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest JSON or CSV body accepted by a sync route, in bytes. */
+  readonly bodyLimit: number;
+  /** Native PUT data_points: the most points in one request. */
+  readonly nativeMaxPoints: number;
+  /** How long an Idempotency-Key is remembered, in seconds. */
+  readonly idempotencyWindowSeconds: number;
+  /** Requests per window per API key (generous by default: self-hosted scripts are not throttled). */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number; readonly vendorLimits: boolean };
+  /** Shared rate-limit store for several API processes; undefined keeps counters in memory. */
+  readonly redisUrl: string | undefined;
+  /** Run an in-process worker beside the API (npm start does; `kpihub worker` runs workers alone). */
+  readonly workers: number;
+  readonly jobLeaseSeconds: number;
+  readonly jobPollMs: number;
+  readonly jobMaxAttempts: number;
+  /** Where uploaded job payloads are spooled before they are stored. */
+  readonly dataDir: string;
+  readonly analyticsDedupWindowSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolSetting(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function parseDatabaseUrl(raw: string): DatabaseUrl {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (path === '') throw new ConfigError('KPIHUB_DATABASE_URL: sqlite: needs a path or :memory:');
+    return { engine: 'sqlite', path };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError('KPIHUB_DATABASE_URL is not a valid postgres:// URL');
+    }
+    // `?schema=name` keeps KPI Hub's tables in their own schema of a shared database.
+    const schema = url.searchParams.get('schema') ?? 'public';
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new ConfigError(`KPIHUB_DATABASE_URL: bad schema "${schema}"`);
+    url.searchParams.delete('schema');
+    return { engine: 'postgres', connectionString: url.toString(), schema };
+  }
+  throw new ConfigError('KPIHUB_DATABASE_URL must start with sqlite: or postgres://');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.KPIHUB_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`KPIHUB_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const adminKey = env.KPIHUB_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && (adminKey.length < 32 || /\s/.test(adminKey))) {
+    throw new ConfigError('KPIHUB_ADMIN_KEY must be at least 32 characters with no spaces');
+  }
+  const host = env.HOST || '127.0.0.1';
+  return Object.freeze({
+    host,
+    port: intSetting(env, 'PORT', 8080, 0, 65535),
+    database: parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
+    adminKey,
+    logLevel,
+    bodyLimit: intSetting(env, 'KPIHUB_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    nativeMaxPoints: intSetting(env, 'KPIHUB_MAX_POINTS', 10_000, 1, 1_000_000),
+    idempotencyWindowSeconds: intSetting(env, 'KPIHUB_IDEMPOTENCY_WINDOW', 24 * 3600, 1, 30 * 24 * 3600),
+    rateLimit: Object.freeze({
+      max: intSetting(env, 'KPIHUB_RATE_LIMIT_MAX', 100_000, 1, 100_000_000),
+      windowMs: intSetting(env, 'KPIHUB_RATE_LIMIT_WINDOW_MS', 60_000, 1, 24 * 3600 * 1000),
+      vendorLimits: boolSetting(env, 'KPIHUB_VENDOR_RATE_LIMITS', false),
+    }),
+    redisUrl: env.KPIHUB_REDIS_URL || undefined,
+    workers: intSetting(env, 'KPIHUB_WORKERS', 1, 0, 64),
+    jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
+    jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
+    jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
+    dataDir: env.KPIHUB_DATA_DIR || './data',
+    analyticsDedupWindowSeconds: intSetting(
+      env,
+      'KPIHUB_ANALYTICS_DEDUP_WINDOW',
+      7 * 24 * 3600,
+      1,
+      365 * 24 * 3600,
+    ),
+  });
+}

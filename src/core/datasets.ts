@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely';
+import * as store from '../store/datasets.ts';
+import * as metricStore from '../store/metrics.ts';
+import { decodeCursor, type Page, toPage } from '../store/paging.ts';
+import type { DB } from '../store/schema.ts';
+import { now } from '../store/time.ts';
+import type { Actor } from './context.ts';
+import { NotFound } from './errors.ts';
+import { newId } from './ids.ts';
+import { insertMetricRows, type Metric, type MetricInput, newMetricRows, withDimensions } from './metrics.ts';
+
+export interface Dataset {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+  created_by: string | null;
+  updated_by: string | null;
+  metrics: Metric[];
+}
+
+export interface DatasetInput {
+  name: string;
+  description?: string | null;
+  metrics?: MetricInput[];
+}
+
+async function withMetrics(db: Kysely<DB>, orgId: string, rows: store.DatasetRow[]): Promise<Dataset[]> {
+  const metricRows = await metricStore.listMetrics(db, orgId, {
+    datasetIds: rows.map((r) => r.id),
+    limit: 100_000,
+  });
+  const metrics = await withDimensions(db, metricRows);
+  const sorted = metrics.sort((a, b) => a.sort_order - b.sort_order || a.id.localeCompare(b.id));
+  return rows.map((r) => ({ ...r, metrics: sorted.filter((m) => m.dataset_id === r.id) }));
+}
+
+/** `metricsPath` names the metrics list in errors as the caller's API calls it (`kpis`, `metrics`). */
+export async function createDataset(
+  db: Kysely<DB>,
+  actor: Actor,
+  input: DatasetInput,
+  metricsPath = 'metrics',
+): Promise<Dataset> {
+  const at = now();
+  const row: store.DatasetRow = {
+    id: newId(),
+    org_id: actor.orgId,
+    name: input.name,
+    description: input.description ?? null,
+    created_at: at,
+    updated_at: at,
+    created_by: actor.actor,
+    updated_by: actor.actor,
+  };
+  const metrics = newMetricRows(actor, row.id, input.metrics ?? [], (i) => `${metricsPath}[${i}]`);
+  return db.transaction().execute(async (trx) => {
+    await store.insertDataset(trx, row);
+    await insertMetricRows(trx, actor.orgId, metrics);
+    return (await withMetrics(trx, actor.orgId, [row]))[0];
+  });
+}
+
+export async function getDataset(db: Kysely<DB>, orgId: string, id: string): Promise<Dataset> {
+  const row = await store.findDataset(db, orgId, id);
+  if (!row) throw new NotFound('dataset');
+  return (await withMetrics(db, orgId, [row]))[0];
+}
+
+export async function listDatasets(
+  db: Kysely<DB>,
+  orgId: string,
+  opts: { cursor?: string; limit: number },
+): Promise<Page<Dataset>> {
+  const rows = await store.listDatasetsAfter(db, orgId, decodeCursor(opts.cursor), opts.limit + 1);
+  const page = toPage(rows, opts.limit);
+  return { items: await withMetrics(db, orgId, page.items), next_cursor: page.next_cursor };
+}
+
+/** Page-numbered listing, for APIs that page by number (Dcycle). */
+export async function listDatasetsPage(
+  db: Kysely<DB>,
+  orgId: string,
+  opts: { page: number; size: number },
+): Promise<{ items: Dataset[]; total: number }> {
+  const [rows, total] = await Promise.all([
+    store.listDatasetsOffset(db, orgId, (opts.page - 1) * opts.size, opts.size),
+    store.countDatasets(db, orgId),
+  ]);
+  return { items: await withMetrics(db, orgId, rows), total };
+}
+
+export async function updateDataset(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: string,
+  patch: { name?: string; description?: string | null },
+): Promise<Dataset> {
+  return db.transaction().execute(async (trx) => {
+    const row = await store.findDataset(trx, actor.orgId, id);
+    if (!row) throw new NotFound('dataset');
+    await store.updateDataset(trx, actor.orgId, id, { ...patch, updated_at: now(), updated_by: actor.actor });
+    return getDataset(trx, actor.orgId, id);
+  });
+}
+
+export async function deleteDataset(db: Kysely<DB>, orgId: string, id: string): Promise<void> {
+  const deleted = await store.deleteDataset(db, orgId, id);
+  if (!deleted) throw new NotFound('dataset');
+}

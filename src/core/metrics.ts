@@ -1,0 +1,238 @@
+import type { Kysely } from 'kysely';
+import type { DimensionRow, MetricRow } from '../store/metrics.ts';
+import * as store from '../store/metrics.ts';
+import { decodeCursor, type Page, toPage } from '../store/paging.ts';
+import type { DB } from '../store/schema.ts';
+import { now } from '../store/time.ts';
+import type { Actor } from './context.ts';
+import { Conflict, Invalid, NotFound } from './errors.ts';
+import { newId } from './ids.ts';
+import type { Frequency, ValueType } from './limits.ts';
+
+export interface Dimension {
+  id: string;
+  name: string;
+}
+
+export interface Metric {
+  id: string;
+  org_id: string;
+  dataset_id: string | null;
+  name: string;
+  description: string | null;
+  unit: string | null;
+  value_type: ValueType;
+  frequency: Frequency | null;
+  required: boolean;
+  sort_order: number;
+  external_id: string | null;
+  dimensions: Dimension[];
+  created_at: string;
+  updated_at: string;
+  created_by: string | null;
+  updated_by: string | null;
+}
+
+export interface MetricInput {
+  name: string;
+  description?: string | null;
+  unit?: string | null;
+  value_type?: ValueType;
+  frequency?: Frequency | null;
+  required?: boolean;
+  sort_order?: number;
+  external_id?: string | null;
+  dimensions?: { id?: string; name: string }[];
+}
+
+export type MetricPatch = Partial<MetricInput>;
+
+function toMetric(row: MetricRow, dims: DimensionRow[]): Metric {
+  return {
+    ...row,
+    value_type: row.value_type as ValueType,
+    frequency: row.frequency as Frequency | null,
+    required: Boolean(row.required),
+    dimensions: dims.filter((d) => d.metric_id === row.id).map((d) => ({ id: d.id, name: d.name })),
+  };
+}
+
+export async function withDimensions(db: Kysely<DB>, rows: MetricRow[]): Promise<Metric[]> {
+  const dims = await store.listDimensions(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toMetric(r, dims));
+}
+
+function checkDimensionNames(dims: { name: string }[], path: string): void {
+  const seen = new Set<string>();
+  dims.forEach((d, i) => {
+    if (seen.has(d.name))
+      throw Invalid.field(`${path}[${i}].name`, 'dimension names must be unique in a metric');
+    seen.add(d.name);
+  });
+}
+
+/** Builds the rows of new metrics; `path` names the input in errors (e.g. `kpis`). */
+export function newMetricRows(
+  actor: Actor,
+  datasetId: string | null,
+  inputs: MetricInput[],
+  path: (i: number) => string,
+): { metrics: MetricRow[]; dims: DimensionRow[] } {
+  const at = now();
+  const metrics: MetricRow[] = [];
+  const dims: DimensionRow[] = [];
+  const externalIds = new Set<string>();
+  inputs.forEach((input, i) => {
+    const id = newId();
+    if (input.external_id != null) {
+      if (externalIds.has(input.external_id)) {
+        throw Invalid.field(`${path(i)}.external_id`, 'external_id is used twice in this request');
+      }
+      externalIds.add(input.external_id);
+    }
+    checkDimensionNames(input.dimensions ?? [], `${path(i)}.dimensions`);
+    metrics.push({
+      id,
+      org_id: actor.orgId,
+      dataset_id: datasetId,
+      name: input.name,
+      description: input.description ?? null,
+      unit: input.unit ?? null,
+      value_type: input.value_type ?? 'number',
+      frequency: input.frequency ?? null,
+      required: input.required ? 1 : 0,
+      sort_order: input.sort_order ?? i,
+      external_id: input.external_id ?? null,
+      created_at: at,
+      updated_at: at,
+      created_by: actor.actor,
+      updated_by: actor.actor,
+    });
+    (input.dimensions ?? []).forEach((d, position) => {
+      dims.push({ id: newId(), org_id: actor.orgId, metric_id: id, name: d.name, position });
+    });
+  });
+  return { metrics, dims };
+}
+
+async function assertExternalIdsFree(
+  db: Kysely<DB>,
+  orgId: string,
+  ids: string[],
+  exceptId?: string,
+): Promise<void> {
+  const taken = (await store.findMetricsByExternalIds(db, orgId, ids)).filter((m) => m.id !== exceptId);
+  if (taken.length)
+    throw new Conflict(`external_id "${taken[0].external_id}" is already used by another metric`);
+}
+
+/** Inserts metrics (already validated by newMetricRows) inside the caller's transaction. */
+export async function insertMetricRows(
+  db: Kysely<DB>,
+  orgId: string,
+  rows: { metrics: MetricRow[]; dims: DimensionRow[] },
+): Promise<void> {
+  await assertExternalIdsFree(
+    db,
+    orgId,
+    rows.metrics.flatMap((m) => (m.external_id ? [m.external_id] : [])),
+  );
+  await store.insertMetrics(db, rows.metrics, rows.dims);
+}
+
+async function assertDataset(db: Kysely<DB>, orgId: string, datasetId: string | null): Promise<void> {
+  if (datasetId === null) return;
+  const found = await db
+    .selectFrom('datasets')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', datasetId)
+    .executeTakeFirst();
+  if (!found) throw new NotFound('dataset');
+}
+
+export async function createMetric(
+  db: Kysely<DB>,
+  actor: Actor,
+  datasetId: string | null,
+  input: MetricInput,
+): Promise<Metric> {
+  return db.transaction().execute(async (trx) => {
+    await assertDataset(trx, actor.orgId, datasetId);
+    const rows = newMetricRows(actor, datasetId, [input], () => 'body');
+    if (input.sort_order === undefined) rows.metrics[0].sort_order = 0;
+    await insertMetricRows(trx, actor.orgId, rows);
+    return toMetric(rows.metrics[0], rows.dims);
+  });
+}
+
+export async function getMetric(db: Kysely<DB>, orgId: string, id: string): Promise<Metric> {
+  const row = await store.findMetric(db, orgId, id);
+  if (!row) throw new NotFound('metric');
+  return (await withDimensions(db, [row]))[0];
+}
+
+export async function listMetrics(
+  db: Kysely<DB>,
+  orgId: string,
+  opts: { datasetId?: string; cursor?: string; limit: number },
+): Promise<Page<Metric>> {
+  const rows = await store.listMetrics(db, orgId, {
+    datasetIds: opts.datasetId ? [opts.datasetId] : undefined,
+    after: decodeCursor(opts.cursor),
+    limit: opts.limit + 1,
+  });
+  const page = toPage(rows, opts.limit);
+  return { items: await withDimensions(db, page.items), next_cursor: page.next_cursor };
+}
+
+export async function updateMetric(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: string,
+  patch: MetricPatch,
+  opts: { datasetId?: string } = {},
+): Promise<Metric> {
+  return db.transaction().execute(async (trx) => {
+    const row = await store.findMetric(trx, actor.orgId, id);
+    if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
+      throw new NotFound('metric');
+    if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
+    const { dimensions, required, ...rest } = patch;
+    await store.updateMetric(trx, actor.orgId, id, {
+      ...rest,
+      ...(required === undefined ? {} : { required: required ? 1 : 0 }),
+      updated_at: now(),
+      updated_by: actor.actor,
+    });
+    if (dimensions) {
+      checkDimensionNames(dimensions, 'dimensions');
+      const existing = await store.listDimensions(trx, [id]);
+      // Dimensions named by id keep their id (so stored coordinates stay valid); new names get one.
+      const rows = dimensions.map((d, position) => {
+        const kept = existing.find((e) => e.id === d.id);
+        if (d.id && !kept) throw Invalid.field(`dimensions[${position}].id`, 'unknown dimension id');
+        return { id: kept?.id ?? newId(), org_id: actor.orgId, metric_id: id, name: d.name, position };
+      });
+      await store.replaceDimensions(trx, id, rows);
+    }
+    return getMetric(trx, actor.orgId, id);
+  });
+}
+
+export async function deleteMetric(
+  db: Kysely<DB>,
+  actor: Actor,
+  id: string,
+  opts: { datasetId?: string } = {},
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const row = await store.findMetric(trx, actor.orgId, id);
+    if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
+      throw new NotFound('metric');
+    await store.deleteMetric(trx, actor.orgId, id);
+  });
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Config } from '../config.ts';
+import { KeyAuthenticator } from '../core/api-keys.ts';
+import { RateLimited } from '../core/errors.ts';
+import { dcycleRoutes } from '../dialects/dcycle/routes.ts';
+import { loggerOptions } from '../logger.ts';
+import type { Store } from '../store/database.ts';
+import { registerAuth } from './auth.ts';
+import { errorFormats } from './error-formats.ts';
+import { registerErrorHandler } from './error-handler.ts';
+import { healthRoutes } from './health.ts';
+import { registerObservability } from './observability.ts';
+import type {} from './route-config.ts';
+import type {} from './services.ts';
+import { v1Routes } from './v1/index.ts';
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  /** A pino logger to use instead of building one from the config (tests pass a silent one). */
+  logger?: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the whole HTTP application. It does not listen: the server (or a test's inject) does. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config, store } = opts;
+  const app = Fastify({
+    loggerInstance: opts.logger ?? (pino(loggerOptions(config)) as FastifyBaseLogger),
+    bodyLimit: config.bodyLimit,
+    // A client's own request id is kept (when sane) so its logs and ours line up.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const authenticator = new KeyAuthenticator(store.db);
+  app.decorate('services', { config, store, authenticator });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandler(app, errorFormats);
+  const registry = registerObservability(app);
+  registerAuth(app, authenticator);
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    enableDraftSpec: true,
+    // Counted per API key (or per address before a key is known); Redis shares the
+    // counters between API processes.
+    keyGenerator: (request) => request.actor?.keyId ?? request.ip,
+    ...(config.redisUrl ? { redis: new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) } : {}),
+    errorResponseBuilder: (_request, context) => new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'KPI Hub',
+        version: '0.1.0',
+        description:
+          'KPI definitions and values: the native /v1 API, and the Visible, Workiva, AchieveIt, Dcycle and Vitally dialects.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKeyHeader: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Interactive docs at /docs, and at /swagger/ where AchieveIt documents its API.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(async (scope) => {
+    await scope.register(swaggerUi, { routePrefix: '/swagger' });
+  });
+
+  await app.register(healthRoutes, { registry });
+  await app.register(v1Routes, { prefix: '/v1' });
+  await app.register(dcycleRoutes);
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { AnyDomainError } from '../core/errors.ts';
+
+// What each dialect supplies to the one error handler: how a domain error looks in its
+// wire format. `internal` stands for an unexpected failure (500).
+export type ErrorLike =
+  | AnyDomainError
+  | { kind: 'internal'; message: string }
+  | { kind: 'unavailable'; message: string };
+
+export interface ErrorReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+export type ErrorFormatter = (error: ErrorLike) => ErrorReply;
+
+export const DEFAULT_STATUS: Record<ErrorLike['kind'], number> = {
+  invalid: 422,
+  not_found: 404,
+  conflict: 409,
+  forbidden: 403,
+  unauthorized: 401,
+  too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+export function retryAfterHeaders(error: ErrorLike): Record<string, string> | undefined {
+  return error.kind === 'rate_limited' ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+}

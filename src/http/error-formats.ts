@@ -1,0 +1,14 @@
+import { dcycleErrorFormat } from '../dialects/dcycle/errors.ts';
+import type { ErrorFormatter } from './error-format.ts';
+import type { DialectId } from './route-config.ts';
+import { problemFormat } from './v1/problem.ts';
+
+// Each dialect's error shape, looked up by the route's `config.dialect`.
+export const errorFormats: Record<DialectId, ErrorFormatter> = {
+  native: problemFormat,
+  dcycle: dcycleErrorFormat,
+  visible: problemFormat,
+  workiva: problemFormat,
+  achieveit: problemFormat,
+  vitally: problemFormat,
+};

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import * as datasets from '../../core/datasets.ts';
+import {
+  Dataset,
+  DatasetCreate,
+  DatasetUpdate,
+  errorResponses,
+  IdParams,
+  PageQuery,
+  pageOf,
+} from './schemas.ts';
+
+const tags = ['datasets'];
+
+export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = () => app.services.store.db;
+
+  app.post(
+    '/datasets',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Create a dataset, optionally with its metrics',
+        body: DatasetCreate,
+        response: { 201: Dataset, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const created = await datasets.createDataset(db(), request.actor, request.body);
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/datasets',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'List datasets',
+        querystring: Type.Object(PageQuery),
+        response: { 200: pageOf(Dataset), ...errorResponses },
+      },
+    },
+    async (request) =>
+      datasets.listDatasets(db(), request.actor.orgId, {
+        cursor: request.query.cursor,
+        limit: request.query.limit ?? 50,
+      }),
+  );
+
+  app.get(
+    '/datasets/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Get a dataset with its metrics',
+        params: IdParams,
+        response: { 200: Dataset, ...errorResponses },
+      },
+    },
+    async (request) => datasets.getDataset(db(), request.actor.orgId, request.params.id),
+  );
+
+  app.patch(
+    '/datasets/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Update a dataset',
+        params: IdParams,
+        body: DatasetUpdate,
+        response: { 200: Dataset, ...errorResponses },
+      },
+    },
+    async (request) => datasets.updateDataset(db(), request.actor, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/datasets/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Delete a dataset, its metrics and their values',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await datasets.deleteDataset(db(), request.actor.orgId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import * as metrics from '../../core/metrics.ts';
+import {
+  errorResponses,
+  IdParams,
+  Metric,
+  MetricCreate,
+  MetricUpdate,
+  PageQuery,
+  pageOf,
+  Uuid,
+} from './schemas.ts';
+
+const tags = ['metrics'];
+
+export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = () => app.services.store.db;
+
+  app.post(
+    '/metrics',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Create a metric (KPI)',
+        body: MetricCreate,
+        response: { 201: Metric, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { dataset_id, ...input } = request.body;
+      const created = await metrics.createMetric(db(), request.actor, dataset_id ?? null, input);
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'List metrics, optionally of one dataset',
+        querystring: Type.Object({ ...PageQuery, dataset_id: Type.Optional(Uuid) }),
+        response: { 200: pageOf(Metric), ...errorResponses },
+      },
+    },
+    async (request) =>
+      metrics.listMetrics(db(), request.actor.orgId, {
+        datasetId: request.query.dataset_id,
+        cursor: request.query.cursor,
+        limit: request.query.limit ?? 50,
+      }),
+  );
+
+  app.get(
+    '/metrics/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Get a metric',
+        params: IdParams,
+        response: { 200: Metric, ...errorResponses },
+      },
+    },
+    async (request) => metrics.getMetric(db(), request.actor.orgId, request.params.id),
+  );
+
+  app.patch(
+    '/metrics/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Update a metric',
+        params: IdParams,
+        body: MetricUpdate,
+        response: { 200: Metric, ...errorResponses },
+      },
+    },
+    async (request) => metrics.updateMetric(db(), request.actor, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/metrics/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Delete a metric and its values',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await metrics.deleteMetric(db(), request.actor, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

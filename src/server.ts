@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { bootstrap } from './core/bootstrap.ts';
+import { buildApp } from './http/app.ts';
+import { openStore, type Store } from './store/database.ts';
+import { migrateToLatest } from './store/migrate.ts';
+
+export interface Running {
+  app: FastifyInstance;
+  store: Store;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the database, migrates it, makes the first admin key if there is none, and listens. */
+export async function startServer(config: Config): Promise<Running> {
+  const store = openStore(config.database);
+  await migrateToLatest(store);
+  const boot = await bootstrap(store.db, config.adminKey);
+  const app = await buildApp({ config, store });
+  if (boot.secret && boot.generated) {
+    // Printed to the terminal, never logged: it is the only time the secret is shown.
+    process.stdout.write(
+      `\nKPI Hub created organization ${boot.orgId} and an admin API key.\n` +
+        `Keep it now, it is not shown again:\n\n    ${boot.secret}\n\n` +
+        `Try: curl -H "Authorization: Bearer <key>" http://${config.host}:${config.port}/v1/datasets\n\n`,
+    );
+  }
+  const url = await app.listen({ host: config.host, port: config.port });
+  return {
+    app,
+    store,
+    url,
+    async stop() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseUrl } from '../config.ts';
+import { type Capabilities, postgresCapabilities, sqliteCapabilities } from './capabilities.ts';
+import type { DB } from './schema.ts';
+
+export interface Store {
+  readonly db: Kysely<DB>;
+  readonly caps: Capabilities;
+  /** PostgreSQL schema the tables live in (undefined on SQLite). */
+  readonly schema?: string;
+  /** The raw better-sqlite3 handle, for the bulk paths that prepare their own statements. */
+  readonly sqlite?: SQLite.Database;
+  /** The raw pg pool, for COPY and LISTEN. */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+// pg would turn DATE into a JS Date at local midnight and TIMESTAMPTZ into a Date; we keep
+// both as the same strings SQLite returns, so one code path reads both engines.
+function pgTypes(): pg.CustomTypesConfig {
+  const parsers: Record<number, (v: string) => unknown> = {
+    1082: (v) => v, // date → 'YYYY-MM-DD'
+    1184: (v) => new Date(v).toISOString(), // timestamptz → ISO-8601
+    1114: (v) => new Date(`${v}Z`).toISOString(), // timestamp
+    20: (v) => Number(v), // int8 (counts) → number
+  };
+  return {
+    getTypeParser: ((oid: number, format?: string) =>
+      parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): Store {
+  if (url.engine === 'sqlite') {
+    if (url.path !== ':memory:') mkdirSync(dirname(url.path), { recursive: true });
+    const sqlite = new SQLite(url.path);
+    // WAL lets readers run beside the one writer; NORMAL sync is durable across process
+    // crashes (only an OS crash can lose the last transactions).
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma('cache_size = -65536');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, caps: sqliteCapabilities, sqlite, close: () => db.destroy() };
+  }
+  const schema = url.schema;
+  const pool = new pg.Pool({
+    connectionString: url.connectionString,
+    max: opts.poolSize ?? 10,
+    types: pgTypes(),
+    options: `-c search_path=${schema}`,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, caps: postgresCapabilities, schema, pool, close: () => db.destroy() };
+}

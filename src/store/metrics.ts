@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import type { DB } from './schema.ts';
+
+export type MetricRow = DB['metrics'];
+export type DimensionRow = DB['dimensions'];
+
+export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: DimensionRow[]): Promise<void> {
+  if (rows.length) await db.insertInto('metrics').values(rows).execute();
+  if (dims.length) await db.insertInto('dimensions').values(dims).execute();
+}
+
+export function findMetric(db: Kysely<DB>, orgId: string, id: string): Promise<MetricRow | undefined> {
+  return db
+    .selectFrom('metrics')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function findMetricsByExternalIds(
+  db: Kysely<DB>,
+  orgId: string,
+  externalIds: string[],
+): Promise<MetricRow[]> {
+  if (externalIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('metrics')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('external_id', 'in', externalIds)
+    .execute();
+}
+
+export function findMetricsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<MetricRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('metrics').selectAll().where('org_id', '=', orgId).where('id', 'in', ids).execute();
+}
+
+export interface MetricFilter {
+  datasetIds?: string[];
+  after?: string;
+  limit: number;
+  offset?: number;
+}
+
+export function listMetrics(db: Kysely<DB>, orgId: string, f: MetricFilter): Promise<MetricRow[]> {
+  let q = db.selectFrom('metrics').selectAll().where('org_id', '=', orgId);
+  if (f.datasetIds) q = q.where('dataset_id', 'in', f.datasetIds.length ? f.datasetIds : ['']);
+  if (f.after) q = q.where('id', '>', f.after);
+  q = q.orderBy('id').limit(f.limit);
+  if (f.offset) q = q.offset(f.offset);
+  return q.execute();
+}
+
+export async function countMetrics(db: Kysely<DB>, orgId: string): Promise<number> {
+  const row = await db
+    .selectFrom('metrics')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function listDimensions(db: Kysely<DB>, metricIds: string[]): Promise<DimensionRow[]> {
+  if (metricIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('dimensions')
+    .selectAll()
+    .where('metric_id', 'in', metricIds)
+    .orderBy('position')
+    .execute();
+}
+
+export async function updateMetric(
+  db: Kysely<DB>,
+  orgId: string,
+  id: string,
+  patch: Partial<Omit<MetricRow, 'id' | 'org_id' | 'created_at' | 'created_by'>>,
+): Promise<void> {
+  await db.updateTable('metrics').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute();
+}
+
+export async function replaceDimensions(
+  db: Kysely<DB>,
+  metricId: string,
+  dims: DimensionRow[],
+): Promise<void> {
+  await db.deleteFrom('dimensions').where('metric_id', '=', metricId).execute();
+  if (dims.length) await db.insertInto('dimensions').values(dims).execute();
+}
+
+export async function deleteMetric(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {
+  const res = await db
+    .deleteFrom('metrics')
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}

@@ -1,0 +1,22 @@
+import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Capabilities } from './capabilities.ts';
+import type { Store } from './database.ts';
+import { foundation } from './migrations/0001-foundation.ts';
+
+// Migrations are code, listed in order; each gets the engine's capabilities to choose its
+// column types. Add a feature's migration at the end of this list.
+function migrations(caps: Capabilities): Record<string, Migration> {
+  return {
+    '0001-foundation': foundation(caps),
+  };
+}
+
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(store.caps) };
+  // The schema is named so Kysely's bookkeeping table is looked for in our own schema and
+  // not in another one of the same database (tests run each file in a schema of its own).
+  const migrator = new Migrator({ db: store.db, provider, migrationTableSchema: store.schema });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

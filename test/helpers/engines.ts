@@ -1,0 +1,61 @@
+import { appendFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { DatabaseUrl } from '../../src/config.ts';
+import { openStore, type Store } from '../../src/store/database.ts';
+import { migrateToLatest } from '../../src/store/migrate.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** The engines this run covers: SQLite always, PostgreSQL when it is reachable. */
+export function engines(): Engine[] {
+  return inject('pgAvailable') ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+export interface TestDatabase {
+  url: DatabaseUrl;
+  /** The same database as a KPIHUB_DATABASE_URL, for child processes. */
+  env: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database for one test file: a temporary SQLite file, or a schema of its own in
+ * PostgreSQL, so test files run in parallel without seeing each other.
+ */
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'kpihub-test-'));
+    const path = join(dir, 'test.db');
+    return {
+      url: { engine: 'sqlite', path },
+      env: `sqlite:${path}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const base = inject('pgUrl');
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  if (process.env.KPIHUB_TEST_PG_MARKER) appendFileSync(process.env.KPIHUB_TEST_PG_MARKER, `${schema}\n`);
+  const sep = base.includes('?') ? '&' : '?';
+  return {
+    url: { engine: 'postgres', connectionString: base, schema },
+    env: `${base}${sep}schema=${schema}`,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+export async function createTestStore(engine: Engine): Promise<{ store: Store; database: TestDatabase }> {
+  const database = await createTestDatabase(engine);
+  const store = openStore(database.url, { poolSize: 4 });
+  await migrateToLatest(store);
+  return { store, database };
+}
