@@ -45,8 +45,9 @@ export interface MetricFilter {
 }
 
 export function listMetrics(db: Kysely<DB>, orgId: string, f: MetricFilter): Promise<MetricRow[]> {
+  if (f.datasetIds?.length === 0) return Promise.resolve([]);
   let q = db.selectFrom('metrics').selectAll().where('org_id', '=', orgId);
-  if (f.datasetIds) q = q.where('dataset_id', 'in', f.datasetIds.length ? f.datasetIds : ['']);
+  if (f.datasetIds) q = q.where('dataset_id', 'in', f.datasetIds);
   if (f.after) q = q.where('id', '>', f.after);
   q = q.orderBy('id').limit(f.limit);
   if (f.offset) q = q.offset(f.offset);

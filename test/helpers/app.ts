@@ -23,9 +23,17 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-export async function createTestContext(engine: Engine, env: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(
+  engine: Engine,
+  env: Record<string, string> = {},
+): Promise<TestContext> {
   const { store, database } = await createTestStore(engine);
-  const config = loadConfig({ KPIHUB_DATABASE_URL: database.env, KPIHUB_LOG_LEVEL: 'silent', KPIHUB_WORKERS: '0', ...env });
+  const config = loadConfig({
+    KPIHUB_DATABASE_URL: database.env,
+    KPIHUB_LOG_LEVEL: 'silent',
+    KPIHUB_WORKERS: '0',
+    ...env,
+  });
   const app = await buildApp({ config, store, logger: pino({ level: 'silent' }) });
   const a = await insertOrganization(store.db, 'Org A');
   const b = await insertOrganization(store.db, 'Org B');
@@ -47,7 +55,10 @@ export async function createTestContext(engine: Engine, env: Record<string, stri
     orgA,
     orgB,
     call: (k, opts) =>
-      app.inject({ ...opts, headers: { ...(k ? { authorization: `Bearer ${k}` } : {}), ...(opts.headers ?? {}) } }),
+      app.inject({
+        ...opts,
+        headers: { ...(k ? { authorization: `Bearer ${k}` } : {}), ...(opts.headers ?? {}) },
+      }),
     async close() {
       await app.close();
       await store.close();

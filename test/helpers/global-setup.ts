@@ -24,7 +24,9 @@ export default async function setup(project: TestProject): Promise<void> {
     if (process.env.KPIHUB_TEST_REQUIRE_PG) {
       throw new Error(`PostgreSQL is required (KPIHUB_TEST_REQUIRE_PG) but ${PG_URL} is unreachable: ${e}`);
     }
-    process.stdout.write(`\nPostgreSQL not reachable at ${PG_URL}: the PostgreSQL half of the suite is SKIPPED.\n\n`);
+    process.stdout.write(
+      `\nPostgreSQL not reachable at ${PG_URL}: the PostgreSQL half of the suite is SKIPPED.\n\n`,
+    );
   } finally {
     await client.end().catch(() => {});
   }

@@ -87,10 +87,10 @@ const ValidationError = Type.Object({
 const ErrorBody = Type.Object({ detail: Type.String(), code: Type.String() });
 
 export const errorResponses = {
-  401: Error,
-  403: Error,
-  404: Error,
-  409: Error,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
   422: ValidationError,
-  429: Error,
+  429: ErrorBody,
 };
