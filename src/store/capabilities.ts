@@ -19,6 +19,16 @@ export interface Capabilities {
   readonly maxParams: number;
   /** Case-insensitive LIKE operator. */
   readonly ilike: 'like' | 'ilike';
+  /**
+   * The driver runs in-process and synchronously (better-sqlite3): bulk paths use cached
+   * prepared statements on the raw handle instead of building multi-row SQL.
+   */
+  readonly syncDriver: boolean;
+  /** Write transactions take per-metric advisory locks (PostgreSQL), so concurrent writers
+   * of one metric serialize; SQLite instead starts them with BEGIN IMMEDIATE. */
+  readonly advisoryLocks: boolean;
+  /** Auto-incrementing integer primary key type (SQLite's rowid alias, PostgreSQL's bigserial). */
+  readonly serialType: 'integer' | 'bigserial';
 }
 
 export const sqliteCapabilities: Capabilities = Object.freeze({
@@ -31,6 +41,9 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
   singleWriter: true,
   maxParams: 32_766,
   ilike: 'like',
+  serialType: 'integer',
+  syncDriver: true,
+  advisoryLocks: false,
 });
 
 export const postgresCapabilities: Capabilities = Object.freeze({
@@ -43,4 +56,7 @@ export const postgresCapabilities: Capabilities = Object.freeze({
   singleWriter: false,
   maxParams: 65_534,
   ilike: 'ilike',
+  serialType: 'bigserial',
+  syncDriver: false,
+  advisoryLocks: true,
 });

@@ -2,12 +2,16 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Capabilities } from './capabilities.ts';
 import type { Store } from './database.ts';
 import { foundation } from './migrations/0001-foundation.ts';
+import { points } from './migrations/0002-points.ts';
+import { analytics } from './migrations/0004-analytics.ts';
 
 // Migrations are code, listed in order; each gets the engine's capabilities to choose its
 // column types. Add a feature's migration at the end of this list.
 function migrations(caps: Capabilities): Record<string, Migration> {
   return {
     '0001-foundation': foundation(caps),
+    '0002-points': points(caps),
+    '0004-analytics': analytics(caps),
   };
 }
 

@@ -1,0 +1,59 @@
+import { Invalid } from './errors.ts';
+
+// Periods are inclusive spans of calendar dates, kept as 'YYYY-MM-DD' text: a date has no
+// time zone, and text compares correctly on both engines.
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(s: string): boolean {
+  const m = ISO_DATE.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
+
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** Workiva's reporting period: from the first day of month `start` to the last day of month `end`. */
+export function reportingPeriod(p: { year: number; start: number; end: number }, path = 'reportingPeriod') {
+  const issues = [];
+  if (!Number.isInteger(p.year) || p.year < 1 || p.year > 9999)
+    issues.push({ field: `${path}.year`, message: 'must be a year' });
+  if (!Number.isInteger(p.start) || p.start < 1 || p.start > 12)
+    issues.push({ field: `${path}.start`, message: 'must be a month from 1 to 12' });
+  if (!Number.isInteger(p.end) || p.end < 1 || p.end > 12)
+    issues.push({ field: `${path}.end`, message: 'must be a month from 1 to 12' });
+  if (!issues.length && p.start > p.end)
+    issues.push({ field: `${path}.start`, message: 'must not be after end' });
+  if (issues.length) throw new Invalid(issues);
+  return {
+    start: `${pad(p.year, 4)}-${pad(p.start)}-01`,
+    end: `${pad(p.year, 4)}-${pad(p.end)}-${pad(daysInMonth(p.year, p.end))}`,
+  };
+}
+
+export type Granularity = 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+/** The first day of the bucket a date falls in (weeks start on Monday, ISO-8601). */
+export function bucketStart(date: string, granularity: Granularity): string {
+  const [y, m, d] = date.split('-').map(Number);
+  switch (granularity) {
+    case 'day':
+      return date;
+    case 'week': {
+      const t = new Date(Date.UTC(y, m - 1, d));
+      t.setUTCDate(t.getUTCDate() - ((t.getUTCDay() + 6) % 7));
+      return t.toISOString().slice(0, 10);
+    }
+    case 'month':
+      return `${pad(y, 4)}-${pad(m)}-01`;
+    case 'quarter':
+      return `${pad(y, 4)}-${pad(Math.floor((m - 1) / 3) * 3 + 1)}-01`;
+    case 'year':
+      return `${pad(y, 4)}-01-01`;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import { findMetricsByIds } from '../../store/metrics.ts';
+import type { DB } from '../../store/schema.ts';
+import { type Metric, withDimensions } from '../metrics.ts';
+
+/** Metrics a write touches, loaded once per writer (a big file references few metrics). */
+export class MetricCache {
+  private readonly metrics = new Map<string, Metric | null>();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly orgId: string,
+  ) {}
+
+  async load(ids: Iterable<string>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.metrics.has(id));
+    if (missing.length === 0) return;
+    const rows = await findMetricsByIds(this.db, this.orgId, missing);
+    for (const m of await withDimensions(this.db, rows)) this.metrics.set(m.id, m);
+    for (const id of missing) if (!this.metrics.has(id)) this.metrics.set(id, null);
+  }
+
+  get(id: string): Metric | null {
+    return this.metrics.get(id) ?? null;
+  }
+}

@@ -1,0 +1,360 @@
+import type { Kysely } from 'kysely';
+import type { Store } from '../../store/database.ts';
+import {
+  findByIdentity,
+  findPointsByIds,
+  type PointRow,
+  type RevisionRow,
+  upsertPointsWithRevisions,
+} from '../../store/points.ts';
+import type { DB } from '../../store/schema.ts';
+import { now } from '../../store/time.ts';
+import { lockKeys, writeTransaction } from '../../store/transactions.ts';
+import type { Actor } from '../context.ts';
+import { type FieldIssue, Invalid } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { isIsoDate } from '../periods.ts';
+import { checkValue, TEXT_MAX } from '../values.ts';
+import { resolveCoordinates } from './coordinates.ts';
+import { MetricCache } from './metric-cache.ts';
+import { type StoredPoint, toStoredPoint } from './stored-point.ts';
+
+export type { StoredPoint } from './stored-point.ts';
+
+// The one write path. Every way a value arrives (Visible PUT, native PUT, Workiva batches,
+// CSV files) ends in PointWriter.add: validate against the metric, resolve identities,
+// upsert in batches inside one transaction, and append a revision for every change.
+
+export type ClearableField = 'value' | 'notes' | 'status' | 'dataSource' | 'task';
+
+export interface PointInput {
+  metricId: string;
+  /** An existing point's id: wins over period + coordinates. */
+  id?: string;
+  periodStart?: string;
+  periodEnd?: string;
+  coordinates?: Record<string, unknown> | null;
+  /** undefined keeps the stored value (on update); null clears it. */
+  value?: unknown;
+  notes?: string | null;
+  status?: string | null;
+  dataSource?: unknown;
+  task?: string | null;
+  clear?: ClearableField[];
+  /** How errors name this input, e.g. `data_points[3]`. */
+  path: string;
+  /** For files: the 1-based line, copied into the issues. */
+  line?: number;
+}
+
+export interface PointWriter {
+  /** Validates a chunk and, while no issue has been found, writes it. Returns the chunk's points. */
+  add(inputs: PointInput[]): Promise<StoredPoint[]>;
+  readonly issues: FieldIssue[];
+  readonly applied: number;
+}
+
+/** Most issues one write reports: enough to fix a file, bounded for a bad 1M-row one. */
+export const MAX_ISSUES = 1000;
+const SHORT_TEXT_MAX = 255;
+
+interface Normalized {
+  input: PointInput;
+  metricId: string;
+  start: string;
+  end: string;
+  coordKey: string;
+  coordinates: string | null;
+  /** The row the input names by id, when it does. */
+  byId?: PointRow;
+  value: string | null | undefined;
+}
+
+const identity = (metricId: string, start: string, end: string, coordKey: string) =>
+  `${metricId}\u0000${start}\u0000${end}\u0000${coordKey}`;
+
+function textField(
+  v: string | null | undefined,
+  field: string,
+  max: number,
+  issues: FieldIssue[],
+  line?: number,
+): void {
+  if (v == null) return;
+  if (typeof v !== 'string' || v.length > max)
+    issues.push({ field, message: `must be a string of at most ${max} characters`, line });
+}
+
+class Writer implements PointWriter {
+  readonly issues: FieldIssue[] = [];
+  applied = 0;
+  private readonly metrics: MetricCache;
+  private readonly locked = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly trx: Kysely<DB>,
+    private readonly actor: Actor,
+  ) {
+    this.metrics = new MetricCache(trx, actor.orgId);
+  }
+
+  private issue(i: FieldIssue) {
+    if (this.issues.length < MAX_ISSUES) this.issues.push(i);
+  }
+
+  /** Checks one input and works out its identity; undefined when it has issues. */
+  private normalize(input: PointInput, byId: Map<string, PointRow>): Normalized | undefined {
+    const { path, line } = input;
+    const metric = this.metrics.get(input.metricId);
+    if (!metric) {
+      this.issue({ field: `${path}.metric_id`, message: 'unknown metric', line });
+      return undefined;
+    }
+    const issues: FieldIssue[] = [];
+    let start: string;
+    let end: string;
+    let coordKey: string;
+    let coordinates: string | null;
+    const row = input.id !== undefined ? byId.get(input.id) : undefined;
+    if (input.id !== undefined) {
+      if (!row) {
+        this.issue({ field: `${path}.id`, message: 'no data point has this id', line, code: 'not_found' });
+        return undefined;
+      }
+      if (row.metric_id !== metric.id) {
+        this.issue({
+          field: `${path}.id`,
+          message: 'this data point belongs to another metric',
+          line,
+          code: 'conflict',
+        });
+        return undefined;
+      }
+      ({ period_start: start, period_end: end, coord_key: coordKey, coordinates } = row);
+    } else {
+      start = input.periodStart ?? '';
+      end = input.periodEnd ?? start;
+      if (!isIsoDate(start))
+        issues.push({ field: `${path}.period_start`, message: 'must be a date as YYYY-MM-DD', line });
+      else if (!isIsoDate(end))
+        issues.push({ field: `${path}.period_end`, message: 'must be a date as YYYY-MM-DD', line });
+      else if (end < start)
+        issues.push({ field: `${path}.period_end`, message: 'must not be before period_start', line });
+      const resolved = resolveCoordinates(metric, input.coordinates, `${path}.coordinates`, issues);
+      coordKey = resolved?.key ?? '';
+      coordinates = resolved?.coordinates ? JSON.stringify(resolved.coordinates) : null;
+    }
+    let value: string | null | undefined;
+    if (input.value !== undefined) {
+      const checked = checkValue(metric.value_type, input.value);
+      if (checked.ok) value = checked.value;
+      else issues.push({ field: `${path}.value`, message: checked.message, line });
+    }
+    textField(input.notes, `${path}.notes`, TEXT_MAX, issues, line);
+    textField(input.status, `${path}.status`, SHORT_TEXT_MAX, issues, line);
+    textField(input.task, `${path}.task`, SHORT_TEXT_MAX, issues, line);
+    for (const i of issues) this.issue({ ...i, line });
+    if (issues.length) return undefined;
+    return { input, metricId: metric.id, start, end, coordKey, coordinates, byId: row, value };
+  }
+
+  /**
+   * Validates inputs and loads the stored rows they name (by id or identity), under the
+   * metrics' write locks. Undefined once any problem was found: after the first problem
+   * we only validate, to report every problem of the request.
+   */
+  private async resolve(
+    inputs: PointInput[],
+  ): Promise<{ normalized: Normalized[]; current: Map<string, PointRow> } | undefined> {
+    await this.metrics.load(inputs.map((i) => i.metricId));
+    const ids = inputs.flatMap((i) => (i.id === undefined ? [] : [i.id]));
+    const byId = new Map((await findPointsByIds(this.trx, this.actor.orgId, ids)).map((r) => [r.id, r]));
+    const normalized: Normalized[] = [];
+    for (const input of inputs) {
+      const n = this.normalize(input, byId);
+      if (n) normalized.push(n);
+    }
+    if (this.issues.length) return undefined;
+
+    const metricIds = [...new Set(normalized.map((n) => n.metricId))];
+    const toLock = metricIds.filter((id) => !this.locked.has(id));
+    await lockKeys(this.store, this.trx, toLock);
+    for (const id of toLock) this.locked.add(id);
+
+    const current = new Map<string, PointRow>();
+    for (const metricId of metricIds) {
+      const keys = normalized
+        .filter((n) => n.metricId === metricId && !n.byId)
+        .map((n) => ({ period_start: n.start, period_end: n.end, coord_key: n.coordKey }));
+      for (const r of await findByIdentity(
+        this.trx,
+        this.actor.orgId,
+        metricId,
+        keys,
+        this.store.caps.maxParams,
+      )) {
+        current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
+      }
+    }
+    for (const n of normalized)
+      if (n.byId) current.set(identity(n.metricId, n.start, n.end, n.coordKey), n.byId);
+    return { normalized, current };
+  }
+
+  private revision(
+    row: PointRow,
+    op: 'insert' | 'update' | 'delete',
+    oldValue: string | null,
+    at: string,
+  ): RevisionRow {
+    return {
+      org_id: this.actor.orgId,
+      point_id: row.id,
+      metric_id: row.metric_id,
+      op,
+      old_value: oldValue,
+      new_value: op === 'delete' ? null : row.value,
+      actor: this.actor.actor,
+      request_id: this.actor.requestId ?? null,
+      job_id: this.actor.jobId ?? null,
+      changed_at: at,
+    };
+  }
+
+  async add(inputs: PointInput[]): Promise<StoredPoint[]> {
+    if (inputs.length === 0) return [];
+    const resolved = await this.resolve(inputs);
+    if (!resolved) return [];
+    const { normalized, current } = resolved;
+    const at = now();
+    const out: StoredPoint[] = [];
+    const revisions: RevisionRow[] = [];
+    const changed = new Map<string, PointRow>();
+    for (const n of normalized) {
+      const key = identity(n.metricId, n.start, n.end, n.coordKey);
+      const prev = current.get(key);
+      const live = prev && prev.deleted_at === null ? prev : undefined;
+      const next = this.apply(n, live, prev?.id, at);
+      const before = live ? live.value : null;
+      if (!live || !samePoint(live, next)) {
+        changed.set(key, next);
+        current.set(key, next);
+        revisions.push(this.revision(next, live ? 'update' : 'insert', before, at));
+      }
+      out.push(toStoredPoint(next));
+    }
+    await upsertPointsWithRevisions(this.store, this.trx, [...changed.values()], revisions);
+    this.applied += normalized.length;
+    return out;
+  }
+
+  /** Marks the named points deleted (their rows stay, for ids and history). Each must exist. */
+  async remove(inputs: PointInput[]): Promise<number> {
+    if (inputs.length === 0) return 0;
+    const resolved = await this.resolve(inputs);
+    if (!resolved) return 0;
+    const at = now();
+    const changed = new Map<string, PointRow>();
+    const revisions: RevisionRow[] = [];
+    for (const n of resolved.normalized) {
+      const key = identity(n.metricId, n.start, n.end, n.coordKey);
+      const live = resolved.current.get(key);
+      if (!live || live.deleted_at !== null) {
+        this.issue({
+          field: n.input.path,
+          message: 'no data point at this period and coordinates',
+          line: n.input.line,
+          code: 'not_found',
+        });
+        continue;
+      }
+      const gone = { ...live, value: null, deleted_at: at, updated_at: at, updated_by: this.actor.actor };
+      resolved.current.set(key, gone);
+      changed.set(key, gone);
+      revisions.push(this.revision(gone, 'delete', live.value, at));
+    }
+    if (this.issues.length) return 0;
+    await upsertPointsWithRevisions(this.store, this.trx, [...changed.values()], revisions);
+    this.applied += changed.size;
+    return changed.size;
+  }
+
+  private apply(
+    n: Normalized,
+    live: PointRow | undefined,
+    reuseId: string | undefined,
+    at: string,
+  ): PointRow {
+    const { input } = n;
+    const clear = new Set(input.clear ?? []);
+    const pick = <T>(field: ClearableField, given: T | undefined, old: T | null): T | null =>
+      clear.has(field) ? null : given !== undefined ? given : old;
+    return {
+      id: live?.id ?? reuseId ?? newId(),
+      org_id: this.actor.orgId,
+      metric_id: n.metricId,
+      period_start: n.start,
+      period_end: n.end,
+      coord_key: n.coordKey,
+      coordinates: n.coordinates,
+      value: pick('value', n.value, live?.value ?? null),
+      notes: pick('notes', input.notes, live?.notes ?? null),
+      status: pick('status', input.status, live?.status ?? null),
+      data_source: pick(
+        'dataSource',
+        input.dataSource === undefined ? undefined : JSON.stringify(input.dataSource),
+        live?.data_source ?? null,
+      ),
+      task: pick('task', input.task, live?.task ?? null),
+      created_at: live?.created_at ?? at,
+      updated_at: at,
+      created_by: live?.created_by ?? this.actor.actor,
+      updated_by: this.actor.actor,
+      deleted_at: null,
+    };
+  }
+}
+
+function samePoint(a: PointRow, b: PointRow): boolean {
+  return (
+    a.value === b.value &&
+    a.notes === b.notes &&
+    a.status === b.status &&
+    a.data_source === b.data_source &&
+    a.task === b.task
+  );
+}
+
+/**
+ * One transaction around `fn`. add() writes while the data is good and only validates
+ * once a problem is found; if any was, the whole transaction rolls back and Invalid lists
+ * every problem. So a file is applied completely or not at all.
+ */
+export async function withPointWriter<T>(
+  store: Store,
+  actor: Actor,
+  fn: (w: PointWriter) => Promise<T>,
+): Promise<T> {
+  return writeTransaction(store, async (trx) => {
+    const writer = new Writer(store, trx, actor);
+    const out = await fn(writer);
+    if (writer.issues.length) throw new Invalid(writer.issues);
+    return out;
+  });
+}
+
+/** Deletes by id or by period + coordinates, all or nothing; throws Invalid naming what is missing. */
+export function deletePoints(store: Store, actor: Actor, inputs: PointInput[]): Promise<number> {
+  return writeTransaction(store, async (trx) => {
+    const writer = new Writer(store, trx, actor);
+    const n = await writer.remove(inputs);
+    if (writer.issues.length) throw new Invalid(writer.issues);
+    return n;
+  });
+}
+
+/** All or nothing, in its own transaction; throws Invalid listing every problem. */
+export function writePoints(store: Store, actor: Actor, inputs: PointInput[]): Promise<StoredPoint[]> {
+  return withPointWriter(store, actor, (w) => w.add(inputs));
+}

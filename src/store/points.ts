@@ -1,0 +1,246 @@
+import { type Kysely, sql } from 'kysely';
+import type { Store } from './database.ts';
+import type { DB } from './schema.ts';
+
+export type PointRow = DB['data_points'];
+export type RevisionRow = Omit<DB['point_revisions'], 'id'>;
+
+const POINT_COLUMNS = [
+  'id',
+  'org_id',
+  'metric_id',
+  'period_start',
+  'period_end',
+  'coord_key',
+  'coordinates',
+  'value',
+  'notes',
+  'status',
+  'data_source',
+  'task',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+  'deleted_at',
+] as const satisfies readonly (keyof PointRow)[];
+
+const REVISION_COLUMNS = [
+  'org_id',
+  'point_id',
+  'metric_id',
+  'op',
+  'old_value',
+  'new_value',
+  'actor',
+  'request_id',
+  'job_id',
+  'changed_at',
+] as const satisfies readonly (keyof RevisionRow)[];
+
+// Columns an upsert overwrites; id, org_id, created_* and the identity stay as first written.
+const UPDATABLE = [
+  'value',
+  'notes',
+  'status',
+  'data_source',
+  'task',
+  'updated_at',
+  'updated_by',
+  'deleted_at',
+] as const;
+
+export interface IdentityKey {
+  period_start: string;
+  period_end: string;
+  coord_key: string;
+}
+
+/** Existing points of one metric with the given identities (deleted ones included). */
+export async function findByIdentity(
+  db: Kysely<DB>,
+  orgId: string,
+  metricId: string,
+  keys: IdentityKey[],
+  maxParams: number,
+): Promise<PointRow[]> {
+  const out: PointRow[] = [];
+  const chunk = Math.floor((maxParams - 10) / 3);
+  for (let i = 0; i < keys.length; i += chunk) {
+    const part = keys.slice(i, i + chunk);
+    const rows = await db
+      .selectFrom('data_points')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('metric_id', '=', metricId)
+      .where((eb) =>
+        eb(
+          eb.refTuple('period_start', 'period_end', 'coord_key'),
+          'in',
+          part.map((k) => eb.tuple(k.period_start, k.period_end, k.coord_key)),
+        ),
+      )
+      .execute();
+    out.push(...rows);
+  }
+  return out;
+}
+
+export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<PointRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('data_points')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', 'in', ids)
+    .execute();
+}
+
+// better-sqlite3 statements are compiled once per database handle and reused.
+const statements = new WeakMap<
+  object,
+  { upsert: { run(...a: unknown[]): unknown }; revision: { run(...a: unknown[]): unknown } }
+>();
+
+function sqliteStatements(store: Store) {
+  const handle = store.sqlite!;
+  let s = statements.get(handle);
+  if (!s) {
+    const cols = POINT_COLUMNS.join(', ');
+    const upsert = handle.prepare(
+      `insert into data_points (${cols}) values (${POINT_COLUMNS.map(() => '?').join(', ')})
+       on conflict (metric_id, period_start, period_end, coord_key) do update set
+       ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    );
+    const revision = handle.prepare(
+      `insert into point_revisions (${REVISION_COLUMNS.join(', ')}) values (${REVISION_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    s = { upsert, revision };
+    statements.set(handle, s);
+  }
+  return s;
+}
+
+/**
+ * Writes full point rows (new or changed) and their revisions. Must run inside the
+ * caller's write transaction. SQLite: one cached prepared statement per row (the fastest
+ * path there); PostgreSQL: multi-row statements sized to the parameter limit.
+ */
+export async function upsertPointsWithRevisions(
+  store: Store,
+  trx: Kysely<DB>,
+  rows: PointRow[],
+  revisions: RevisionRow[],
+): Promise<void> {
+  if (store.caps.syncDriver) {
+    const s = sqliteStatements(store);
+    for (const r of rows) s.upsert.run(...POINT_COLUMNS.map((c) => r[c]));
+    for (const r of revisions) s.revision.run(...REVISION_COLUMNS.map((c) => r[c]));
+    return;
+  }
+  const pointChunk = Math.floor(store.caps.maxParams / POINT_COLUMNS.length);
+  for (let i = 0; i < rows.length; i += pointChunk) {
+    await trx
+      .insertInto('data_points')
+      .values(rows.slice(i, i + pointChunk))
+      .onConflict((oc) =>
+        oc
+          .columns(['metric_id', 'period_start', 'period_end', 'coord_key'])
+          .doUpdateSet(Object.fromEntries(UPDATABLE.map((c) => [c, sql.ref(`excluded.${c}`)]))),
+      )
+      .execute();
+  }
+  const revChunk = Math.floor(store.caps.maxParams / REVISION_COLUMNS.length);
+  for (let i = 0; i < revisions.length; i += revChunk) {
+    await trx
+      .insertInto('point_revisions')
+      .values(revisions.slice(i, i + revChunk))
+      .execute();
+  }
+}
+
+export interface PointFilter {
+  from?: string;
+  to?: string;
+  /** dimension id → member; a point matches when its coordinates have every pair. */
+  coordinates?: Record<string, string>;
+  after?: string;
+  limit: number;
+}
+
+function coordinateMatch(store: Store, key: string, member: string) {
+  // JSON text on both engines; the engines differ only in how a key is read out of it.
+  return store.caps.engine === 'postgres'
+    ? sql<boolean>`(coordinates::jsonb ->> ${key}) = ${member}`
+    : sql<boolean>`json_extract(coordinates, ${`$."${key.replace(/"/g, '')}"`}) = ${member}`;
+}
+
+/** Current (not deleted) points of a metric, ordered by period then id, for paging. */
+export function listPoints(
+  store: Store,
+  orgId: string,
+  metricId: string,
+  f: PointFilter,
+): Promise<PointRow[]> {
+  let q = store.db
+    .selectFrom('data_points')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('metric_id', '=', metricId)
+    .where('deleted_at', 'is', null);
+  if (f.from) q = q.where('period_start', '>=', f.from);
+  if (f.to) q = q.where('period_start', '<=', f.to);
+  for (const [k, v] of Object.entries(f.coordinates ?? {})) q = q.where(coordinateMatch(store, k, v));
+  if (f.after) q = q.where('id', '>', f.after);
+  return q.orderBy('id').limit(f.limit).execute();
+}
+
+/**
+ * Points as they were at `asOf`: for each point, the value of its last revision at or
+ * before that time (points whose last revision then was a delete are left out).
+ */
+export async function listPointsAsOf(
+  store: Store,
+  orgId: string,
+  metricId: string,
+  asOf: string,
+  f: PointFilter,
+): Promise<PointRow[]> {
+  const latest = store.db
+    .selectFrom('point_revisions')
+    .select((eb) => ['point_id', eb.fn.max('id').as('rev_id')])
+    .where('org_id', '=', orgId)
+    .where('metric_id', '=', metricId)
+    .where('changed_at', '<=', asOf)
+    .groupBy('point_id')
+    .as('latest');
+  let q = store.db
+    .selectFrom('data_points as p')
+    .innerJoin(latest, 'latest.point_id', 'p.id')
+    .innerJoin('point_revisions as r', 'r.id', 'latest.rev_id')
+    .selectAll('p')
+    .select(['r.new_value as as_of_value', 'r.op as as_of_op', 'r.changed_at as as_of_changed_at'])
+    .where('p.org_id', '=', orgId)
+    .where('r.op', '!=', 'delete');
+  if (f.from) q = q.where('p.period_start', '>=', f.from);
+  if (f.to) q = q.where('p.period_start', '<=', f.to);
+  for (const [k, v] of Object.entries(f.coordinates ?? {})) q = q.where(coordinateMatch(store, k, v));
+  if (f.after) q = q.where('p.id', '>', f.after);
+  const rows = await q.orderBy('p.id').limit(f.limit).execute();
+  return rows.map(({ as_of_value, as_of_op: _op, as_of_changed_at, ...p }) => ({
+    ...p,
+    value: as_of_value,
+    updated_at: as_of_changed_at,
+    deleted_at: null,
+  }));
+}
+
+export function listRevisions(db: Kysely<DB>, orgId: string, pointId: string) {
+  return db
+    .selectFrom('point_revisions')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('point_id', '=', pointId)
+    .orderBy('id')
+    .execute();
+}

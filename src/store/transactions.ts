@@ -1,0 +1,33 @@
+import { type Kysely, sql } from 'kysely';
+import type { Store } from './database.ts';
+import type { DB } from './schema.ts';
+
+/**
+ * A write transaction. On SQLite it starts with BEGIN IMMEDIATE, taking the write lock up
+ * front: a deferred transaction that reads and then writes fails at once with SQLITE_BUSY
+ * when another process (a separate worker) wrote in between, whereas an immediate one
+ * waits its turn (busy_timeout). On PostgreSQL it is an ordinary transaction.
+ */
+export async function writeTransaction<T>(store: Store, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  if (!store.caps.singleWriter) return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+/** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */
+export async function lockKeys(store: Store, trx: Kysely<DB>, keys: string[]): Promise<void> {
+  if (!store.caps.advisoryLocks) return;
+  // Sorted, so two transactions always take their locks in the same order (no deadlock).
+  for (const key of [...new Set(keys)].sort()) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+  }
+}
