@@ -74,7 +74,13 @@ function checkDimensionNames(dims: { name: string }[], path: string): void {
   });
 }
 
-/** Builds the rows of new metrics; `path` names the input in errors (e.g. `kpis`). */
+/** `kpis[0]` + `unit` → `kpis[0].unit`; a metric that is the whole body has no prefix. */
+const fieldPath = (base: string, field: string): string => (base ? `${base}.${field}` : field);
+
+/**
+ * Builds the rows of new metrics; `path` names each input in errors (e.g. `kpis[3]`), or
+ * gives '' when the metric is the request body itself.
+ */
 export function newMetricRows(
   actor: Actor,
   datasetId: string | null,
@@ -89,11 +95,11 @@ export function newMetricRows(
     const id = newId();
     if (input.external_id != null) {
       if (externalIds.has(input.external_id)) {
-        throw Invalid.field(`${path(i)}.external_id`, 'external_id is used twice in this request');
+        throw Invalid.field(fieldPath(path(i), 'external_id'), 'external_id is used twice in this request');
       }
       externalIds.add(input.external_id);
     }
-    checkDimensionNames(input.dimensions ?? [], `${path(i)}.dimensions`);
+    checkDimensionNames(input.dimensions ?? [], fieldPath(path(i), 'dimensions'));
     metrics.push({
       id,
       org_id: actor.orgId,
@@ -135,12 +141,15 @@ export async function insertMetricRows(
   orgId: string,
   rows: { metrics: MetricRow[]; dims: DimensionRow[] },
 ): Promise<void> {
-  await assertExternalIdsFree(
-    db,
-    orgId,
-    rows.metrics.flatMap((m) => (m.external_id ? [m.external_id] : [])),
-  );
-  await store.insertMetrics(db, rows.metrics, rows.dims);
+  const externalIds = rows.metrics.flatMap((m) => (m.external_id ? [m.external_id] : []));
+  await assertExternalIdsFree(db, orgId, externalIds);
+  await store.insertMetrics(db, rows.metrics, rows.dims).catch(raceToConflict);
+}
+
+/** A concurrent request took the external_id between our check and our write. */
+function raceToConflict(error: unknown): never {
+  if (store.isUniqueViolation(error)) throw new Conflict('external_id is already used by another metric');
+  throw error;
 }
 
 async function assertDataset(db: Kysely<DB>, orgId: string, datasetId: string | null): Promise<void> {
@@ -162,7 +171,7 @@ export async function createMetric(
 ): Promise<Metric> {
   return db.transaction().execute(async (trx) => {
     await assertDataset(trx, actor.orgId, datasetId);
-    const rows = newMetricRows(actor, datasetId, [input], () => 'body');
+    const rows = newMetricRows(actor, datasetId, [input], () => '');
     if (input.sort_order === undefined) rows.metrics[0].sort_order = 0;
     await insertMetricRows(trx, actor.orgId, rows);
     return toMetric(rows.metrics[0], rows.dims);
@@ -202,12 +211,14 @@ export async function updateMetric(
       throw new NotFound('metric');
     if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
     const { dimensions, required, ...rest } = patch;
-    await store.updateMetric(trx, actor.orgId, id, {
-      ...rest,
-      ...(required === undefined ? {} : { required: required ? 1 : 0 }),
-      updated_at: now(),
-      updated_by: actor.actor,
-    });
+    await store
+      .updateMetric(trx, actor.orgId, id, {
+        ...rest,
+        ...(required === undefined ? {} : { required: required ? 1 : 0 }),
+        updated_at: now(),
+        updated_by: actor.actor,
+      })
+      .catch(raceToConflict);
     if (dimensions) {
       checkDimensionNames(dimensions, 'dimensions');
       const existing = await store.listDimensions(trx, [id]);

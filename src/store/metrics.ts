@@ -1,8 +1,18 @@
 import type { Kysely } from 'kysely';
+import { isUuid } from '../core/ids.ts';
 import type { DB } from './schema.ts';
 
 export type MetricRow = DB['metrics'];
 export type DimensionRow = DB['dimensions'];
+
+/**
+ * The unique (org_id, external_id) index refused a row: two requests raced past the
+ * check for a free external_id. Both engines' codes, so callers need not know which runs.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
 
 export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: DimensionRow[]): Promise<void> {
   if (rows.length) await db.insertInto('metrics').values(rows).execute();
@@ -10,6 +20,8 @@ export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: Dim
 }
 
 export function findMetric(db: Kysely<DB>, orgId: string, id: string): Promise<MetricRow | undefined> {
+  // Ids from URLs may be anything; PostgreSQL would reject a non-uuid as a uuid column value.
+  if (!isUuid(id)) return Promise.resolve(undefined);
   return db
     .selectFrom('metrics')
     .selectAll()

@@ -1,12 +1,24 @@
+import { Invalid } from '../core/errors.ts';
+
 // Cursor pagination over time-ordered ids: the cursor is the last id seen, opaque to
 // clients (base64url), so the order is stable while rows are added.
 export function encodeCursor(id: string): string {
   return Buffer.from(id).toString('base64url');
 }
 
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A cursor that is not one we gave out is the client's mistake (400), never a query error. */
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!ID.test(id)) {
+    throw new Invalid(
+      [{ field: 'cursor', message: 'is not a valid cursor', in: 'query', path: ['cursor'] }],
+      true,
+    );
+  }
+  return id;
 }
 
 export interface Page<T> {
