@@ -247,3 +247,16 @@ export async function deleteMetric(
     await store.deleteMetric(trx, actor.orgId, id);
   });
 }
+
+/** Page-numbered listing, for APIs that page by number (Visible). */
+export async function listMetricsPage(
+  db: Kysely<DB>,
+  orgId: string,
+  opts: { page: number; size: number },
+): Promise<{ items: Metric[]; total: number }> {
+  const [rows, total] = await Promise.all([
+    store.listMetrics(db, orgId, { limit: opts.size, offset: (opts.page - 1) * opts.size }),
+    store.countMetrics(db, orgId),
+  ]);
+  return { items: await withDimensions(db, rows), total };
+}

@@ -10,12 +10,16 @@ import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
 import { RateLimited } from '../core/errors.ts';
 import { dcycleRoutes } from '../dialects/dcycle/routes.ts';
+import { visibleRoutes } from '../dialects/visible/routes.ts';
+import { vitallyRoutes } from '../dialects/vitally/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
+import { registerCredentialsConstraint } from './constraints.ts';
 import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { registerObservability } from './observability.ts';
 import type {} from './route-config.ts';
 import type {} from './services.ts';
@@ -50,9 +54,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
   registerAuth(app, authenticator);
+  registerIdempotency(app);
 
   await app.register(rateLimit, {
     global: true,
@@ -94,5 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { registry });
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(dcycleRoutes);
+  await app.register(vitallyRoutes);
+  await app.register(visibleRoutes);
   return app;
 }

@@ -1,4 +1,6 @@
 import { dcycleErrorFormat } from '../dialects/dcycle/errors.ts';
+import { visibleErrorFormat } from '../dialects/visible/errors.ts';
+import { vitallyErrorFormat } from '../dialects/vitally/errors.ts';
 import type { ErrorFormatter } from './error-format.ts';
 import type { DialectId } from './route-config.ts';
 import { problemFormat } from './v1/problem.ts';
@@ -7,8 +9,8 @@ import { problemFormat } from './v1/problem.ts';
 export const errorFormats: Record<DialectId, ErrorFormatter> = {
   native: problemFormat,
   dcycle: dcycleErrorFormat,
-  visible: problemFormat,
+  visible: visibleErrorFormat,
   workiva: problemFormat,
   achieveit: problemFormat,
-  vitally: problemFormat,
+  vitally: vitallyErrorFormat,
 };

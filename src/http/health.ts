@@ -20,8 +20,12 @@ export async function healthRoutes(app: FastifyInstance, opts: { registry: Regis
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(opts.registry.contentType);
-    return opts.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    { schema: { hide: true }, constraints: { credentials: 'absent' } },
+    async (_request, reply) => {
+      reply.type(opts.registry.contentType);
+      return opts.registry.metrics();
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { isUuid } from '../core/ids.ts';
 import type { Store } from './database.ts';
 import type { DB } from './schema.ts';
 
@@ -87,12 +88,14 @@ export async function findByIdentity(
 }
 
 export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<PointRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
+  // A non-uuid cannot name a point (and PostgreSQL would reject it as a uuid value).
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('data_points')
     .selectAll()
     .where('org_id', '=', orgId)
-    .where('id', 'in', ids)
+    .where('id', 'in', valid)
     .execute();
 }
 
@@ -243,4 +246,48 @@ export function listRevisions(db: Kysely<DB>, orgId: string, pointId: string) {
     .where('point_id', '=', pointId)
     .orderBy('id')
     .execute();
+}
+
+export interface PointSetFilter {
+  metricIds: string[];
+  from?: string;
+  to?: string;
+  excludeBlank?: boolean;
+}
+
+function pointSet(db: Kysely<DB>, orgId: string, f: PointSetFilter) {
+  let q = db
+    .selectFrom('data_points')
+    .where('org_id', '=', orgId)
+    .where('metric_id', 'in', f.metricIds)
+    .where('deleted_at', 'is', null);
+  if (f.from) q = q.where('period_start', '>=', f.from);
+  if (f.to) q = q.where('period_start', '<=', f.to);
+  if (f.excludeBlank) q = q.where('value', 'is not', null);
+  return q;
+}
+
+/** Page-numbered listing across metrics (Visible's GET /data_points), by metric then date. */
+export function listPointsOffset(
+  db: Kysely<DB>,
+  orgId: string,
+  f: PointSetFilter,
+  offset: number,
+  limit: number,
+) {
+  return pointSet(db, orgId, f)
+    .selectAll()
+    .orderBy('metric_id')
+    .orderBy('period_start')
+    .orderBy('id')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+}
+
+export async function countPoints(db: Kysely<DB>, orgId: string, f: PointSetFilter): Promise<number> {
+  const row = await pointSet(db, orgId, f)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -11,7 +11,7 @@ import type { DB } from '../../store/schema.ts';
 import { now } from '../../store/time.ts';
 import { lockKeys, writeTransaction } from '../../store/transactions.ts';
 import type { Actor } from '../context.ts';
-import { type FieldIssue, Invalid } from '../errors.ts';
+import { type FieldIssue, Invalid, NotFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { isIsoDate } from '../periods.ts';
 import { checkValue, TEXT_MAX } from '../values.ts';
@@ -349,6 +349,10 @@ export function deletePoints(store: Store, actor: Actor, inputs: PointInput[]): 
   return writeTransaction(store, async (trx) => {
     const writer = new Writer(store, trx, actor);
     const n = await writer.remove(inputs);
+    // Deleting one point that is not there (or is another metric's) is a plain 404.
+    if (inputs.length === 1 && writer.issues.some((i) => i.code === 'not_found' || i.code === 'conflict')) {
+      throw new NotFound('data point');
+    }
     if (writer.issues.length) throw new Invalid(writer.issues);
     return n;
   });

@@ -1,12 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { datasetRoutes } from './datasets.ts';
+import { entityRoutes } from './entities.ts';
+import { eventRoutes } from './events.ts';
 import { metricRoutes } from './metrics.ts';
+import { pointRoutes } from './points.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).
 export async function v1Routes(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
-    route.config = { dialect: 'native', ...(route.config ?? {}) };
+    // Every native write honours Idempotency-Key.
+    const write = ([] as string[]).concat(route.method).some((m) => m !== 'GET' && m !== 'HEAD');
+    route.config = { dialect: 'native', idempotent: write, ...(route.config ?? {}) };
   });
   await app.register(datasetRoutes);
   await app.register(metricRoutes);
+  await app.register(entityRoutes);
+  await app.register(eventRoutes);
+  await app.register(pointRoutes);
 }

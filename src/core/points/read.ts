@@ -1,0 +1,107 @@
+import type { Store } from '../../store/database.ts';
+import { findMetricsByIds } from '../../store/metrics.ts';
+import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
+import {
+  countPoints,
+  listPoints,
+  listPointsAsOf,
+  listPointsOffset,
+  listRevisions,
+  type PointFilter,
+} from '../../store/points.ts';
+import { NotFound } from '../errors.ts';
+import { isUuid } from '../ids.ts';
+import { getMetric, type Metric } from '../metrics.ts';
+import { type StoredPoint, toStoredPoint } from './stored-point.ts';
+
+export interface PointQuery {
+  from?: string;
+  to?: string;
+  /** dimension id or name → member */
+  coordinates?: Record<string, string>;
+  /** Read the values as they were at this instant (ISO-8601). */
+  asOf?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** Dimension names in a filter become ids, so filters may use either. */
+function filterByDimensionIds(metric: Metric, coords: Record<string, string> | undefined) {
+  if (!coords) return undefined;
+  return Object.fromEntries(
+    Object.entries(coords).map(([k, v]) => [
+      metric.dimensions.find((d) => d.id === k || d.name === k)?.id ?? k,
+      v,
+    ]),
+  );
+}
+
+export async function readPoints(
+  store: Store,
+  orgId: string,
+  metricId: string,
+  q: PointQuery,
+): Promise<Page<StoredPoint>> {
+  const metric = await getMetric(store.db, orgId, metricId);
+  const filter: PointFilter = {
+    from: q.from,
+    to: q.to,
+    coordinates: filterByDimensionIds(metric, q.coordinates),
+    after: decodeCursor(q.cursor),
+    limit: q.limit + 1,
+  };
+  const rows = q.asOf
+    ? await listPointsAsOf(store, orgId, metricId, q.asOf, filter)
+    : await listPoints(store, orgId, metricId, filter);
+  const page = toPage(rows, q.limit);
+  return { items: page.items.map(toStoredPoint), next_cursor: page.next_cursor };
+}
+
+/** Every point matching the query (all pages), for rollups. */
+export async function readAllPoints(
+  store: Store,
+  orgId: string,
+  metricId: string,
+  q: Omit<PointQuery, 'cursor' | 'limit'>,
+): Promise<StoredPoint[]> {
+  const out: StoredPoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await readPoints(store, orgId, metricId, { ...q, cursor, limit: 5000 });
+    out.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+export async function pointRevisions(store: Store, orgId: string, metricId: string, pointId: string) {
+  const revisions = await listRevisions(store.db, orgId, pointId);
+  if (revisions.length === 0 || revisions[0].metric_id !== metricId) throw new NotFound('data point');
+  return revisions.map((r) => ({
+    id: Number(r.id),
+    op: r.op,
+    old_value: r.old_value,
+    new_value: r.new_value,
+    actor: r.actor,
+    request_id: r.request_id,
+    job_id: r.job_id,
+    changed_at: r.changed_at,
+  }));
+}
+
+/** Points of several metrics, page-numbered; every metric must be the organization's. */
+export async function readPointsPage(
+  store: Store,
+  orgId: string,
+  q: { metricIds: string[]; from?: string; to?: string; excludeBlank?: boolean; page: number; size: number },
+): Promise<{ items: StoredPoint[]; total: number }> {
+  const metricIds = [...new Set(q.metricIds)];
+  const found = await findMetricsByIds(store.db, orgId, metricIds.filter(isUuid));
+  if (found.length !== metricIds.length) throw new NotFound('metric');
+  const filter = { metricIds, from: q.from, to: q.to, excludeBlank: q.excludeBlank };
+  const [rows, total] = await Promise.all([
+    listPointsOffset(store.db, orgId, filter, (q.page - 1) * q.size, q.size),
+    countPoints(store.db, orgId, filter),
+  ]);
+  return { items: rows.map(toStoredPoint), total };
+}

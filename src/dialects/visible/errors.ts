@@ -1,0 +1,36 @@
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-format.ts';
+
+// Visible's errors: {"errors":[{"type","field","message"}]}. Structural problems are 400
+// parameter_invalid, rule violations 422 attribute_invalid (with the field), and the other
+// statuses carry just their type, as the seed's examples do.
+const TYPES: Record<string, string> = {
+  not_found: 'record_missing',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  conflict: 'conflict',
+  too_large: 'parameter_invalid',
+  rate_limited: 'rate_limit_exceeded',
+  internal: 'internal_error',
+  unavailable: 'service_unavailable',
+};
+
+/** Our write path names a one-day period `period_start`; Visible calls it `date`. */
+const visibleField = (field: string) => field.replace(/\.period_(start|end)$/, '.date');
+
+export const visibleErrorFormat: ErrorFormatter = (error) => {
+  if (error.kind === 'invalid') {
+    const status = error.shape ? 400 : 422;
+    const type = error.shape ? 'parameter_invalid' : 'attribute_invalid';
+    return {
+      status,
+      body: { errors: error.issues.map((i) => ({ type, field: visibleField(i.field), message: i.message })) },
+    };
+  }
+  const status = error.kind === 'too_large' ? 400 : DEFAULT_STATUS[error.kind];
+  const type = TYPES[error.kind];
+  const body =
+    error.kind === 'forbidden' || error.kind === 'conflict' || error.kind === 'too_large'
+      ? { errors: [{ type, message: error.message }] }
+      : { errors: [{ type }] };
+  return { status, body, headers: retryAfterHeaders(error) };
+};

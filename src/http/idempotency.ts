@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { beginIdempotent, finishIdempotent, requestHash } from '../core/idempotency.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Honour the Idempotency-Key header on this route. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    idempotencyKey?: string;
+  }
+}
+
+const headerOf = (request: FastifyRequest): string | undefined => {
+  const v = request.headers['idempotency-key'];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/**
+ * Idempotency-Key for routes that opt in (`config.idempotent`): runs after the body is
+ * validated, replays a finished answer, and stores the answer once it is sent.
+ */
+export function registerIdempotency(app: FastifyInstance): void {
+  const { store, config } = app.services;
+  app.addHook('preHandler', async (request, reply) => {
+    const key = headerOf(request);
+    if (!key || !request.routeOptions.config.idempotent || !request.actor) return;
+    const hash = requestHash([request.method, request.url, JSON.stringify(request.body ?? null)]);
+    const replay = await beginIdempotent(
+      store.db,
+      request.actor.orgId,
+      key,
+      hash,
+      config.idempotencyWindowSeconds,
+    );
+    if (replay) {
+      reply.header('idempotent-replayed', 'true');
+      if (replay.contentType) reply.type(replay.contentType);
+      return reply.code(replay.status).send(replay.body);
+    }
+    request.idempotencyKey = key;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const key = request.idempotencyKey;
+    if (!key) return payload;
+    request.idempotencyKey = undefined;
+    await finishIdempotent(store.db, request.actor.orgId, key, {
+      status: reply.statusCode,
+      body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
+      contentType: (reply.getHeader('content-type') as string | undefined) ?? null,
+    });
+    return payload;
+  });
+}
