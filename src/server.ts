@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { bootstrap } from './core/bootstrap.ts';
 import { buildApp } from './http/app.ts';
+import { startWorkers } from './jobs/index.ts';
 import { openStore, type Store } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
 
@@ -27,11 +28,14 @@ export async function startServer(config: Config): Promise<Running> {
     );
   }
   const url = await app.listen({ host: config.host, port: config.port });
+  // npm start: a worker beside the API in the same process (KPIHUB_WORKERS=0 turns it off).
+  const workers = config.workers > 0 ? startWorkers(config, store, app.log) : undefined;
   return {
     app,
     store,
     url,
     async stop() {
+      await workers?.stop();
       await app.close();
       await store.close();
     },

@@ -7,6 +7,7 @@ import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { findOrganization, insertOrganization, listOrganizations } from '../store/organizations.ts';
 import { now } from '../store/time.ts';
+import { registerWorkerCommand } from './worker.ts';
 
 function config(): Config {
   try {
@@ -104,6 +105,7 @@ export function buildCli(): Command {
         print({ revoked: id });
       }),
     );
+  registerWorkerCommand(program, config);
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { Capabilities } from './capabilities.ts';
 import type { Store } from './database.ts';
 import { foundation } from './migrations/0001-foundation.ts';
 import { points } from './migrations/0002-points.ts';
+import { jobs } from './migrations/0003-jobs.ts';
 import { analytics } from './migrations/0004-analytics.ts';
 
 // Migrations are code, listed in order; each gets the engine's capabilities to choose its
@@ -11,6 +12,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
   return {
     '0001-foundation': foundation(caps),
     '0002-points': points(caps),
+    '0003-jobs': jobs(caps),
     '0004-analytics': analytics(caps),
   };
 }

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import type { Config } from '../config.ts';
+import { jobHandlers, startWorkers, Worker } from '../jobs/index.ts';
+import { loggerOptions } from '../logger.ts';
+import { openStore } from '../store/database.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+
+/**
+ * `kpihub worker`: job workers without the API, for deployments that scale them apart.
+ * Any number of them, on any machines, may share one PostgreSQL (or one SQLite file).
+ */
+export function registerWorkerCommand(program: Command, config: () => Config): void {
+  program
+    .command('worker')
+    .description('run job workers alone (KPIHUB_WORKERS of them, at least one)')
+    .option('--once', 'run the jobs that are due, then exit')
+    .action(async (opts: { once?: boolean }) => {
+      const cfg = config();
+      const logger = pino(loggerOptions(cfg));
+      const store = openStore(cfg.database);
+      await migrateToLatest(store);
+      if (opts.once) {
+        const n = await new Worker({ store, handlers: jobHandlers, logger }).drain();
+        logger.info({ jobs: n }, 'due jobs done');
+        await store.close();
+        return;
+      }
+      const worker = startWorkers(cfg, store, logger);
+      logger.info({ workerId: worker.id, concurrency: Math.max(1, cfg.workers) }, 'worker started');
+      const stop = async () => {
+        await worker.stop();
+        await store.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

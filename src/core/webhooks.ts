@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { deleteWebhook as deleteRow, findWebhook, upsertWebhook } from '../store/jobs.ts';
+import type { DB } from '../store/schema.ts';
+import { now } from '../store/time.ts';
+import type { Actor } from './context.ts';
+import { Invalid, NotFound } from './errors.ts';
+
+// One optional webhook per organization, called when one of its imports ends. The secret
+// signs each call (HMAC-SHA256); it is shown when set and never again.
+
+export interface Webhook {
+  url: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string | null;
+}
+
+const SECRET_MIN = 16;
+
+function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw Invalid.field('url', 'must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw Invalid.field('url', 'must be an absolute http(s) URL');
+}
+
+export async function setWebhook(
+  db: Kysely<DB>,
+  actor: Actor,
+  input: { url: string; secret?: string },
+): Promise<Webhook & { secret: string }> {
+  checkUrl(input.url);
+  if (input.secret !== undefined && input.secret.length < SECRET_MIN)
+    throw Invalid.field('secret', `must be at least ${SECRET_MIN} characters`);
+  const secret = input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`;
+  const at = now();
+  const existing = await findWebhook(db, actor.orgId);
+  const row = {
+    org_id: actor.orgId,
+    url: input.url,
+    secret,
+    created_at: existing?.created_at ?? at,
+    updated_at: at,
+    created_by: existing?.created_by ?? actor.actor,
+  };
+  await upsertWebhook(db, row);
+  return {
+    url: row.url,
+    secret,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    created_by: row.created_by,
+  };
+}
+
+export async function getWebhook(db: Kysely<DB>, orgId: string): Promise<Webhook> {
+  const row = await findWebhook(db, orgId);
+  if (!row) throw new NotFound('webhook');
+  return { url: row.url, created_at: row.created_at, updated_at: row.updated_at, created_by: row.created_by };
+}
+
+export async function deleteWebhook(db: Kysely<DB>, orgId: string): Promise<void> {
+  if (!(await deleteRow(db, orgId))) throw new NotFound('webhook');
+}

@@ -1,0 +1,8 @@
+import type { JobHandlers } from './types.ts';
+import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
+
+// Every job kind and its handler, one line each. A worker claims only the kinds it knows,
+// so an older worker never takes a job it cannot run.
+export const jobHandlers: JobHandlers = {
+  [WEBHOOK_KIND]: deliverWebhook,
+};

@@ -1,0 +1,75 @@
+// The durable job queue: the public API for features that run work in the background
+// (Workiva batches, CSV imports, webhook deliveries). Everything lives in the database
+// (tables in src/store/migrations/0003-jobs.ts); there is no other server.
+//
+// Accepting work (in a route):
+//   const file = await spoolToFile(request.raw, { dir: config.dataDir, maxBytes });  // big bodies
+//   try {
+//     const { job } = await enqueueJob(store, {
+//       actor: request.actor, kind: 'csv.import', payload: file,     // or a Buffer / string
+//       meta: { ... }, orderingKey, idempotencyKey, received,
+//       maxAttempts: config.jobMaxAttempts,
+//     });
+//     reply.code(202)...   // only now: the job row and its payload are committed together
+//   } finally { await file.remove(); }
+//
+// Running it: add `kind: handler` to src/jobs/handlers.ts. A handler gets a JobContext:
+//   ctx.payload()   async iterable of ~1 MB Buffers (payloadLines() splits them into lines)
+//   ctx.actor       the enqueuing organization/actor with jobId set (revisions record it)
+//   ctx.progress({ read, applied })   cheap; saved with the lease renewal
+//   await ctx.yield()                 between chunks, so the API keeps answering
+//   ctx.finish(trx, outcome)          inside the handler's write transaction, last thing
+//                                     before commit: data and job end commit together
+// and returns { received, applied, result: { url } } (or calls finish). Throwing Invalid
+// (per-item FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed`
+// at once; any non-domain error is retried with exponential backoff up to max_attempts.
+//
+// Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or startWorkers(config, store).
+// `npm start` runs one beside the API (KPIHUB_WORKERS > 0); `kpihub worker` runs them alone.
+
+import type { Config } from '../config.ts';
+import type { Store } from '../store/database.ts';
+import { jobHandlers } from './handlers.ts';
+import { type JobLogger, Worker } from './worker.ts';
+
+export { findJob, listJobs } from '../store/jobs.ts';
+export { jobHandlers } from './handlers.ts';
+export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
+export { issueIndex, rejectedItems } from './issues.ts';
+export { payloadLines } from './payload.ts';
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  type Enqueued,
+  type EnqueueOptions,
+  enqueueJob,
+  enqueueJobIn,
+  PAYLOAD_CHUNK_BYTES,
+  type PayloadSource,
+  queueEvents,
+  readPayload,
+  type SpooledFile,
+  spoolToFile,
+} from './queue.ts';
+export {
+  type JobContext,
+  type JobHandler,
+  type JobHandlers,
+  type JobOutcome,
+  type JobRow,
+  type JobStatus,
+  LeaseLost,
+} from './types.ts';
+export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
+export { backoffMs, type JobLogger, Worker, type WorkerOptions } from './worker.ts';
+
+/** Starts `config.workers` concurrent job runners on the store with every known handler. */
+export function startWorkers(config: Config, store: Store, logger?: JobLogger): Worker {
+  return new Worker({
+    store,
+    handlers: jobHandlers,
+    logger,
+    concurrency: Math.max(1, config.workers),
+    leaseSeconds: config.jobLeaseSeconds,
+    pollMs: config.jobPollMs,
+  }).start();
+}

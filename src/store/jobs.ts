@@ -1,0 +1,265 @@
+import { type Kysely, sql } from 'kysely';
+import type { Store } from './database.ts';
+import type { DB } from './schema.ts';
+
+export type JobRow = DB['jobs'];
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
+export const UNFINISHED: JobStatus[] = ['queued', 'running'];
+
+export async function insertJob(db: Kysely<DB>, row: JobRow): Promise<void> {
+  await db.insertInto('jobs').values(row).execute();
+}
+
+export async function insertPayloadChunk(
+  db: Kysely<DB>,
+  row: { job_id: string; org_id: string; seq: number; data: Buffer },
+): Promise<void> {
+  await db.insertInto('job_payload_chunks').values(row).execute();
+}
+
+export function findJob(db: Kysely<DB>, orgId: string, id: string): Promise<JobRow | undefined> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function findJobByIdempotencyKey(
+  db: Kysely<DB>,
+  orgId: string,
+  key: string,
+): Promise<JobRow | undefined> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+/** Frees an expired idempotency key so a new request may use it. */
+export async function releaseIdempotencyKey(db: Kysely<DB>, orgId: string, jobId: string): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ idempotency_key: null })
+    .where('org_id', '=', orgId)
+    .where('id', '=', jobId)
+    .execute();
+}
+
+export interface JobFilter {
+  after?: string;
+  limit: number;
+  status?: JobStatus;
+  kind?: string;
+}
+
+/** An organization's jobs (not the queue's internal ones), newest first. */
+export function listJobs(db: Kysely<DB>, orgId: string, f: JobFilter): Promise<JobRow[]> {
+  let q = db.selectFrom('jobs').selectAll().where('org_id', '=', orgId).where('internal', '=', 0);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.kind) q = q.where('kind', '=', f.kind);
+  if (f.after) q = q.where('id', '<', f.after);
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+/**
+ * Takes the next due job of one of `kinds` and leases it to `leaseOwner`, atomically:
+ * PostgreSQL locks the candidate row with FOR UPDATE SKIP LOCKED (concurrent claimers skip
+ * it instead of waiting); SQLite has one writer at a time, so the single UPDATE … RETURNING
+ * is atomic by itself. A job is due when it is queued and its run_after has passed, or
+ * running with an expired lease (its worker died). A job whose ordering key has an earlier
+ * unfinished job waits for it, so batches of one metric apply in acceptance order.
+ */
+export async function claimJob(
+  store: Store,
+  kinds: string[],
+  leaseOwner: string,
+  at: string,
+  leaseUntil: string,
+): Promise<JobRow | undefined> {
+  if (kinds.length === 0) return undefined;
+  const db = store.db;
+  let candidate = db
+    .selectFrom('jobs as j')
+    .select('j.id')
+    .where('j.kind', 'in', kinds)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('j.status', '=', 'queued'), eb('j.run_after', '<=', at)]),
+        eb.and([eb('j.status', '=', 'running'), eb('j.lease_expires_at', '<', at)]),
+      ]),
+    )
+    .where((eb) =>
+      eb.or([
+        eb('j.ordering_key', 'is', null),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('jobs as e')
+              .select('e.id')
+              .whereRef('e.org_id', '=', 'j.org_id')
+              .whereRef('e.ordering_key', '=', 'j.ordering_key')
+              .where('e.status', 'in', UNFINISHED)
+              .whereRef('e.id', '<', 'j.id'),
+          ),
+        ),
+      ]),
+    )
+    .orderBy('j.id')
+    .limit(1);
+  if (store.caps.skipLocked) candidate = candidate.forUpdate().skipLocked();
+  return db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'running',
+      lease_owner: leaseOwner,
+      lease_expires_at: leaseUntil,
+      attempts: eb('attempts', '+', 1),
+      started_at: eb.fn.coalesce('started_at', sql.val(at)),
+      updated_at: at,
+    }))
+    .where('id', 'in', candidate)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** An update of a job that `leaseOwner` holds (it matches nothing once the lease was taken over). */
+const leasedJob = (db: Kysely<DB>, jobId: string, leaseOwner: string) =>
+  db
+    .updateTable('jobs')
+    .where('id', '=', jobId)
+    .where('lease_owner', '=', leaseOwner)
+    .where('status', '=', 'running');
+
+/** Extends a lease (and saves progress); false when the lease is no longer ours. */
+export async function renewLease(
+  db: Kysely<DB>,
+  jobId: string,
+  leaseOwner: string,
+  leaseUntil: string,
+  progress: string | undefined,
+  at: string,
+): Promise<boolean> {
+  const res = await leasedJob(db, jobId, leaseOwner)
+    .set({ lease_expires_at: leaseUntil, updated_at: at, ...(progress === undefined ? {} : { progress }) })
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export type JobEnd = Pick<JobRow, 'status' | 'applied' | 'rejected' | 'errors' | 'result' | 'progress'> &
+  Partial<Pick<JobRow, 'received'>>;
+
+/**
+ * Records how a job ended, if `leaseOwner` still holds it. Run inside the transaction of
+ * the job's own write, it makes the data and the job's end commit together; the row lock
+ * it takes (PostgreSQL) makes a concurrent claimer wait for that commit.
+ */
+export async function endJob(
+  db: Kysely<DB>,
+  jobId: string,
+  leaseOwner: string,
+  end: JobEnd,
+  at: string,
+): Promise<JobRow | undefined> {
+  return leasedJob(db, jobId, leaseOwner)
+    .set({
+      ...end,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_error: null,
+      finished_at: at,
+      updated_at: at,
+    })
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Puts a job back in the queue after an infrastructure error, to be retried at `runAfter`. */
+export async function requeueJob(
+  db: Kysely<DB>,
+  jobId: string,
+  leaseOwner: string,
+  runAfter: string,
+  lastError: string,
+  at: string,
+): Promise<boolean> {
+  const res = await leasedJob(db, jobId, leaseOwner)
+    .set({
+      status: 'queued',
+      run_after: runAfter,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_error: lastError,
+      updated_at: at,
+    })
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export async function payloadChunkCount(db: Kysely<DB>, jobId: string): Promise<number> {
+  const row = await db
+    .selectFrom('job_payload_chunks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('job_id', '=', jobId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+type ChunkReader = (jobId: string, seq: number) => Promise<Buffer | undefined>;
+const sqliteReaders = new WeakMap<object, ChunkReader>();
+
+/**
+ * Reads one payload chunk. A handler reads its payload while its own write transaction is
+ * open; on SQLite that transaction holds Kysely's only connection, so a read through
+ * Kysely would wait for it forever. The synchronous driver reads on the same connection
+ * directly instead (the payload was committed before the job could be claimed).
+ */
+export function payloadChunkReader(store: Store): ChunkReader {
+  if (!store.caps.syncDriver || !store.sqlite) {
+    return async (jobId, seq) =>
+      (
+        await store.db
+          .selectFrom('job_payload_chunks')
+          .select('data')
+          .where('job_id', '=', jobId)
+          .where('seq', '=', seq)
+          .executeTakeFirst()
+      )?.data;
+  }
+  const handle = store.sqlite;
+  let reader = sqliteReaders.get(handle);
+  if (!reader) {
+    const stmt = handle.prepare('select data from job_payload_chunks where job_id = ? and seq = ?');
+    reader = async (jobId, seq) => (stmt.get(jobId, seq) as { data: Buffer } | undefined)?.data;
+    sqliteReaders.set(handle, reader);
+  }
+  return reader;
+}
+
+export function findWebhook(db: Kysely<DB>, orgId: string) {
+  return db.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+}
+
+export async function upsertWebhook(db: Kysely<DB>, row: DB['webhooks']): Promise<void> {
+  await db
+    .insertInto('webhooks')
+    .values(row)
+    .onConflict((oc) =>
+      oc.column('org_id').doUpdateSet({ url: row.url, secret: row.secret, updated_at: row.updated_at }),
+    )
+    .execute();
+}
+
+export async function deleteWebhook(db: Kysely<DB>, orgId: string): Promise<boolean> {
+  const res = await db.deleteFrom('webhooks').where('org_id', '=', orgId).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+/** A unique index refused a row (both engines' codes). */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
