@@ -57,7 +57,7 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length);
     if (path === '') throw new ConfigError('KPIHUB_DATABASE_URL: sqlite: needs a path or :memory:');
-    return { engine: 'sqlite', path };
+    return Object.freeze({ engine: 'sqlite', path });
   }
   if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
     let url: URL;
@@ -71,7 +71,7 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema))
       throw new ConfigError(`KPIHUB_DATABASE_URL: bad schema "${schema}"`);
     url.searchParams.delete('schema');
-    return { engine: 'postgres', connectionString: url.toString(), schema };
+    return Object.freeze({ engine: 'postgres', connectionString: url.toString(), schema });
   }
   throw new ConfigError('KPIHUB_DATABASE_URL must start with sqlite: or postgres://');
 }
@@ -79,9 +79,10 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
-  const logLevel = (env.KPIHUB_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  const logVar = env.KPIHUB_LOG_LEVEL ? 'KPIHUB_LOG_LEVEL' : 'LOG_LEVEL';
+  const logLevel = (env[logVar] || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`KPIHUB_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(`${logVar} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const adminKey = env.KPIHUB_ADMIN_KEY || undefined;
   if (adminKey !== undefined && (adminKey.length < 32 || /\s/.test(adminKey))) {

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createApiKey, parseScopes, toKeyInfo } from '../core/api-keys.ts';
-import { startServer } from '../server.ts';
 import { listApiKeys, revokeApiKey } from '../store/api-keys.ts';
 import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -21,11 +20,14 @@ function config(): Config {
   }
 }
 
-/** Runs a command against a migrated database, then closes it. */
-async function withStore<T>(fn: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
+/** Runs a command against a migrated database (unless the command migrates), then closes it. */
+async function withStore<T>(
+  fn: (store: ReturnType<typeof openStore>) => Promise<T>,
+  opts: { migrate?: boolean } = {},
+): Promise<T> {
   const store = openStore(config().database);
   try {
-    await migrateToLatest(store);
+    if (opts.migrate !== false) await migrateToLatest(store);
     return await fn(store);
   } finally {
     await store.close();
@@ -43,6 +45,8 @@ export function buildCli(): Command {
     .command('serve')
     .description('serve the API (and, unless KPIHUB_WORKERS=0, a job worker) on HOST:PORT')
     .action(async () => {
+      // Loaded here, not at the top: the other commands start faster without the HTTP stack.
+      const { startServer } = await import('../server.ts');
       const running = await startServer(config());
       const stop = async () => {
         await running.stop();
@@ -56,9 +60,13 @@ export function buildCli(): Command {
     .command('migrate')
     .description('create or upgrade the database schema')
     .action(() =>
-      withStore(async (store) => {
-        print({ applied: await migrateToLatest(store) });
-      }),
+      // Not migrated beforehand, so it reports the migrations this run applied.
+      withStore(
+        async (store) => {
+          print({ applied: await migrateToLatest(store) });
+        },
+        { migrate: false },
+      ),
     );
 
   const orgs = program.command('orgs').description('organizations');

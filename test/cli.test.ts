@@ -1,0 +1,241 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyAuthenticator } from '../src/core/api-keys.ts';
+import { openStore } from '../src/store/database.ts';
+import { createTestDatabase, engines, type TestDatabase } from './helpers/engines.ts';
+
+// The kpihub command as a user runs it: a child process per command, against a temporary
+// database. Each spawn costs about a second, so the commands share one database.
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/kpihub.mjs');
+
+/** The environment of a user who set nothing but what the test gives. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(KPIHUB_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kpihub(args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((done) => {
+    execFile(
+      'node',
+      [BIN, ...args],
+      { cwd: ROOT, env: cleanEnv(env), timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `kpihub serve` and waits until it listens (or exits). */
+async function serve(env: Record<string, string>): Promise<Served> {
+  const port = await freePort();
+  const child = spawn('node', [BIN, 'serve'], {
+    cwd: ROOT,
+    env: cleanEnv({ PORT: String(port), ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (!out.includes(`listening at ${url}`)) {
+    if (child.exitCode !== null) throw new Error(`kpihub serve exited ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`kpihub serve did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    url,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+// Spawning takes seconds on a busy machine: these tests get more time than the default.
+describe('kpihub command', { timeout: 120_000 }, () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kpihub-cli-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates, creates an organization and a key, lists and revokes keys', async () => {
+    const url = `sqlite:${join(dir, 'cli.db')}`;
+    const env = { KPIHUB_DATABASE_URL: url };
+
+    const migrated = await kpihub(['migrate'], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(JSON.parse(migrated.stdout).applied).toContain('0001-foundation');
+
+    const org = await kpihub(['orgs', 'create', 'Acme'], env);
+    expect(org.code, org.stderr).toBe(0);
+    const orgId = JSON.parse(org.stdout).id as string;
+    expect(JSON.parse(org.stdout)).toMatchObject({ name: 'Acme', id: expect.any(String) });
+
+    const created = await kpihub(
+      ['keys', 'create', '--org', orgId, '--scopes', 'read,write', '--name', 'ci'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout);
+    expect(key).toMatchObject({
+      orgId,
+      name: 'ci',
+      scopes: ['read', 'write'],
+      secret: expect.stringMatching(/^kph_/),
+    });
+
+    // The printed secret authenticates as that organization.
+    const store = openStore({ engine: 'sqlite', path: join(dir, 'cli.db') });
+    try {
+      const found = await new KeyAuthenticator(store.db).authenticate(key.secret);
+      expect(found).toMatchObject({ id: key.id, orgId, scopes: ['read', 'write'] });
+      const row = await store.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('id', '=', key.id)
+        .executeTakeFirstOrThrow();
+
+      const revoked = await kpihub(['keys', 'revoke', key.id], env);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toEqual({ revoked: key.id });
+      expect(await new KeyAuthenticator(store.db).authenticate(key.secret)).toBeNull();
+
+      const listed = await kpihub(['keys', 'list'], env);
+      expect(listed.code, listed.stderr).toBe(0);
+      const keys = JSON.parse(listed.stdout);
+      expect(keys).toContainEqual(
+        expect.objectContaining({ id: key.id, name: 'ci', revokedAt: expect.any(String) }),
+      );
+      expect(listed.stdout).not.toContain(key.secret);
+      expect(listed.stdout).not.toContain(row.secret_hash);
+      expect(listed.stdout).not.toContain(row.lookup);
+      expect(listed.stdout).not.toMatch(/secret|hash/i);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('explains a mistake on stderr and exits non-zero', async () => {
+    const res = await kpihub(['keys', 'create', '--org', 'nope', '--name', 'x', '--scopes', 'read,root'], {
+      KPIHUB_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
+    });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/^kpihub: /);
+    expect(res.stdout).toBe('');
+  });
+
+  it('on first start creates the database, an organization and an admin key, printed once', async () => {
+    const path = join(dir, 'first', 'kpihub.db');
+    const served = await serve({ KPIHUB_DATABASE_URL: `sqlite:${path}` });
+    try {
+      const secret = /\n\s+(kph_[\w-]+)\n/.exec(served.output())?.[1];
+      expect(secret, served.output()).toBeDefined();
+      const res = await fetch(`${served.url}/v1/datasets`, {
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ items: [], next_cursor: null });
+      expect((await fetch(`${served.url}/ready`)).status).toBe(200);
+      // Logs are JSON lines that never carry the secret.
+      const logLines = served
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      expect(served.output().split(secret as string)).toHaveLength(2);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  });
+
+  describe.each(engines())('with KPIHUB_ADMIN_KEY [%s]', (engine) => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await createTestDatabase(engine);
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    it('makes that secret the admin key and generates none', async () => {
+      const adminKey = `automation-${'x'.repeat(30)}`;
+      const served = await serve({ KPIHUB_DATABASE_URL: database.env, KPIHUB_ADMIN_KEY: adminKey });
+      try {
+        expect(served.output()).not.toMatch(/kph_/);
+        expect(served.output()).not.toContain(adminKey);
+        const ok = await fetch(`${served.url}/v1/datasets`, { headers: { 'x-api-key': adminKey } });
+        expect(ok.status).toBe(200);
+        const created = await fetch(`${served.url}/v1/datasets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'from automation' }),
+        });
+        expect(created.status).toBe(201);
+        const wrong = await fetch(`${served.url}/v1/datasets`, { headers: { 'x-api-key': `${adminKey}!` } });
+        expect(wrong.status).toBe(401);
+      } finally {
+        expect(await served.stop()).toBe(0);
+      }
+    });
+  });
+
+  it('refuses to start on a bad setting, naming it', async () => {
+    const res = await kpihub(['serve'], {
+      KPIHUB_DATABASE_URL: `sqlite:${join(dir, 'never.db')}`,
+      KPIHUB_ADMIN_KEY: 'short',
+    });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/KPIHUB_ADMIN_KEY must be at least 32 characters/);
+    expect(res.stdout).toBe('');
+  });
+});

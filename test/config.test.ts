@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.ts';
+
+// Pure parsing, no database: it runs once, not per engine.
+describe('loadConfig', () => {
+  it('has working defaults for a fresh clone', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      database: { engine: 'sqlite', path: './data/kpihub.db' },
+      adminKey: undefined,
+      logLevel: 'info',
+      bodyLimit: 10 * 1024 * 1024,
+      redisUrl: undefined,
+      dataDir: './data',
+    });
+  });
+
+  it('reads each setting from its variable', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '9090',
+      KPIHUB_DATABASE_URL: 'postgres://u:p@db.example:5433/kpi?schema=kpihub&sslmode=require',
+      KPIHUB_ADMIN_KEY: 'a'.repeat(32),
+      KPIHUB_LOG_LEVEL: 'debug',
+      KPIHUB_BODY_LIMIT: '2048',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9090,
+      adminKey: 'a'.repeat(32),
+      logLevel: 'debug',
+      bodyLimit: 2048,
+    });
+    expect(config.database).toEqual({
+      engine: 'postgres',
+      connectionString: 'postgres://u:p@db.example:5433/kpi?sslmode=require',
+      schema: 'kpihub',
+    });
+    expect(loadConfig({ KPIHUB_DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
+      engine: 'sqlite',
+      path: ':memory:',
+    });
+    expect(parseDatabaseUrl('postgresql://localhost/x')).toMatchObject({
+      engine: 'postgres',
+      schema: 'public',
+    });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['PORT', { PORT: '-1' }],
+    ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'mysql://localhost/kpi' }],
+    ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'sqlite:' }],
+    ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'postgres://localhost/kpi?schema=Bad-Name' }],
+    ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: 'too-short' }],
+    ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
+    ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],
+    ['KPIHUB_BODY_LIMIT', { KPIHUB_BODY_LIMIT: '10MB' }],
+  ])('stops on a bad %s with a ConfigError naming it', (name, env) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+  });
+
+  it('names LOG_LEVEL when that is the variable that was set', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/\bLOG_LEVEL\b/);
+  });
+
+  it('is frozen, nested settings included', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.rateLimit)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});

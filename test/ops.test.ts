@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { useTestContext } from './helpers/app.ts';
+import { engines } from './helpers/engines.ts';
+
+describe.each(engines())('operations endpoints [%s]', (engine) => {
+  const ctx = useTestContext(engine);
+  const get = (url: string) => ctx().app.inject({ method: 'GET', url });
+
+  it('answers /health and /ready without a key', async () => {
+    const health = await get('/health');
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: 'ok' });
+    const ready = await get('/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready' });
+    expect(health.headers['x-request-id']).toEqual(expect.any(String));
+  });
+
+  it('keeps a sane client request id and answers with it', async () => {
+    const res = await ctx().app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'abc-123' },
+    });
+    expect(res.headers['x-request-id']).toBe('abc-123');
+    const odd = await ctx().app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'a b<c>' },
+    });
+    expect(odd.headers['x-request-id']).not.toBe('a b<c>');
+  });
+
+  it('counts requests by route pattern in the Prometheus metrics', async () => {
+    await ctx().call(ctx().orgA.read, { method: 'GET', url: '/v1/datasets' });
+    await ctx().call(ctx().orgA.read, {
+      method: 'GET',
+      url: '/v1/datasets/01900000-0000-7000-8000-000000000000',
+    });
+    const res = await get('/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(
+      /kpihub_http_requests_total\{method="GET",route="\/v1\/datasets",status="200"\} [1-9]/,
+    );
+    // The route's pattern, not the raw URL: ids do not become labels.
+    expect(res.body).toContain('route="/v1/datasets/:id",status="404"');
+    expect(res.body).not.toContain('01900000-0000-7000-8000-000000000000');
+    expect(res.body).toContain('kpihub_http_request_duration_seconds_bucket');
+  });
+
+  it('serves an OpenAPI 3.1 document listing the native and Dcycle paths', async () => {
+    const res = await get('/openapi.json');
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.info.title).toBe('KPI Hub');
+    for (const path of [
+      '/v1/datasets',
+      '/v1/datasets/{id}',
+      '/v1/metrics',
+      '/v1/metrics/{id}',
+      '/v1/custom-kpi-datasets',
+      '/v1/custom-kpi-datasets/{datasetId}',
+      '/v1/custom-kpi-datasets/{datasetId}/kpis',
+    ]) {
+      expect(Object.keys(doc.paths), path).toContain(path);
+    }
+    expect(Object.keys(doc.paths['/v1/datasets']).sort()).toEqual(['get', 'post']);
+    expect(
+      doc.paths['/v1/metrics'].post.requestBody.content['application/json'].schema.properties,
+    ).toHaveProperty('value_type');
+    expect(doc.components.securitySchemes).toHaveProperty('bearer');
+  });
+
+  it('serves interactive docs at /docs and /swagger/', async () => {
+    for (const url of ['/docs', '/swagger/']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.body, url).toMatch(/swagger/i);
+      // The page's own scripts load too (relative to the page, as a browser resolves them).
+      const scripts = [...res.body.matchAll(/src="([^"]+)"/g)].map((m) => m[1]);
+      expect(scripts.length, url).toBeGreaterThan(0);
+      for (const src of scripts) {
+        const asset = await get(new URL(src, `http://x${url}`).pathname);
+        expect(asset.statusCode, src).toBe(200);
+      }
+    }
+    const spec = await get('/docs/json');
+    expect(spec.json().paths).toHaveProperty(['/v1/datasets']);
+  });
+});
