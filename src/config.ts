@@ -29,6 +29,8 @@ export interface Config {
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
   readonly analyticsDedupWindowSeconds: number;
+  /** Most messages in one analytics batch (Vitally documents 100). */
+  readonly analyticsMaxBatch: number;
 }
 
 export class ConfigError extends Error {}
@@ -116,5 +118,6 @@ export function loadConfig(env: Env = process.env): Config {
       1,
       365 * 24 * 3600,
     ),
+    analyticsMaxBatch: intSetting(env, 'KPIHUB_ANALYTICS_MAX_BATCH', 100, 1, 10_000),
   });
 }

@@ -1,0 +1,246 @@
+import type { Kysely } from 'kysely';
+import { claimMessageKeys, pruneMessageKeys } from '../../store/analytics-dedup.ts';
+import {
+  type EntityRow,
+  findEntitiesByRefs,
+  insertEntityStubs,
+  insertTraitHistory,
+  type TraitHistoryRow,
+  upsertEntities,
+} from '../../store/analytics-entities.ts';
+import { type EventRow, insertEvents } from '../../store/analytics-events.ts';
+import type { Store } from '../../store/database.ts';
+import type { DB } from '../../store/schema.ts';
+import { now } from '../../store/time.ts';
+import type { Actor } from '../context.ts';
+import { newId } from '../ids.ts';
+import { applyLinks } from './links.ts';
+import { type AnalyticsMessage, type CheckedMessage, checkBatch, type EntityKind } from './messages.ts';
+import { emptyTraitState, mergeTraits, type TraitState, traitState } from './traits.ts';
+
+// The one write path of analytics batches: validate the whole batch, then in one
+// transaction drop the messages already applied (deduplication), merge entity traits, update
+// links and append events. Each step is one multi-row statement, whatever the batch holds.
+
+export interface IngestOptions {
+  maxBatch: number;
+  dedupWindowSeconds: number;
+}
+
+export interface IngestResult {
+  received: number;
+  applied: number;
+  duplicates: number;
+}
+
+interface EntityMessage extends CheckedMessage {
+  kind: EntityKind;
+  externalId: string;
+}
+
+function entityOf(c: CheckedMessage): EntityMessage | null {
+  const m = c.message;
+  switch (m.type) {
+    case 'organization':
+      return { ...c, kind: m.type, externalId: m.organizationId as string };
+    case 'account':
+      return { ...c, kind: m.type, externalId: m.accountId as string };
+    case 'user':
+      return { ...c, kind: m.type, externalId: m.userId as string };
+    case 'custom_object_instance':
+      return { ...c, kind: m.type, externalId: m.externalId as string };
+    default:
+      return null;
+  }
+}
+
+const refKey = (kind: string, externalId: string) => `${kind}\u0000${externalId}`;
+
+interface Tracked {
+  row: EntityRow;
+  traits: TraitState;
+  dirty: boolean;
+}
+
+function blankEntity(orgId: string, kind: string, externalId: string, at: string): EntityRow {
+  return {
+    id: newId(),
+    org_id: orgId,
+    kind,
+    external_id: externalId,
+    name: null,
+    custom_object_id: null,
+    traits: '{}',
+    trait_times: '{}',
+    attrs_at: null,
+    created_at: at,
+    updated_at: at,
+  };
+}
+
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+async function applyEntities(
+  store: Store,
+  trx: Kysely<DB>,
+  actor: Actor,
+  messages: EntityMessage[],
+  receivedAt: string,
+): Promise<void> {
+  if (messages.length === 0) return;
+  const { orgId } = actor;
+  const maxParams = store.caps.maxParams;
+  const refs = new Map<string, { kind: string; external_id: string }>();
+  for (const m of messages)
+    refs.set(refKey(m.kind, m.externalId), { kind: m.kind, external_id: m.externalId });
+  const sorted = [...refs.values()].sort((a, b) =>
+    a.kind === b.kind ? (a.external_id < b.external_id ? -1 : 1) : a.kind < b.kind ? -1 : 1,
+  );
+
+  // With concurrent writers, new entities are created first and every row is then read
+  // locked, so two batches about one entity merge one after the other. A single-writer
+  // engine runs one batch at a time: it reads, and creates what is missing with the write.
+  const concurrent = !store.caps.singleWriter;
+  if (concurrent) {
+    await insertEntityStubs(
+      trx,
+      sorted.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt)),
+      maxParams,
+    );
+  }
+  const rows = await findEntitiesByRefs(trx, orgId, sorted, { lock: concurrent, maxParams });
+  const tracked = new Map<string, Tracked>();
+  for (const row of rows) {
+    tracked.set(refKey(row.kind, row.external_id), {
+      row,
+      traits: traitState(row.traits, row.trait_times),
+      dirty: false,
+    });
+  }
+
+  const history: TraitHistoryRow[] = [];
+  for (const m of messages) {
+    const key = refKey(m.kind, m.externalId);
+    let t = tracked.get(key);
+    if (!t) {
+      t = {
+        row: blankEntity(orgId, m.kind, m.externalId, receivedAt),
+        traits: emptyTraitState(),
+        dirty: true,
+      };
+      tracked.set(key, t);
+    }
+    const { changes, touched } = mergeTraits(t.traits, m.message.traits ?? {}, m.at);
+    if (touched) t.dirty = true;
+    for (const c of changes) {
+      history.push({
+        id: newId(),
+        org_id: orgId,
+        entity_id: t.row.id,
+        trait_key: c.key,
+        old_value: json(c.oldValue),
+        new_value: json(c.newValue),
+        changed_at: m.at,
+        recorded_at: receivedAt,
+        message_id: m.message.messageId ?? null,
+      });
+    }
+    if (m.kind === 'custom_object_instance') applyInstanceFields(t, m.message, m.at);
+  }
+
+  const dirty = [...tracked.values()].filter((t) => t.dirty);
+  await upsertEntities(
+    trx,
+    dirty.map((t) => ({
+      ...t.row,
+      traits: JSON.stringify(t.traits.traits),
+      trait_times: JSON.stringify(t.traits.times),
+      updated_at: receivedAt,
+    })),
+    maxParams,
+  );
+  await insertTraitHistory(trx, history, maxParams);
+}
+
+/** A custom object instance's name and object are plain fields: the newest message sets them. */
+function applyInstanceFields(t: Tracked, m: AnalyticsMessage, at: string): void {
+  const row = t.row;
+  if (row.attrs_at !== null && at < row.attrs_at) return;
+  const name = m.name ?? row.name;
+  const objectId = m.customObjectId ?? row.custom_object_id;
+  if (name !== row.name || objectId !== row.custom_object_id || row.attrs_at !== at) {
+    t.row = { ...row, name, custom_object_id: objectId, attrs_at: at };
+    t.dirty = true;
+  }
+}
+
+function eventRows(orgId: string, messages: CheckedMessage[], receivedAt: string): EventRow[] {
+  const rows: EventRow[] = [];
+  for (const c of messages) {
+    const m = c.message;
+    if (m.type !== 'track') continue;
+    rows.push({
+      id: newId(),
+      org_id: orgId,
+      user_id: m.userId as string,
+      account_id: m.accountId ?? null,
+      organization_id: m.organizationId ?? null,
+      event: m.event as string,
+      properties: JSON.stringify(m.properties ?? {}),
+      occurred_at: c.at,
+      day: c.at.slice(0, 10),
+      message_id: m.messageId ?? null,
+      received_at: receivedAt,
+    });
+  }
+  return rows;
+}
+
+// Expired keys are deleted now and then, not on every batch: the claim already ignores
+// them, so pruning only keeps the table small.
+const PRUNE_EVERY_MS = 60_000;
+const lastPrune = new Map<string, number>();
+
+function pruneDue(orgId: string): boolean {
+  const t = Date.now();
+  if (t - (lastPrune.get(orgId) ?? 0) < PRUNE_EVERY_MS) return false;
+  lastPrune.set(orgId, t);
+  return true;
+}
+
+export async function ingestBatch(
+  store: Store,
+  actor: Actor,
+  messages: AnalyticsMessage[],
+  opts: IngestOptions,
+): Promise<IngestResult> {
+  const receivedAt = now();
+  const checked = checkBatch(messages, opts.maxBatch, receivedAt);
+  if (checked.length === 0) return { received: 0, applied: 0, duplicates: 0 };
+  const cutoff = new Date(Date.parse(receivedAt) - opts.dedupWindowSeconds * 1000).toISOString();
+  const { orgId } = actor;
+  const maxParams = store.caps.maxParams;
+
+  return store.db.transaction().execute(async (trx) => {
+    const fresh = await claimMessageKeys(
+      trx,
+      orgId,
+      [...new Set(checked.map((c) => c.key))],
+      receivedAt,
+      cutoff,
+      maxParams,
+    );
+    // A key repeated inside the batch applies once, at its first occurrence.
+    const todo = checked.filter((c) => fresh.delete(c.key));
+    const entities: EntityMessage[] = [];
+    for (const c of todo) {
+      const e = entityOf(c);
+      if (e) entities.push(e);
+    }
+    await applyEntities(store, trx, actor, entities, receivedAt);
+    await applyLinks(trx, orgId, todo, receivedAt, maxParams);
+    await insertEvents(trx, eventRows(orgId, todo, receivedAt), maxParams);
+    if (pruneDue(orgId)) await pruneMessageKeys(trx, orgId, cutoff);
+    return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
+  });
+}

@@ -1,0 +1,147 @@
+import type { FieldIssue } from '../errors.ts';
+import { Invalid } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
+import { messageKey } from './message-keys.ts';
+
+// Analytics messages as the core takes them: Segment-style field names (the shape every
+// analytics wire format shares), with the core's own type names. A dialect maps its type
+// names onto these; the field names it reports errors with are the same.
+
+export const ENTITY_KINDS = ['organization', 'account', 'user', 'custom_object_instance'] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+export const MESSAGE_TYPES = [...ENTITY_KINDS, 'track', 'unlink'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export type JsonObject = Record<string, unknown>;
+
+export interface AnalyticsMessage {
+  type: MessageType;
+  messageId?: string;
+  timestamp?: string;
+  organizationId?: string;
+  accountId?: string;
+  userId?: string;
+  traits?: JsonObject;
+  event?: string;
+  properties?: JsonObject;
+  externalId?: string;
+  customObjectId?: string;
+  name?: string;
+  /** Other Segment fields (context, anonymousId, sentAt…) are kept for the message's hash. */
+  [extra: string]: unknown;
+}
+
+/** A validated message, with the time it speaks for and its deduplication key. */
+export interface CheckedMessage {
+  index: number;
+  message: AnalyticsMessage;
+  /** ISO-8601 UTC: the message's timestamp, or the time the batch was received. */
+  at: string;
+  key: string;
+}
+
+type Field = 'organizationId' | 'accountId' | 'userId' | 'event' | 'externalId' | 'customObjectId' | 'name';
+
+// What each type must carry (DIALECTS.md: a field without `?` is required).
+const REQUIRED_IDS: Record<MessageType, Field[]> = {
+  organization: ['organizationId'],
+  account: ['accountId'],
+  user: ['userId'],
+  custom_object_instance: ['externalId', 'customObjectId', 'name'],
+  track: ['userId', 'event'],
+  unlink: ['userId'],
+};
+const OPTIONAL_IDS: Field[] = ['organizationId', 'accountId', 'userId', 'externalId', 'customObjectId'];
+const REQUIRED_OBJECT: Record<MessageType, 'traits' | 'properties' | null> = {
+  organization: 'traits',
+  account: 'traits',
+  user: 'traits',
+  custom_object_instance: 'traits',
+  track: 'properties',
+  unlink: null,
+};
+
+export const isJsonObject = (v: unknown): v is JsonObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `2018-05-15T12:31:12.123Z` (or any offset) → the same instant as ISO-8601 UTC, or null. */
+export function normalizeTimestamp(raw: string): string | null {
+  // Date.parse also takes loose forms ("May 15 2018"): only ISO-8601 date-times are accepted.
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(raw)) return null;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) return null;
+  const iso = new Date(ms).toISOString();
+  // Years past 9999 print as +010000-…, which would not sort as text.
+  return iso.length === 24 ? iso : null;
+}
+
+function checkMessage(m: AnalyticsMessage, i: number, issues: FieldIssue[]): void {
+  const issue = (field: string, message: string, code: string) =>
+    issues.push({ field: `[${i}].${field}`, path: [i, field], message, code });
+  if (!isJsonObject(m)) {
+    issues.push({ field: `[${i}]`, path: [i], message: 'must be an object', code: 'type' });
+    return;
+  }
+  if (!(MESSAGE_TYPES as readonly string[]).includes(m.type)) {
+    issue('type', `must be one of ${MESSAGE_TYPES.join(', ')}`, 'enum');
+    return;
+  }
+  for (const field of REQUIRED_IDS[m.type]) {
+    if (m[field] === undefined || m[field] === null) issue(field, 'required', 'required');
+  }
+  for (const field of [...OPTIONAL_IDS, 'event', 'name'] as Field[]) {
+    const v = m[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || v.length === 0) issue(field, 'must be a non-empty string', 'type');
+    else if (v.length > LIMITS.externalIdMax)
+      issue(field, `must be at most ${LIMITS.externalIdMax} characters`, 'maxLength');
+  }
+  if (m.type === 'unlink' && m.accountId == null && m.organizationId == null) {
+    issue('accountId', 'an unlink needs accountId or organizationId', 'required');
+  }
+  const objectField = REQUIRED_OBJECT[m.type];
+  if (objectField && m[objectField] == null) issue(objectField, 'required', 'required');
+  for (const field of ['traits', 'properties'] as const) {
+    if (m[field] != null && !isJsonObject(m[field])) issue(field, 'must be an object', 'type');
+  }
+  if (m.messageId != null && (typeof m.messageId !== 'string' || m.messageId.length === 0)) {
+    issue('messageId', 'must be a non-empty string', 'type');
+  }
+  if (m.timestamp != null && (typeof m.timestamp !== 'string' || !normalizeTimestamp(m.timestamp))) {
+    issue('timestamp', 'must be an ISO-8601 date-time', 'format');
+  }
+}
+
+/**
+ * Validates the whole batch before anything is applied: one bad message rejects the batch,
+ * and every issue names the message's index and the field.
+ */
+export function checkBatch(
+  messages: AnalyticsMessage[],
+  maxBatch: number,
+  receivedAt: string,
+): CheckedMessage[] {
+  if (messages.length > maxBatch) {
+    throw new Invalid(
+      [
+        {
+          field: 'batch',
+          path: [],
+          message: `must NOT have more than ${maxBatch} items`,
+          code: 'maxItems',
+        },
+      ],
+      true,
+    );
+  }
+  const issues: FieldIssue[] = [];
+  for (let i = 0; i < messages.length; i++) checkMessage(messages[i], i, issues);
+  if (issues.length) throw new Invalid(issues, true);
+  return messages.map((message, index) => ({
+    index,
+    message,
+    at: message.timestamp ? (normalizeTimestamp(message.timestamp) as string) : receivedAt,
+    key: messageKey(message),
+  }));
+}

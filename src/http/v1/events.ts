@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import * as events from '../../core/analytics/events.ts';
+import { EventCountQuery, EventCounts, EventListQuery, EventPage } from './analytics-schemas.ts';
+import { errorResponses } from './schemas.ts';
+
+const tags = ['analytics'];
+
+export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const db = () => app.services.store.db;
+
+  app.get(
+    '/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'List tracked events, oldest first, by user, account, event name and time range',
+        querystring: EventListQuery,
+        response: { 200: EventPage, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { limit, ...q } = request.query;
+      return events.listEvents(db(), request.actor.orgId, { ...q, limit: limit ?? 50 });
+    },
+  );
+
+  app.get(
+    '/events/counts',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Count one event per day, week or month (UTC), as a series',
+        querystring: EventCountQuery,
+        response: { 200: EventCounts, ...errorResponses },
+      },
+    },
+    async (request) =>
+      events.countEvents(db(), request.actor.orgId, {
+        ...request.query,
+        granularity: request.query.granularity ?? 'day',
+      }),
+  );
+};
