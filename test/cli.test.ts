@@ -186,6 +186,56 @@ describe('kpihub command', { timeout: 120_000 }, () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ items: [], next_cursor: null });
       expect((await fetch(`${served.url}/ready`)).status).toBe(200);
+
+      // The Dcycle seed's JavaScript fetch sample, verbatim but for the host and the key.
+      const options = {
+        method: 'POST',
+        headers: { 'x-api-key': secret as string, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          name: '<string>',
+          description: '<string>',
+          kpis: [
+            {
+              name: '<string>',
+              description: '<string>',
+              unit: '<string>',
+              value_type: 'number',
+              required: true,
+              sort_order: 0,
+            },
+          ],
+        }),
+      };
+      const seed = (await fetch(`${served.url}/v1/custom-kpi-datasets`, options).then((r) => r.json())) as {
+        kpis: object[];
+      };
+      expect(Object.keys(seed).sort()).toEqual(
+        [
+          'id',
+          'organization_id',
+          'name',
+          'created_at',
+          'description',
+          'created_by',
+          'updated_by',
+          'updated_at',
+          'kpis',
+        ].sort(),
+      );
+      expect(Object.keys(seed.kpis[0]).sort()).toEqual(
+        [
+          'id',
+          'dataset_id',
+          'name',
+          'sort_order',
+          'created_at',
+          'description',
+          'unit',
+          'value_type',
+          'required',
+          'updated_at',
+        ].sort(),
+      );
       // Logs are JSON lines that never carry the secret.
       const logLines = served
         .output()
