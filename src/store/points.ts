@@ -59,14 +59,26 @@ export interface IdentityKey {
 
 /** Existing points of one metric with the given identities (deleted ones included). */
 export async function findByIdentity(
+  store: Store,
   db: Kysely<DB>,
   orgId: string,
   metricId: string,
   keys: IdentityKey[],
-  maxParams: number,
 ): Promise<PointRow[]> {
   const out: PointRow[] = [];
-  const chunk = Math.floor((maxParams - 10) / 3);
+  if (store.caps.syncDriver) {
+    // One cached statement probing the identity index per key: preparing a fresh
+    // thousand-tuple IN list for every batch cost more than the probes themselves.
+    const probe = sqliteStatements(store).probe;
+    for (const k of keys) {
+      const row = probe.get(orgId, metricId, k.period_start, k.period_end, k.coord_key) as
+        | PointRow
+        | undefined;
+      if (row) out.push(row);
+    }
+    return out;
+  }
+  const chunk = Math.floor((store.caps.maxParams - 10) / 3);
   for (let i = 0; i < keys.length; i += chunk) {
     const part = keys.slice(i, i + chunk);
     const rows = await db
@@ -100,10 +112,11 @@ export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): P
 }
 
 // better-sqlite3 statements are compiled once per database handle and reused.
-const statements = new WeakMap<
-  object,
-  { upsert: { run(...a: unknown[]): unknown }; revision: { run(...a: unknown[]): unknown } }
->();
+interface Statement {
+  run(...params: unknown[]): unknown;
+  get(...params: unknown[]): unknown;
+}
+const statements = new WeakMap<object, { upsert: Statement; revision: Statement; probe: Statement }>();
 
 function sqliteStatements(store: Store) {
   const handle = store.sqlite!;
@@ -118,7 +131,10 @@ function sqliteStatements(store: Store) {
     const revision = handle.prepare(
       `insert into point_revisions (${REVISION_COLUMNS.join(', ')}) values (${REVISION_COLUMNS.map(() => '?').join(', ')})`,
     );
-    s = { upsert, revision };
+    const probe = handle.prepare(
+      'select * from data_points where org_id = ? and metric_id = ? and period_start = ? and period_end = ? and coord_key = ?',
+    );
+    s = { upsert, revision, probe };
     statements.set(handle, s);
   }
   return s;

@@ -187,13 +187,7 @@ class Writer implements PointWriter {
       const keys = normalized
         .filter((n) => n.metricId === metricId && !n.byId)
         .map((n) => ({ period_start: n.start, period_end: n.end, coord_key: n.coordKey }));
-      for (const r of await findByIdentity(
-        this.trx,
-        this.actor.orgId,
-        metricId,
-        keys,
-        this.store.caps.maxParams,
-      )) {
+      for (const r of await findByIdentity(this.store, this.trx, this.actor.orgId, metricId, keys)) {
         current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
       }
     }

@@ -1,0 +1,174 @@
+// Issue 3's benchmark: the write path against the raw database, Visible's PUT against a
+// bare Fastify route, and (when installed) InfluxDB's line protocol as the peer.
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { newId } from '../src/core/ids.ts';
+import { openStore } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+import { putLoad, startScript, stopChild } from './http-load.ts';
+import { influxInstalled, influxWrite } from './influx.ts';
+import type { BenchEnv, BenchSection } from './types.ts';
+
+const DAY = 86_400_000;
+const EPOCH = Date.UTC(2000, 0, 1);
+const date = (n: number) => new Date(EPOCH + n * DAY).toISOString().slice(0, 10);
+const value = (n: number) => `${Math.floor(n / 7) % 100000}.${String(n % 100).padStart(2, '0')}`;
+
+/** The ceiling: better-sqlite3 upserting the same rows with one prepared statement, 1,000 a transaction. */
+async function rawUpsert(dir: string, points: number): Promise<number> {
+  const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
+  await migrateToLatest(store);
+  const db = store.sqlite!;
+  const org = newId();
+  const metric = newId();
+  const at = new Date().toISOString();
+  db.prepare('insert into organizations (id, name, created_at) values (?, ?, ?)').run(org, 'raw', at);
+  db.prepare(
+    `insert into metrics (id, org_id, name, value_type, required, sort_order, created_at, updated_at)
+     values (?, ?, 'raw', 'number', 0, 0, ?, ?)`,
+  ).run(metric, org, at, at);
+  const upsert = db.prepare(
+    `insert into data_points (id, org_id, metric_id, period_start, period_end, coord_key, coordinates, value, notes,
+       status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
+     values (?, ?, ?, ?, ?, '', null, ?, null, null, null, null, ?, ?, 'raw', 'raw', null)
+     on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
+       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  );
+  const batch = db.transaction((from: number) => {
+    for (let n = from; n < from + 1000; n++)
+      upsert.run(newId(), org, metric, date(n), date(n), value(n), at, at);
+  });
+  const started = performance.now();
+  for (let b = 0; b < points; b += 1000) batch(b);
+  const rate = points / ((performance.now() - started) / 1000);
+  await store.close();
+  return rate;
+}
+
+async function createMetric(url: string, key: string): Promise<string> {
+  const res = await fetch(`${url}/v1/metrics`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Revenue', value_type: 'currency', unit: 'EUR' }),
+  });
+  if (res.status !== 201) throw new Error(`metric: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** Native PUT of 1,000-point batches at 4 connections: points per second, first byte to last answer. */
+async function nativeIngest(env: BenchEnv, points: number): Promise<number> {
+  const server = await env.startServer();
+  try {
+    const metric = await createMetric(server.url, server.key);
+    const bodies: string[] = [];
+    for (let b = 0; b < points; b += 1000) {
+      const data_points = [];
+      for (let n = b; n < b + 1000; n++) data_points.push({ date: date(n), value: value(n) });
+      bodies.push(JSON.stringify({ data_points }));
+    }
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const res = await fetch(`${server.url}/v1/metrics/${metric}/data_points`, {
+            method: 'PUT',
+            headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+            body,
+          });
+          if (res.status !== 200) throw new Error(`native PUT ${res.status}: ${await res.text()}`);
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    return points / ((performance.now() - started) / 1000);
+  } finally {
+    await server.stop();
+  }
+}
+
+function visibleBody(i: number): string {
+  const data_points = [];
+  for (let j = 0; j < 50; j++)
+    data_points.push({ date: date((i * 50 + j) % 2_900_000), value: value(i * 50 + j) });
+  return JSON.stringify({ data_points });
+}
+
+export async function run(env: BenchEnv): Promise<BenchSection> {
+  const points = env.quick ? 20_000 : 200_000;
+  const seconds = env.quick ? 3 : 10;
+  const raw = await rawUpsert(env.dir, points);
+  const native = await nativeIngest(env, points);
+
+  const server = await env.startServer();
+  let visible: Awaited<ReturnType<typeof putLoad>>;
+  try {
+    const metric = await createMetric(server.url, server.key);
+    visible = await putLoad({
+      url: `${server.url}/metrics/${metric}/data_points`,
+      key: server.key,
+      connections: 32,
+      seconds,
+      body: visibleBody,
+    });
+  } finally {
+    await server.stop();
+  }
+  const port = String(18900 + Math.floor(Math.random() * 90));
+  const bare = await startScript('bench/bare-server.ts', { PORT: port });
+  let ceiling: Awaited<ReturnType<typeof putLoad>>;
+  try {
+    ceiling = await putLoad({
+      url: `http://127.0.0.1:${port}/metrics/x/data_points`,
+      connections: 32,
+      seconds,
+      body: visibleBody,
+    });
+  } finally {
+    await stopChild(bare);
+  }
+
+  const section: BenchSection = {
+    title: 'Data points: the write path (SQLite)',
+    figures: [
+      { name: 'raw better-sqlite3 upsert (1,000 a transaction)', value: raw, unit: 'points/s' },
+      {
+        name: 'native PUT, 1,000-point batches, 4 connections, revisions on',
+        value: native,
+        unit: 'points/s',
+      },
+      {
+        name: 'Visible PUT, 50-point batches, 32 connections',
+        value: visible.requestsPerSecond,
+        unit: 'req/s',
+      },
+      { name: 'Visible PUT p50 / p99 latency', value: visible.p50, unit: `ms (p99 ${visible.p99} ms)` },
+      { name: 'bare Fastify route, same requests', value: ceiling.requestsPerSecond, unit: 'req/s' },
+    ],
+    ratios: [
+      { name: 'native ingest / raw upsert', value: native / raw, target: 0.7 },
+      {
+        name: 'Visible / bare route',
+        value: visible.requestsPerSecond / ceiling.requestsPerSecond,
+        target: 0.6,
+      },
+    ],
+    notes: [`${points.toLocaleString('en-US')} points per run; Visible and bare route ${seconds} s each.`],
+  };
+  if (visible.non2xx > 0) section.notes!.push(`Visible: ${visible.non2xx} non-2xx answers.`);
+  if (influxInstalled()) {
+    const influx = await influxWrite(env.dir, points);
+    section.figures.push({
+      name: 'InfluxDB 1.x line protocol, 1,000-line batches, 8 connections',
+      value: influx,
+      unit: 'points/s',
+    });
+    section.ratios.push({ name: 'native ingest / InfluxDB', value: native / influx, target: 3 });
+  } else {
+    section.notes!.push(
+      'InfluxDB not installed (apt-get install influxdb): the peer comparison was skipped.',
+    );
+  }
+  return section;
+}

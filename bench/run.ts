@@ -1,0 +1,134 @@
+// npm run bench: starts KPI Hub on fresh SQLite files and measures each section against
+// its reference in the same run, then prints the ratios and writes docs/benchmarks.md.
+// BENCH_QUICK=1 runs smaller sizes (same code paths); BENCH_ONLY=name,name runs some sections.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BenchEnv, BenchSection, BenchServer } from './types.ts';
+
+type SectionModule = { run(env: BenchEnv): Promise<BenchSection> };
+
+// The sections, in the order they run and are written.
+const SECTIONS: Record<string, () => Promise<SectionModule>> = {
+  ingest: () => import('./ingest.ts'),
+};
+
+const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';
+let port = 18000 + Math.floor(Math.random() * 1000);
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/ready`);
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become ready');
+}
+
+/** KPI Hub in a child process, so the load generator and the server use separate cores. */
+async function startServer(dir: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const p = port++;
+  const dbDir = mkdtempSync(join(dir, 'db-'));
+  const child = spawn(process.execPath, ['bin/kpihub.mjs', 'serve'], {
+    env: {
+      ...process.env,
+      PORT: String(p),
+      HOST: '127.0.0.1',
+      KPIHUB_DATABASE_URL: `sqlite:${join(dbDir, 'kpihub.db')}`,
+      KPIHUB_DATA_DIR: dbDir,
+      KPIHUB_ADMIN_KEY: ADMIN_KEY,
+      KPIHUB_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${p}`;
+  await waitReady(url, child);
+  const orgs = await fetch(`${url}/v1/datasets?limit=1`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  if (!orgs.ok) throw new Error(`admin key refused: ${orgs.status}`);
+  return {
+    url,
+    key: ADMIN_KEY,
+    orgId: '',
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+function render(sections: BenchSection[], command: string): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Command: \`${command}\``,
+    '',
+    `Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    'Each ratio compares two figures measured in the same run on the same machine.',
+    '',
+  ];
+  for (const s of sections) {
+    lines.push(`## ${s.title}`, '', '| figure | value | unit |', '|---|---:|---|');
+    for (const f of s.figures) lines.push(`| ${f.name} | ${fmt(f.value)} | ${f.unit} |`);
+    if (s.ratios.length) {
+      lines.push('', '| ratio | value | target | met |', '|---|---:|---:|---|');
+      for (const r of s.ratios) {
+        const met = r.target === undefined ? '' : r.value >= r.target ? 'yes' : '**no**';
+        lines.push(
+          `| ${r.name} | ${r.value.toFixed(2)} | ${r.target === undefined ? '' : `≥ ${r.target}`} | ${met} |`,
+        );
+      }
+    }
+    if (s.notes?.length) lines.push('', ...s.notes.map((n) => `- ${n}`));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const quick = process.env.BENCH_QUICK === '1';
+  const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+  const dir = mkdtempSync(join(tmpdir(), 'kpihub-bench-'));
+  const env: BenchEnv = { dir, quick, startServer: (e) => startServer(dir, e) };
+  const results: BenchSection[] = [];
+  try {
+    for (const [name, load] of Object.entries(SECTIONS)) {
+      if (only && !only.includes(name)) continue;
+      process.stdout.write(`\n== ${name}\n`);
+      const section = await (await load()).run(env);
+      results.push(section);
+      for (const f of section.figures) process.stdout.write(`  ${f.name}: ${fmt(f.value)} ${f.unit}\n`);
+      for (const r of section.ratios) {
+        const verdict =
+          r.target === undefined
+            ? ''
+            : r.value >= r.target
+              ? ' (target met)'
+              : ` (target ${r.target} NOT met)`;
+        process.stdout.write(`  ${r.name}: ${r.value.toFixed(2)}${verdict}\n`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const command = `${quick ? 'BENCH_QUICK=1 ' : ''}${only ? `BENCH_ONLY=${only.join(',')} ` : ''}npm run bench`;
+  if (!only && !quick) {
+    mkdirSync('docs', { recursive: true });
+    writeFileSync('docs/benchmarks.md', render(results, command));
+    process.stdout.write('\nwrote docs/benchmarks.md\n');
+  } else {
+    process.stdout.write('\n(partial or quick run: docs/benchmarks.md left as it is)\n');
+  }
+}
+
+await main();
