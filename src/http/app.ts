@@ -9,9 +9,11 @@ import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
 import { RateLimited } from '../core/errors.ts';
+import { achieveItRoutes } from '../dialects/achieveit/routes.ts';
 import { dcycleRoutes } from '../dialects/dcycle/routes.ts';
 import { visibleRoutes } from '../dialects/visible/routes.ts';
 import { vitallyRoutes } from '../dialects/vitally/routes.ts';
+import { workivaRoutes } from '../dialects/workiva/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
@@ -60,6 +62,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, authenticator);
   registerIdempotency(app);
 
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimit.max,
@@ -68,7 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Counted per API key (or per address before a key is known); Redis shares the
     // counters between API processes.
     keyGenerator: (request) => request.actor?.keyId ?? request.ip,
-    ...(config.redisUrl ? { redis: new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) } : {}),
+    ...(redis ? { redis } : {}),
     errorResponseBuilder: (_request, context) => new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 
@@ -100,7 +104,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { registry });
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(dcycleRoutes);
+  await app.register(achieveItRoutes);
   await app.register(vitallyRoutes);
   await app.register(visibleRoutes);
+  await app.register(workivaRoutes);
   return app;
 }
