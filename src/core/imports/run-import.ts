@@ -39,11 +39,11 @@ class DryRunDone extends Error {
   }
 }
 
-// The write path's issues name fields (`lines[3].value`, `lines[3].period_start`); a
+// The write path's issues name fields (`lines[3].value`, `rows[2].period_start`); a
 // file's reader wants the column. The key is the first segment after the row.
 function withColumn(issue: FieldIssue, columns: Record<string, string> | undefined): FieldIssue {
   if (issue.column !== undefined || !columns) return issue;
-  const key = /^lines\[\d+\]\.([A-Za-z_]+)/.exec(issue.field)?.[1];
+  const key = /^(?:lines|rows)\[\d+\]\.([A-Za-z_]+)/.exec(issue.field)?.[1];
   const column = key === undefined ? undefined : columns[key];
   return column === undefined ? issue : { ...issue, column };
 }

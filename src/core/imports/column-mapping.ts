@@ -1,0 +1,225 @@
+import { type FieldIssue, Invalid } from '../errors.ts';
+import { isUuid } from '../ids.ts';
+import type { PointInput } from '../points/write.ts';
+import { parseIsoDate } from './as-of-date.ts';
+
+// How the rows of a native import file become data points: which column (CSV header name
+// or 0-based index) or key (NDJSON / JSON object) holds each field. Without a mapping, each
+// field is read from the column of its own name, and coordinates from `coordinates.<dim>`
+// columns (CSV) or a `coordinates` object (JSON).
+
+export const IMPORT_FORMATS = ['csv', 'ndjson', 'json'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export type ColumnRef = string | number;
+
+export interface ColumnMapping {
+  metric_id?: ColumnRef;
+  metric_external_id?: ColumnRef;
+  /** A one-day period; or period_start (+ period_end, default the start). */
+  date?: ColumnRef;
+  period_start?: ColumnRef;
+  period_end?: ColumnRef;
+  value?: ColumnRef;
+  notes?: ColumnRef;
+  status?: ColumnRef;
+  /** Dimension id or name → the column holding its member. */
+  coordinates?: Record<string, ColumnRef>;
+}
+
+const FIELDS = [
+  'metric_id',
+  'metric_external_id',
+  'date',
+  'period_start',
+  'period_end',
+  'value',
+  'notes',
+  'status',
+] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Structural rules of a mapping, checked when the file is accepted (before it is read). */
+export function checkMapping(mapping: ColumnMapping, format: ImportFormat, header: boolean): void {
+  const issues: FieldIssue[] = [];
+  const at = (field: string, message: string) => issues.push({ field: `mapping.${field}`, message });
+  if ((mapping.metric_id === undefined) === (mapping.metric_external_id === undefined)) {
+    at('metric_id', 'map exactly one of metric_id and metric_external_id');
+  }
+  if (mapping.date === undefined && mapping.period_start === undefined) {
+    at('date', 'map date, or period_start (and optionally period_end)');
+  }
+  if (
+    mapping.date !== undefined &&
+    (mapping.period_start !== undefined || mapping.period_end !== undefined)
+  ) {
+    at('date', 'map either date or period_start/period_end, not both');
+  }
+  if (mapping.period_end !== undefined && mapping.period_start === undefined) {
+    at('period_end', 'period_end needs period_start');
+  }
+  const refs: [string, ColumnRef | undefined][] = [
+    ...FIELDS.map((f) => [f, mapping[f]] as [string, ColumnRef | undefined]),
+    ...Object.entries(mapping.coordinates ?? {}).map(
+      ([d, r]) => [`coordinates.${d}`, r] as [string, ColumnRef],
+    ),
+  ];
+  for (const [field, ref] of refs) {
+    if (typeof ref === 'number' && format !== 'csv')
+      at(field, 'a column index is for CSV files; name the key');
+    if (typeof ref === 'string' && format === 'csv' && !header) {
+      at(field, 'a CSV file without a header row is mapped by 0-based column index');
+    }
+  }
+  if (issues.length) throw new Invalid(issues);
+}
+
+/** The mapping a file gets without one: every field from the column of its own name. */
+export function defaultMapping(names: readonly string[]): ColumnMapping {
+  const has = (n: string) => names.includes(n);
+  const mapping: ColumnMapping = {};
+  for (const f of FIELDS) if (has(f)) mapping[f] = f;
+  if (!has('metric_id') && has('external_id') && !has('metric_external_id'))
+    mapping.metric_external_id = 'external_id';
+  if (mapping.metric_id !== undefined && mapping.metric_external_id !== undefined)
+    delete mapping.metric_external_id;
+  if (mapping.date !== undefined && mapping.period_start !== undefined) delete mapping.date;
+  const coordinates = names.filter((n) => n.startsWith('coordinates.') && n.length > 12);
+  if (coordinates.length) mapping.coordinates = Object.fromEntries(coordinates.map((n) => [n.slice(12), n]));
+  return mapping;
+}
+
+/** A row reduced to what the mapping reads from it. */
+export interface MappedRow {
+  line: number;
+  path: string;
+  metricRef: string;
+  input: Omit<PointInput, 'metricId' | 'path' | 'line'>;
+}
+
+type Cell = (row: unknown) => unknown;
+
+export interface CompiledMapping {
+  byExternalId: boolean;
+  /** Issue field key → the column as the file names it, for the write path's issues. */
+  columns: Record<string, string>;
+  read(row: unknown, line: number, path: string, issues: FieldIssue[]): MappedRow | null;
+}
+
+const cellText = (v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : typeof v === 'string' ? v : undefined;
+
+/**
+ * Compiles a mapping for one file. CSV rows are arrays read through the header (names) or
+ * by index; JSON rows are objects read by key. Throws Invalid when a mapped CSV column is
+ * not in the header (line 1).
+ */
+export function compileMapping(
+  mapping: ColumnMapping,
+  format: ImportFormat,
+  header: readonly string[] | null,
+): CompiledMapping {
+  const csv = format === 'csv';
+  const missing: FieldIssue[] = [];
+  const columns: Record<string, string> = {};
+  const cell = (field: string, ref: ColumnRef): Cell => {
+    columns[field] = String(ref);
+    if (!csv) return (row) => (row as Record<string, unknown>)[ref];
+    const index = typeof ref === 'number' ? ref : (header?.indexOf(ref) ?? -1);
+    if (index < 0) {
+      missing.push({
+        field: `mapping.${field}`,
+        line: 1,
+        message: `column "${ref}" is not in the header row`,
+      });
+    }
+    return (row) => (row as string[])[index];
+  };
+  const get: Partial<Record<Field, Cell>> = {};
+  for (const f of FIELDS) {
+    const ref = mapping[f];
+    if (ref !== undefined) get[f] = cell(f === 'metric_external_id' ? 'metric_id' : f, ref);
+  }
+  if (mapping.date !== undefined) columns.period_start = columns.period_end = columns.date;
+  const coordinateCells = Object.entries(mapping.coordinates ?? {}).map(
+    ([dim, ref]) => [dim, cell(`coordinates.${dim}`, ref)] as const,
+  );
+  // A JSON row without a coordinates mapping may carry a `coordinates` object itself.
+  const ownCoordinates = !csv && mapping.coordinates === undefined;
+  if (missing.length) throw new Invalid(missing);
+  const byExternalId = mapping.metric_external_id !== undefined;
+  const metricCell = (byExternalId ? get.metric_external_id : get.metric_id) as Cell;
+
+  return {
+    byExternalId,
+    columns,
+    read(row, line, path, issues) {
+      const problem = (key: string, message: string) =>
+        issues.push({
+          field: `${path}.${key}`,
+          line,
+          message,
+          ...(columns[key] ? { column: columns[key] } : {}),
+        });
+      if (typeof row !== 'object' || row === null || (csv ? !Array.isArray(row) : Array.isArray(row))) {
+        issues.push({ field: path, line, message: 'a row must be a JSON object' });
+        return null;
+      }
+      const before = issues.length;
+      const rawMetric = metricCell(row);
+      const metricRef = typeof rawMetric === 'string' ? rawMetric.trim() : '';
+      if (metricRef === '') problem('metric_id', 'required');
+      else if (!byExternalId && !isUuid(metricRef)) problem('metric_id', `"${metricRef}" is not a metric id`);
+
+      const date = (key: Field, value: unknown): string | undefined => {
+        const text = cellText(value)?.trim();
+        if (!text) {
+          problem(key === 'date' ? 'period_start' : key, 'required: a date as YYYY-MM-DD');
+          return undefined;
+        }
+        const parsed = parseIsoDate(text);
+        if (!parsed) problem(key === 'date' ? 'period_start' : key, `"${text}" is not an ISO-8601 date`);
+        return parsed ?? undefined;
+      };
+      let periodStart: string | undefined;
+      let periodEnd: string | undefined;
+      if (get.date) periodStart = periodEnd = date('date', get.date(row));
+      else if (get.period_start) {
+        periodStart = date('period_start', get.period_start(row));
+        const end = get.period_end?.(row);
+        periodEnd = get.period_end && cellText(end)?.trim() ? date('period_end', end) : periodStart;
+      }
+
+      const input: MappedRow['input'] = { periodStart, periodEnd };
+      if (get.value) {
+        const v = get.value(row);
+        // An empty CSV cell is "no value"; JSON says null itself (or leaves the key out to keep).
+        input.value = csv ? (v === '' || v === undefined ? null : (v as string).trim()) : v;
+      }
+      for (const key of ['notes', 'status'] as const) {
+        const c = get[key];
+        if (!c) continue;
+        const v = c(row);
+        if (v === undefined) continue;
+        if (v !== null && typeof v !== 'string') problem(key, 'must be a string');
+        else input[key] = v === '' ? null : v;
+      }
+      if (coordinateCells.length) {
+        const coordinates: Record<string, string> = {};
+        for (const [dim, c] of coordinateCells) {
+          const v = c(row);
+          if (v === undefined || v === null || v === '') continue;
+          coordinates[dim] = typeof v === 'number' ? String(v) : (v as string);
+        }
+        input.coordinates = coordinates;
+      } else if (ownCoordinates) {
+        const own = (row as Record<string, unknown>).coordinates;
+        if (own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
+          problem('coordinates', 'must be an object of dimension → member');
+        } else input.coordinates = (own as Record<string, unknown> | null | undefined) ?? null;
+      }
+      if (issues.length > before) return null;
+      return { line, path, metricRef, input };
+    },
+  };
+}
