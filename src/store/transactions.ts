@@ -10,17 +10,37 @@ import type { DB } from './schema.ts';
  */
 export async function writeTransaction<T>(store: Store, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (!store.caps.singleWriter) return store.db.transaction().execute(fn);
+  // Holding Kysely's single connection keeps every other query out until we finish; the
+  // statements run on the raw handle, compiled once (Kysely would prepare them each time).
+  const tx = control(store);
   return store.db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    tx.begin.run();
     try {
       const out = await fn(conn);
-      await sql`commit`.execute(conn);
+      tx.commit.run();
       return out;
     } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => {});
+      if (store.sqlite?.inTransaction) tx.rollback.run();
       throw e;
     }
   });
+}
+
+type Run = { run(): unknown };
+const controls = new WeakMap<object, { begin: Run; commit: Run; rollback: Run }>();
+
+function control(store: Store) {
+  const handle = store.sqlite!;
+  let c = controls.get(handle);
+  if (!c) {
+    c = {
+      begin: handle.prepare('begin immediate'),
+      commit: handle.prepare('commit'),
+      rollback: handle.prepare('rollback'),
+    };
+    controls.set(handle, c);
+  }
+  return c;
 }
 
 /** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */

@@ -12,6 +12,11 @@ export class MetricCache {
     private readonly orgId: string,
   ) {}
 
+  /** Metrics the caller already loaded (e.g. to answer 404 for a URL's metric). */
+  seed(metrics: Metric[]): void {
+    for (const m of metrics) if (m.org_id === this.orgId) this.metrics.set(m.id, m);
+  }
+
   async load(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.metrics.has(id));
     if (missing.length === 0) return;

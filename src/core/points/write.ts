@@ -13,6 +13,7 @@ import { lockKeys, writeTransaction } from '../../store/transactions.ts';
 import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid, NotFound } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { Metric } from '../metrics.ts';
 import { isIsoDate } from '../periods.ts';
 import { checkValue, TEXT_MAX } from '../values.ts';
 import { resolveCoordinates } from './coordinates.ts';
@@ -95,8 +96,10 @@ class Writer implements PointWriter {
     private readonly store: Store,
     private readonly trx: Kysely<DB>,
     private readonly actor: Actor,
+    known: Metric[] = [],
   ) {
     this.metrics = new MetricCache(trx, actor.orgId);
+    this.metrics.seed(known);
   }
 
   private issue(i: FieldIssue) {
@@ -329,9 +332,10 @@ export async function withPointWriter<T>(
   store: Store,
   actor: Actor,
   fn: (w: PointWriter) => Promise<T>,
+  known: Metric[] = [],
 ): Promise<T> {
   return writeTransaction(store, async (trx) => {
-    const writer = new Writer(store, trx, actor);
+    const writer = new Writer(store, trx, actor, known);
     const out = await fn(writer);
     if (writer.issues.length) throw new Invalid(writer.issues);
     return out;
@@ -353,6 +357,11 @@ export function deletePoints(store: Store, actor: Actor, inputs: PointInput[]): 
 }
 
 /** All or nothing, in its own transaction; throws Invalid listing every problem. */
-export function writePoints(store: Store, actor: Actor, inputs: PointInput[]): Promise<StoredPoint[]> {
-  return withPointWriter(store, actor, (w) => w.add(inputs));
+export function writePoints(
+  store: Store,
+  actor: Actor,
+  inputs: PointInput[],
+  known: Metric[] = [],
+): Promise<StoredPoint[]> {
+  return withPointWriter(store, actor, (w) => w.add(inputs), known);
 }

@@ -55,6 +55,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
           value: p.value,
           path: `data_points[${i}]`,
         })),
+        [metric],
       );
       return { data_points: points.map(toVisiblePoint) };
     },

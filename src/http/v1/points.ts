@@ -114,7 +114,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
         coordinates: p.coordinates,
         notes: p.notes,
       }));
-      return { data_points: await writePoints(store, request.actor, inputs) };
+      return { data_points: await writePoints(store, request.actor, inputs, [metric]) };
     },
   );
 
