@@ -225,28 +225,35 @@ export async function listPointsAsOf(
   asOf: string,
   f: PointFilter,
 ): Promise<PointRow[]> {
-  const latest = store.db
-    .selectFrom('point_revisions')
-    .select((eb) => ['point_id', eb.fn.max('id').as('rev_id')])
-    .where('org_id', '=', orgId)
-    .where('metric_id', '=', metricId)
-    .where('changed_at', '<=', asOf)
-    .groupBy('point_id')
-    .as('latest');
+  // For each point of the metric, its last revision at or before `asOf`, found through
+  // the (point_id, id) index: a point has few revisions, so this stays cheap however long
+  // the whole revision log grows.
   let q = store.db
     .selectFrom('data_points as p')
-    .innerJoin(latest, 'latest.point_id', 'p.id')
-    .innerJoin('point_revisions as r', 'r.id', 'latest.rev_id')
+    .innerJoin('point_revisions as r', (join) =>
+      join.onRef('r.point_id', '=', 'p.id').on((eb) =>
+        eb(
+          'r.id',
+          '=',
+          eb
+            .selectFrom('point_revisions as l')
+            .select((e) => e.fn.max('l.id').as('id'))
+            .whereRef('l.point_id', '=', 'p.id')
+            .where('l.changed_at', '<=', asOf),
+        ),
+      ),
+    )
     .selectAll('p')
-    .select(['r.new_value as as_of_value', 'r.op as as_of_op', 'r.changed_at as as_of_changed_at'])
+    .select(['r.new_value as as_of_value', 'r.changed_at as as_of_changed_at'])
     .where('p.org_id', '=', orgId)
+    .where('p.metric_id', '=', metricId)
     .where('r.op', '!=', 'delete');
   if (f.from) q = q.where('p.period_start', '>=', f.from);
   if (f.to) q = q.where('p.period_start', '<=', f.to);
   for (const [k, v] of Object.entries(f.coordinates ?? {})) q = q.where(coordinateMatch(store, k, v));
   if (f.after) q = q.where('p.id', '>', f.after);
   const rows = await q.orderBy('p.id').limit(f.limit).execute();
-  return rows.map(({ as_of_value, as_of_op: _op, as_of_changed_at, ...p }) => ({
+  return rows.map(({ as_of_value, as_of_changed_at, ...p }) => ({
     ...p,
     value: as_of_value,
     updated_at: as_of_changed_at,
