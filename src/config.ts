@@ -28,6 +28,8 @@ export interface Config {
   readonly jobMaxAttempts: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
+  /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
+  readonly importMaxBytes: number;
   readonly analyticsDedupWindowSeconds: number;
   /** Most messages in one analytics batch (Vitally documents 100). */
   readonly analyticsMaxBatch: number;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
     dataDir: env.KPIHUB_DATA_DIR || './data',
+    importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
     analyticsDedupWindowSeconds: intSetting(
       env,
       'KPIHUB_ANALYTICS_DEDUP_WINDOW',

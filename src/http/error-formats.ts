@@ -1,3 +1,4 @@
+import { achieveItErrorFormat } from '../dialects/achieveit/errors.ts';
 import { dcycleErrorFormat } from '../dialects/dcycle/errors.ts';
 import { visibleErrorFormat } from '../dialects/visible/errors.ts';
 import { vitallyErrorFormat } from '../dialects/vitally/errors.ts';
@@ -11,6 +12,6 @@ export const errorFormats: Record<DialectId, ErrorFormatter> = {
   dcycle: dcycleErrorFormat,
   visible: visibleErrorFormat,
   workiva: problemFormat,
-  achieveit: problemFormat,
+  achieveit: achieveItErrorFormat,
   vitally: vitallyErrorFormat,
 };

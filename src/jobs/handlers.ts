@@ -1,3 +1,4 @@
+import { fileImportHandlers } from './file-import-handlers.ts';
 import type { JobHandlers } from './types.ts';
 import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
 
@@ -5,4 +6,5 @@ import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
 // so an older worker never takes a job it cannot run.
 export const jobHandlers: JobHandlers = {
   [WEBHOOK_KIND]: deliverWebhook,
+  ...fileImportHandlers,
 };

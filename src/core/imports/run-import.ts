@@ -31,6 +31,11 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void | Promise<void>;
   /** Issue field key (`value`, `notes`, …) → the file's column, for the write path's issues. */
   columns?: Record<string, string>;
+  /**
+   * Runs inside the write transaction once the whole file is good, just before it commits
+   * (a job records its end there, so the data and the job's end commit together).
+   */
+  beforeCommit?: (result: ImportResult) => Promise<void>;
 }
 
 class DryRunDone extends Error {
@@ -92,10 +97,11 @@ export async function runImport(
       }
       if (opts.dryRun) w.issues.splice(w.issues.indexOf(placeholder), 1);
       if (w.issues.length) throw new Invalid(sortedIssues(w.issues, opts.columns));
-      const progress = { rowsRead, rowsApplied: w.applied };
       // Nothing was written, but the transaction is rolled back all the same.
       if (opts.dryRun) throw new DryRunDone({ rowsRead, rowsApplied: 0 });
-      return { ...progress, dryRun: false };
+      const result = { rowsRead, rowsApplied: w.applied, dryRun: false };
+      await opts.beforeCommit?.(result);
+      return result;
     });
   } catch (e) {
     if (e instanceof DryRunDone) return { ...e.progress, dryRun: true };
