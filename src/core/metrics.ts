@@ -58,8 +58,11 @@ function toMetric(row: MetricRow, dims: DimensionRow[]): Metric {
 }
 
 export async function withDimensions(db: Kysely<DB>, rows: MetricRow[]): Promise<Metric[]> {
+  if (rows.length === 0) return [];
+  // Callers pass one organization's metrics; its id still filters the query, as every query does.
   const dims = await store.listDimensions(
     db,
+    rows[0].org_id,
     rows.map((r) => r.id),
   );
   return rows.map((r) => toMetric(r, dims));
@@ -221,14 +224,14 @@ export async function updateMetric(
       .catch(raceToConflict);
     if (dimensions) {
       checkDimensionNames(dimensions, 'dimensions');
-      const existing = await store.listDimensions(trx, [id]);
+      const existing = await store.listDimensions(trx, actor.orgId, [id]);
       // Dimensions named by id keep their id (so stored coordinates stay valid); new names get one.
       const rows = dimensions.map((d, position) => {
         const kept = existing.find((e) => e.id === d.id);
         if (d.id && !kept) throw Invalid.field(`dimensions[${position}].id`, 'unknown dimension id');
         return { id: kept?.id ?? newId(), org_id: actor.orgId, metric_id: id, name: d.name, position };
       });
-      await store.replaceDimensions(trx, id, rows);
+      await store.replaceDimensions(trx, actor.orgId, id, rows);
     }
     return getMetric(trx, actor.orgId, id);
   });

@@ -75,11 +75,12 @@ export async function countMetrics(db: Kysely<DB>, orgId: string): Promise<numbe
   return Number(row.n);
 }
 
-export function listDimensions(db: Kysely<DB>, metricIds: string[]): Promise<DimensionRow[]> {
+export function listDimensions(db: Kysely<DB>, orgId: string, metricIds: string[]): Promise<DimensionRow[]> {
   if (metricIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('dimensions')
     .selectAll()
+    .where('org_id', '=', orgId)
     .where('metric_id', 'in', metricIds)
     .orderBy('position')
     .execute();
@@ -96,10 +97,11 @@ export async function updateMetric(
 
 export async function replaceDimensions(
   db: Kysely<DB>,
+  orgId: string,
   metricId: string,
   dims: DimensionRow[],
 ): Promise<void> {
-  await db.deleteFrom('dimensions').where('metric_id', '=', metricId).execute();
+  await db.deleteFrom('dimensions').where('org_id', '=', orgId).where('metric_id', '=', metricId).execute();
   if (dims.length) await db.insertInto('dimensions').values(dims).execute();
 }
 
