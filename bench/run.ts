@@ -12,6 +12,7 @@ type SectionModule = { run(env: BenchEnv): Promise<BenchSection> };
 // The sections, in the order they run and are written.
 const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   ingest: () => import('./ingest.ts'),
+  vitally: () => import('./vitally.ts'),
 };
 
 const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Store } from './database.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { DB } from './schema.ts';
+import { prepared } from './sqlite-statements.ts';
 
 // The message keys already applied. Claiming a key and learning whether it was new is one
 // statement: the insert returns the keys it added, or refreshed because their last use fell
@@ -9,17 +11,27 @@ import type { DB } from './schema.ts';
 // batch claiming the same key waits for this one and then sees it taken.
 
 export async function claimMessageKeys(
+  store: Store,
   db: Kysely<DB>,
   orgId: string,
   keys: string[],
   at: string,
   cutoff: string,
-  maxParams: number,
 ): Promise<Set<string>> {
   const fresh = new Set<string>();
+  if (store.caps.syncDriver) {
+    const claim = prepared(
+      store,
+      `insert into analytics_dedup (org_id, key, processed_at) values (?, ?, ?)
+       on conflict (org_id, key) do update set processed_at = excluded.processed_at
+       where analytics_dedup.processed_at < ? returning key`,
+    );
+    for (const key of keys) if (claim.get(orgId, key, at, cutoff)) fresh.add(key);
+    return fresh;
+  }
   // Sorted, so concurrent batches take the key locks in the same order.
   const sorted = [...keys].sort();
-  for (const part of rowChunks(sorted, 3, maxParams)) {
+  for (const part of rowChunks(sorted, 3, store.caps.maxParams)) {
     const rows = await db
       .insertInto('analytics_dedup')
       .values(part.map((key) => ({ org_id: orgId, key, processed_at: at })))

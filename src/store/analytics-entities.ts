@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
+import type { Store } from './database.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { DB } from './schema.ts';
+import { insertSql, prepared, runEach } from './sqlite-statements.ts';
 
-// Analytics entities, their links and their trait history. Every write is one multi-row
-// statement per kind of change (a batch of 100 messages costs a handful of round trips).
+// Analytics entities, their links and their trait history. Writes take the store for its
+// capabilities: on SQLite (synchronous driver) one cached statement runs per row; elsewhere
+// each kind of change is one multi-row statement (a few round trips per batch).
 
 export type EntityRow = DB['analytics_entities'];
 export type LinkRow = DB['analytics_links'];
@@ -14,11 +17,44 @@ export interface EntityRef {
 }
 export type LinkRef = Omit<LinkRow, 'org_id' | 'created_at'>;
 
-const ENTITY_COLUMNS = 11;
+const ENTITY_COLUMNS = [
+  'id',
+  'org_id',
+  'kind',
+  'external_id',
+  'name',
+  'custom_object_id',
+  'traits',
+  'trait_times',
+  'attrs_at',
+  'created_at',
+  'updated_at',
+] as const;
+const MUTABLE = ['name', 'custom_object_id', 'traits', 'trait_times', 'attrs_at', 'updated_at'] as const;
+const HISTORY_COLUMNS = [
+  'id',
+  'org_id',
+  'entity_id',
+  'trait_key',
+  'old_value',
+  'new_value',
+  'changed_at',
+  'recorded_at',
+  'message_id',
+] as const;
+const LINK_COLUMNS = [
+  'org_id',
+  'child_kind',
+  'child_external_id',
+  'parent_kind',
+  'parent_external_id',
+  'created_at',
+] as const;
+const LINK_KEY = '(org_id, child_kind, child_external_id, parent_kind, parent_external_id)';
 
 /** Creates the entities that do not exist yet, leaving existing ones untouched. */
-export async function insertEntityStubs(db: Kysely<DB>, rows: EntityRow[], maxParams: number): Promise<void> {
-  for (const part of rowChunks(rows, ENTITY_COLUMNS, maxParams)) {
+export async function insertEntityStubs(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
+  for (const part of rowChunks(rows, ENTITY_COLUMNS.length, store.caps.maxParams)) {
     await db
       .insertInto('analytics_entities')
       .values(part)
@@ -30,38 +66,67 @@ export async function insertEntityStubs(db: Kysely<DB>, rows: EntityRow[], maxPa
 /**
  * The entities named by `refs`, in key order. With `lock`, their rows stay locked until the
  * transaction ends (engines with concurrent writers), so a concurrent batch cannot merge
- * traits from a stale read.
+ * traits from a stale read. One query per kind: `kind = ? and external_id in (...)` is a
+ * range of the unique index on both engines (a row-value IN is not, on SQLite).
  */
 export async function findEntitiesByRefs(
+  store: Store,
   db: Kysely<DB>,
   orgId: string,
   refs: EntityRef[],
-  opts: { lock: boolean; maxParams: number },
+  opts: { lock: boolean },
 ): Promise<EntityRow[]> {
   const out: EntityRow[] = [];
-  for (const part of rowChunks(refs, 2, opts.maxParams)) {
-    let q = db
-      .selectFrom('analytics_entities')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where((eb) =>
-        eb(
-          eb.refTuple('kind', 'external_id'),
-          'in',
-          part.map((r) => eb.tuple(r.kind, r.external_id)),
-        ),
-      )
-      .orderBy('kind')
-      .orderBy('external_id');
-    if (opts.lock) q = q.forUpdate();
-    out.push(...(await q.execute()));
+  if (store.caps.syncDriver) {
+    const one = prepared(
+      store,
+      'select * from analytics_entities where org_id = ? and kind = ? and external_id = ?',
+    );
+    for (const r of refs) {
+      const row = one.get(orgId, r.kind, r.external_id) as EntityRow | undefined;
+      if (row) out.push(row);
+    }
+    return out;
+  }
+  for (const [kind, ids] of groupBy(
+    refs,
+    (r) => r.kind,
+    (r) => r.external_id,
+  )) {
+    for (const part of rowChunks(ids, 1, store.caps.maxParams)) {
+      let q = db
+        .selectFrom('analytics_entities')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('kind', '=', kind)
+        .where('external_id', 'in', part)
+        .orderBy('external_id');
+      if (opts.lock) q = q.forUpdate();
+      out.push(...(await q.execute()));
+    }
   }
   return out;
 }
 
+/** Groups values by key, keys in sorted order (a stable lock order). */
+function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): [string, V[]][] {
+  const groups = new Map<string, V[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(value(item));
+    else groups.set(k, [value(item)]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
 /** Writes merged entities: inserts new ones, overwrites the mutable columns of existing ones. */
-export async function upsertEntities(db: Kysely<DB>, rows: EntityRow[], maxParams: number): Promise<void> {
-  for (const part of rowChunks(rows, ENTITY_COLUMNS, maxParams)) {
+export async function upsertEntities(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
+  if (store.caps.syncDriver) {
+    const tail = `on conflict (org_id, kind, external_id) do update set ${MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+    return runEach(store, insertSql('analytics_entities', ENTITY_COLUMNS, tail), rows, ENTITY_COLUMNS);
+  }
+  for (const part of rowChunks(rows, ENTITY_COLUMNS.length, store.caps.maxParams)) {
     await db
       .insertInto('analytics_entities')
       .values(part)
@@ -80,21 +145,80 @@ export async function upsertEntities(db: Kysely<DB>, rows: EntityRow[], maxParam
 }
 
 export async function insertTraitHistory(
+  store: Store,
   db: Kysely<DB>,
   rows: TraitHistoryRow[],
-  maxParams: number,
 ): Promise<void> {
-  for (const part of rowChunks(rows, 9, maxParams)) {
+  if (store.caps.syncDriver) {
+    return runEach(store, insertSql('analytics_trait_history', HISTORY_COLUMNS), rows, HISTORY_COLUMNS);
+  }
+  for (const part of rowChunks(rows, HISTORY_COLUMNS.length, store.caps.maxParams)) {
     await db.insertInto('analytics_trait_history').values(part).execute();
   }
 }
 
 /**
  * For children with one parent of a kind (an account's organization): removes the links to
- * any other parent of that kind than the one given.
+ * any other parent of that kind than the one given. Grouped by (child kind, parent kind) so
+ * each statement is a range of the primary key.
  */
-export async function deleteOtherParents(db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void> {
-  for (const part of rowChunks(links, 4, 2000)) {
+export async function deleteOtherParents(
+  store: Store,
+  db: Kysely<DB>,
+  orgId: string,
+  links: LinkRef[],
+): Promise<void> {
+  if (store.caps.syncDriver) return deleteEachLink(store, orgId, links, '<>');
+  for (const [, group] of groupBy(
+    links,
+    (l) => `${l.child_kind}\u0000${l.parent_kind}`,
+    (l) => l,
+  )) {
+    for (const part of rowChunks(group, 3, store.caps.maxParams)) {
+      await db
+        .deleteFrom('analytics_links')
+        .where('org_id', '=', orgId)
+        .where('child_kind', '=', part[0].child_kind)
+        .where('parent_kind', '=', part[0].parent_kind)
+        .where(
+          'child_external_id',
+          'in',
+          part.map((l) => l.child_external_id),
+        )
+        .where((eb) =>
+          eb.not(
+            eb(
+              eb.refTuple('child_external_id', 'parent_external_id'),
+              'in',
+              part.map((l) => eb.tuple(l.child_external_id, l.parent_external_id)),
+            ),
+          ),
+        )
+        .execute();
+    }
+  }
+}
+
+/** SQLite: one primary-key lookup per link, for the parent named (`=`) or any other (`<>`). */
+function deleteEachLink(store: Store, orgId: string, links: LinkRef[], parent: '=' | '<>'): void {
+  const one = prepared(
+    store,
+    `delete from analytics_links where org_id = ? and child_kind = ? and child_external_id = ?
+     and parent_kind = ? and parent_external_id ${parent} ?`,
+  );
+  for (const l of links)
+    one.run(orgId, l.child_kind, l.child_external_id, l.parent_kind, l.parent_external_id);
+}
+
+/** One OR branch of equalities per link: SQLite answers it as one primary-key lookup each. */
+export async function deleteLinks(
+  store: Store,
+  db: Kysely<DB>,
+  orgId: string,
+  links: LinkRef[],
+): Promise<void> {
+  if (store.caps.syncDriver) return deleteEachLink(store, orgId, links, '=');
+  for (const part of rowChunks(links, 4, Math.min(store.caps.maxParams, 2000))) {
     await db
       .deleteFrom('analytics_links')
       .where('org_id', '=', orgId)
@@ -105,7 +229,7 @@ export async function deleteOtherParents(db: Kysely<DB>, orgId: string, links: L
               eb('child_kind', '=', l.child_kind),
               eb('child_external_id', '=', l.child_external_id),
               eb('parent_kind', '=', l.parent_kind),
-              eb('parent_external_id', '<>', l.parent_external_id),
+              eb('parent_external_id', '=', l.parent_external_id),
             ]),
           ),
         ),
@@ -114,29 +238,16 @@ export async function deleteOtherParents(db: Kysely<DB>, orgId: string, links: L
   }
 }
 
-export async function deleteLinks(
-  db: Kysely<DB>,
-  orgId: string,
-  links: LinkRef[],
-  maxParams: number,
-): Promise<void> {
-  for (const part of rowChunks(links, 4, maxParams)) {
-    await db
-      .deleteFrom('analytics_links')
-      .where('org_id', '=', orgId)
-      .where((eb) =>
-        eb(
-          eb.refTuple('child_kind', 'child_external_id', 'parent_kind', 'parent_external_id'),
-          'in',
-          part.map((l) => eb.tuple(l.child_kind, l.child_external_id, l.parent_kind, l.parent_external_id)),
-        ),
-      )
-      .execute();
+export async function insertLinks(store: Store, db: Kysely<DB>, rows: LinkRow[]): Promise<void> {
+  if (store.caps.syncDriver) {
+    return runEach(
+      store,
+      insertSql('analytics_links', LINK_COLUMNS, `on conflict ${LINK_KEY} do nothing`),
+      rows,
+      LINK_COLUMNS,
+    );
   }
-}
-
-export async function insertLinks(db: Kysely<DB>, rows: LinkRow[], maxParams: number): Promise<void> {
-  for (const part of rowChunks(rows, 6, maxParams)) {
+  for (const part of rowChunks(rows, LINK_COLUMNS.length, store.caps.maxParams)) {
     await db
       .insertInto('analytics_links')
       .values(part)

@@ -1,11 +1,29 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Store } from './database.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { DB } from './schema.ts';
+import { insertSql, runEach } from './sqlite-statements.ts';
 
 export type EventRow = DB['analytics_events'];
 
-export async function insertEvents(db: Kysely<DB>, rows: EventRow[], maxParams: number): Promise<void> {
-  for (const part of rowChunks(rows, 12, maxParams)) {
+const EVENT_COLUMNS = [
+  'id',
+  'org_id',
+  'user_id',
+  'account_id',
+  'organization_id',
+  'event',
+  'properties',
+  'occurred_at',
+  'day',
+  'message_id',
+  'received_at',
+] as const;
+
+export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+  if (store.caps.syncDriver)
+    return runEach(store, insertSql('analytics_events', EVENT_COLUMNS), rows, EVENT_COLUMNS);
+  for (const part of rowChunks(rows, EVENT_COLUMNS.length, store.caps.maxParams)) {
     await db.insertInto('analytics_events').values(part).execute();
   }
 }
@@ -72,15 +90,20 @@ export function listEvents(
   return q.orderBy('occurred_at').orderBy('id').limit(f.limit).execute();
 }
 
-/** Event counts per UTC day, days from `fromDay` to `toDay` inclusive. */
+/**
+ * Event counts per UTC day, days from `fromDay` to `toDay` inclusive. The range is taken on
+ * occurred_at, so the (event, occurred_at, …, day) index answers the whole query.
+ */
 export async function countEventsByDay(
   db: Kysely<DB>,
   orgId: string,
   f: EventFilter & { fromDay?: string; toDay?: string },
 ): Promise<{ day: string; n: number }[]> {
   let q = filtered(db, orgId, f).select((eb) => ['day', eb.fn.countAll<number>().as('n')]);
-  if (f.fromDay !== undefined) q = q.where('day', '>=', f.fromDay);
-  if (f.toDay !== undefined) q = q.where('day', '<=', f.toDay);
+  if (f.fromDay !== undefined) q = q.where('occurred_at', '>=', `${f.fromDay}T00:00:00.000Z`);
+  if (f.toDay !== undefined) q = q.where('occurred_at', '<', nextDay(f.toDay));
   const rows = await q.groupBy('day').orderBy('day').execute();
   return rows.map((r) => ({ day: String(r.day), n: Number(r.n) }));
 }
+
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();

@@ -221,6 +221,26 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
     expect((await read('/v1/events?user_id=u-window')).json().items).toHaveLength(2);
   });
 
+  it('concurrent batches about one entity merge one after the other; one key applies once', async () => {
+    const sends = Array.from({ length: 8 }, (_, i) =>
+      post([
+        {
+          type: 'user',
+          userId: 'u-conc',
+          traits: { n: i, [`k${i}`]: true },
+          timestamp: `2024-05-0${i + 1}T00:00:00.000Z`,
+          messageId: `c-${i}`,
+        },
+        { type: 'track', userId: 'u-conc', event: 'e', properties: {}, messageId: 'c-same' },
+      ]),
+    );
+    for (const res of await Promise.all(sends)) expect(res.statusCode).toBe(200);
+    const u = await entity('user', 'u-conc');
+    expect(u.traits.n).toBe(7);
+    for (let i = 0; i < 8; i++) expect(u.traits[`k${i}`]).toBe(true);
+    expect((await read('/v1/events?user_id=u-conc')).json().items).toHaveLength(1);
+  });
+
   it('101 messages: 400 in Vitally shape and nothing stored', async () => {
     const before = await counts();
     const batch = Array.from({ length: 101 }, (_, i) => ({

@@ -10,8 +10,10 @@ import {
 } from '../../store/analytics-entities.ts';
 import { type EventRow, insertEvents } from '../../store/analytics-events.ts';
 import type { Store } from '../../store/database.ts';
+import { GroupCommit } from '../../store/group-commit.ts';
 import type { DB } from '../../store/schema.ts';
 import { now } from '../../store/time.ts';
+import { writeTransaction } from '../../store/transactions.ts';
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
 import { applyLinks } from './links.ts';
@@ -20,7 +22,9 @@ import { emptyTraitState, mergeTraits, type TraitState, traitState } from './tra
 
 // The one write path of analytics batches: validate the whole batch, then in one
 // transaction drop the messages already applied (deduplication), merge entity traits, update
-// links and append events. Each step is one multi-row statement, whatever the batch holds.
+// links and append events. Each step is one multi-row statement (or, on SQLite, one cached
+// statement per row), whatever the batch holds. On a single-writer engine, batches that
+// arrive together share a transaction (group commit); each is still applied all or nothing.
 
 export interface IngestOptions {
   maxBatch: number;
@@ -83,13 +87,11 @@ const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 async function applyEntities(
   store: Store,
   trx: Kysely<DB>,
-  actor: Actor,
+  orgId: string,
   messages: EntityMessage[],
   receivedAt: string,
 ): Promise<void> {
   if (messages.length === 0) return;
-  const { orgId } = actor;
-  const maxParams = store.caps.maxParams;
   const refs = new Map<string, { kind: string; external_id: string }>();
   for (const m of messages)
     refs.set(refKey(m.kind, m.externalId), { kind: m.kind, external_id: m.externalId });
@@ -103,12 +105,12 @@ async function applyEntities(
   const concurrent = !store.caps.singleWriter;
   if (concurrent) {
     await insertEntityStubs(
+      store,
       trx,
       sorted.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt)),
-      maxParams,
     );
   }
-  const rows = await findEntitiesByRefs(trx, orgId, sorted, { lock: concurrent, maxParams });
+  const rows = await findEntitiesByRefs(store, trx, orgId, sorted, { lock: concurrent });
   const tracked = new Map<string, Tracked>();
   for (const row of rows) {
     tracked.set(refKey(row.kind, row.external_id), {
@@ -150,6 +152,7 @@ async function applyEntities(
 
   const dirty = [...tracked.values()].filter((t) => t.dirty);
   await upsertEntities(
+    store,
     trx,
     dirty.map((t) => ({
       ...t.row,
@@ -157,9 +160,8 @@ async function applyEntities(
       trait_times: JSON.stringify(t.traits.times),
       updated_at: receivedAt,
     })),
-    maxParams,
   );
-  await insertTraitHistory(trx, history, maxParams);
+  await insertTraitHistory(store, trx, history);
 }
 
 /** A custom object instance's name and object are plain fields: the newest message sets them. */
@@ -208,6 +210,43 @@ function pruneDue(orgId: string): boolean {
   return true;
 }
 
+interface PendingBatch {
+  orgId: string;
+  checked: CheckedMessage[];
+  receivedAt: string;
+  /** Keys claimed before this time are outside the deduplication window. */
+  cutoff: string;
+}
+
+async function applyBatch(store: Store, trx: Kysely<DB>, batch: PendingBatch): Promise<IngestResult> {
+  const { orgId, checked, receivedAt, cutoff } = batch;
+  const keys = [...new Set(checked.map((c) => c.key))];
+  const fresh = await claimMessageKeys(store, trx, orgId, keys, receivedAt, cutoff);
+  // A key repeated inside the batch applies once, at its first occurrence.
+  const todo = checked.filter((c) => fresh.delete(c.key));
+  const entities: EntityMessage[] = [];
+  for (const c of todo) {
+    const e = entityOf(c);
+    if (e) entities.push(e);
+  }
+  await applyEntities(store, trx, orgId, entities, receivedAt);
+  await applyLinks(store, trx, orgId, todo, receivedAt);
+  await insertEvents(store, trx, eventRows(orgId, todo, receivedAt));
+  if (pruneDue(orgId)) await pruneMessageKeys(trx, orgId, cutoff);
+  return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
+}
+
+const writers = new WeakMap<Store, GroupCommit<PendingBatch, IngestResult>>();
+
+function groupWriter(store: Store): GroupCommit<PendingBatch, IngestResult> {
+  let w = writers.get(store);
+  if (!w) {
+    w = new GroupCommit(store, (trx, batch) => applyBatch(store, trx, batch));
+    writers.set(store, w);
+  }
+  return w;
+}
+
 export async function ingestBatch(
   store: Store,
   actor: Actor,
@@ -218,29 +257,7 @@ export async function ingestBatch(
   const checked = checkBatch(messages, opts.maxBatch, receivedAt);
   if (checked.length === 0) return { received: 0, applied: 0, duplicates: 0 };
   const cutoff = new Date(Date.parse(receivedAt) - opts.dedupWindowSeconds * 1000).toISOString();
-  const { orgId } = actor;
-  const maxParams = store.caps.maxParams;
-
-  return store.db.transaction().execute(async (trx) => {
-    const fresh = await claimMessageKeys(
-      trx,
-      orgId,
-      [...new Set(checked.map((c) => c.key))],
-      receivedAt,
-      cutoff,
-      maxParams,
-    );
-    // A key repeated inside the batch applies once, at its first occurrence.
-    const todo = checked.filter((c) => fresh.delete(c.key));
-    const entities: EntityMessage[] = [];
-    for (const c of todo) {
-      const e = entityOf(c);
-      if (e) entities.push(e);
-    }
-    await applyEntities(store, trx, actor, entities, receivedAt);
-    await applyLinks(trx, orgId, todo, receivedAt, maxParams);
-    await insertEvents(trx, eventRows(orgId, todo, receivedAt), maxParams);
-    if (pruneDue(orgId)) await pruneMessageKeys(trx, orgId, cutoff);
-    return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
-  });
+  const batch: PendingBatch = { orgId: actor.orgId, checked, receivedAt, cutoff };
+  if (store.caps.singleWriter) return groupWriter(store).submit(batch);
+  return writeTransaction(store, (trx) => applyBatch(store, trx, batch));
 }

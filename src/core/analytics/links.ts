@@ -5,6 +5,7 @@ import {
   insertLinks,
   type LinkRef,
 } from '../../store/analytics-entities.ts';
+import type { Store } from '../../store/database.ts';
 import type { DB } from '../../store/schema.ts';
 import type { CheckedMessage } from './messages.ts';
 
@@ -81,22 +82,22 @@ function collect(messages: CheckedMessage[]): LinkChanges {
 }
 
 export async function applyLinks(
+  store: Store,
   trx: Kysely<DB>,
   orgId: string,
   messages: CheckedMessage[],
   at: string,
-  maxParams: number,
 ): Promise<void> {
   const changes = collect(messages);
-  if (changes.moves.size) await deleteOtherParents(trx, orgId, [...changes.moves.values()]);
-  if (changes.removes.size) await deleteLinks(trx, orgId, [...changes.removes.values()], maxParams);
+  if (changes.moves.size) await deleteOtherParents(store, trx, orgId, [...changes.moves.values()]);
+  if (changes.removes.size) await deleteLinks(store, trx, orgId, [...changes.removes.values()]);
   if (changes.adds.size) {
     // Sorted, so concurrent batches take the index locks in the same order.
     const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     await insertLinks(
+      store,
       trx,
       adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })),
-      maxParams,
     );
   }
 }
