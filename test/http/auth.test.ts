@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/core/api-keys.ts';
 import { hashSecret } from '../../src/core/secrets.ts';
@@ -5,17 +6,13 @@ import { revokeApiKey } from '../../src/store/api-keys.ts';
 import { now } from '../../src/store/time.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+import { expectProblem } from '../helpers/native.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-function expectProblem(
-  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
-  status: number,
-) {
-  expect(res.statusCode).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
+/** A problem+json of the native API for a non-validation error: no field errors. */
+function expectPlainProblem(res: LightMyRequestResponse, status: number) {
+  const body = expectProblem(res, status);
   expect(body.errors).toEqual([]);
   return body;
 }
@@ -53,7 +50,7 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
       { authorization: 'Bearer' },
     ];
     for (const headers of bad) {
-      const body = expectProblem(await list(headers), 401);
+      const body = expectPlainProblem(await list(headers), 401);
       expect(body.title).toBe('Unauthorized');
     }
   });
@@ -64,7 +61,7 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
       url: '/v1/datasets',
       payload: { name: 'not allowed' },
     });
-    const body = expectProblem(res, 403);
+    const body = expectPlainProblem(res, 403);
     expect(body.detail).toMatch(/write/);
     const rows = await ctx().store.db.selectFrom('datasets').selectAll().execute();
     expect(rows).toEqual([]);
@@ -103,8 +100,8 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
     expect(await revokeApiKey(ctx().store.db, key.id, now())).toBe(true);
     // The authenticator caches answers for a few seconds; a test need not wait for that.
     ctx().app.services.authenticator.forget();
-    expectProblem(await list({ authorization: `Bearer ${secret}` }), 401);
-    expectProblem(await list({ 'x-api-key': secret }), 401);
+    expectPlainProblem(await list({ authorization: `Bearer ${secret}` }), 401);
+    expectPlainProblem(await list({ 'x-api-key': secret }), 401);
   });
 
   it('stores only the hash of the secret, and records when the key was last used', async () => {
@@ -140,6 +137,6 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
 
   it('authenticates public routes not at all and protected routes always', async () => {
     expect((await ctx().app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
-    expectProblem(await ctx().app.inject({ method: 'GET', url: '/v1/metrics' }), 401);
+    expectPlainProblem(await ctx().app.inject({ method: 'GET', url: '/v1/metrics' }), 401);
   });
 });
