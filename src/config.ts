@@ -31,6 +31,8 @@ export interface Config {
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
   readonly importMaxBytes: number;
   readonly analyticsDedupWindowSeconds: number;
+  /** Largest Workiva batchUpsertion/batchDeletion body (the seed documents 10 MB). */
+  readonly workivaMaxBytes: number;
   /** Most messages in one analytics batch (Vitally documents 100). */
   readonly analyticsMaxBatch: number;
 }
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
     dataDir: env.KPIHUB_DATA_DIR || './data',
+    workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
     analyticsDedupWindowSeconds: intSetting(
       env,

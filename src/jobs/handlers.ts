@@ -1,3 +1,4 @@
+import { WORKIVA_DELETE, WORKIVA_UPSERT, workivaDelete, workivaUpsert } from '../dialects/workiva/jobs.ts';
 import { fileImportHandlers } from './file-import-handlers.ts';
 import type { JobHandlers } from './types.ts';
 import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
@@ -7,4 +8,6 @@ import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
 export const jobHandlers: JobHandlers = {
   [WEBHOOK_KIND]: deliverWebhook,
   ...fileImportHandlers,
+  [WORKIVA_UPSERT]: workivaUpsert,
+  [WORKIVA_DELETE]: workivaDelete,
 };

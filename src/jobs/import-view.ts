@@ -1,5 +1,5 @@
 import type { FieldIssue } from '../core/errors.ts';
-import type { JobRow } from '../store/jobs.ts';
+import type { JobRow, JobStatus } from '../store/jobs.ts';
 import { issueIndex } from './issues.ts';
 
 // A job as the native API and the webhook events show it (snake_case, like all of /v1).
@@ -17,7 +17,7 @@ export interface ImportError {
 export interface ImportView {
   id: string;
   kind: string;
-  status: string;
+  status: JobStatus;
   received: number;
   applied: number;
   rejected: number;
@@ -28,7 +28,7 @@ export interface ImportView {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
-  /** Time from start to end of the last run, in ms. */
+  /** From the first start to the end, in ms. */
   duration_ms: number | null;
   created_by: string | null;
   result: Record<string, unknown> | null;
@@ -52,7 +52,7 @@ export function toImportView(row: JobRow): ImportView {
   return {
     id: row.id,
     kind: row.kind,
-    status: row.status,
+    status: row.status as JobStatus,
     received: Number(row.received),
     applied: Number(row.applied),
     rejected: Number(row.rejected),

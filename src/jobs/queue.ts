@@ -94,6 +94,11 @@ export interface EnqueueOptions {
    */
   idempotencyKey?: string | null;
   idempotencyWindowSeconds?: number;
+  /**
+   * What besides the kind and payload makes two requests the same one (e.g. the URL's
+   * ids), for the Idempotency-Key comparison.
+   */
+  requestKey?: string;
   /** Items in the payload, when known at acceptance. */
   received?: number;
   maxAttempts?: number;
@@ -136,6 +141,9 @@ export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promi
   const at = now();
   const { actor } = opts;
   const info = payloadInfo(opts.payload);
+  const requestHash = createHash('sha256')
+    .update(`${opts.kind}\u0000${opts.requestKey ?? ''}\u0000${info.sha256 ?? ''}`)
+    .digest('hex');
   if (opts.idempotencyKey) {
     const earlier = await findJobByIdempotencyKey(trx, actor.orgId, opts.idempotencyKey);
     if (earlier) {
@@ -145,7 +153,7 @@ export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promi
         throw new Conflict('A request with this Idempotency-Key is still being processed');
       }
       if (!expired) {
-        if (earlier.payload_hash !== info.sha256 || earlier.kind !== opts.kind) {
+        if (earlier.request_hash !== requestHash) {
           throw new Invalid([
             {
               field: 'Idempotency-Key',
@@ -172,7 +180,7 @@ export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promi
     lease_expires_at: null,
     ordering_key: opts.orderingKey ?? null,
     idempotency_key: opts.idempotencyKey ?? null,
-    payload_hash: info.sha256,
+    request_hash: requestHash,
     payload_bytes: info.bytes,
     received: opts.received ?? 0,
     applied: 0,

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { datasetRoutes } from './datasets.ts';
 import { entityRoutes } from './entities.ts';
 import { eventRoutes } from './events.ts';
+import { importRoutes } from './imports.ts';
 import { metricRoutes } from './metrics.ts';
 import { pointRoutes } from './points.ts';
+import { webhookRoutes } from './webhook.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).
 export async function v1Routes(app: FastifyInstance): Promise<void> {
@@ -17,4 +19,6 @@ export async function v1Routes(app: FastifyInstance): Promise<void> {
   await app.register(entityRoutes);
   await app.register(eventRoutes);
   await app.register(pointRoutes);
+  await app.register(importRoutes);
+  await app.register(webhookRoutes);
 }

@@ -25,8 +25,8 @@ export interface JobTables {
     /** Jobs with the same key run one at a time, in id (acceptance) order. */
     ordering_key: string | null;
     idempotency_key: string | null;
-    /** SHA-256 of the payload, to tell a replay from a reuse of the key. */
-    payload_hash: string | null;
+    /** SHA-256 of the request (kind, request key, payload): tells a replay from a reuse of the key. */
+    request_hash: string | null;
     payload_bytes: number;
     received: number;
     applied: number;
@@ -85,7 +85,7 @@ export function jobs(caps: Capabilities): Migration {
         .addColumn('lease_expires_at', ts)
         .addColumn('ordering_key', 'text')
         .addColumn('idempotency_key', 'text')
-        .addColumn('payload_hash', 'text')
+        .addColumn('request_hash', 'text')
         .addColumn('payload_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
         .addColumn('received', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('applied', 'integer', (c) => c.notNull().defaultTo(0))

@@ -1,0 +1,125 @@
+import type { Static } from '@sinclair/typebox';
+import type { FieldIssue } from '../../core/errors.ts';
+import { Invalid } from '../../core/errors.ts';
+import { reportingPeriod } from '../../core/periods.ts';
+import type { StoredPoint } from '../../core/points/stored-point.ts';
+import type { PointInput } from '../../core/points/write.ts';
+import { jobIssues } from '../../jobs/import-view.ts';
+import type { JobRow } from '../../store/jobs.ts';
+import type { MetricValueInputT, Operation } from './schemas.ts';
+
+// A Workiva program is a KPI Hub dataset, a Workiva metric value a data point, and a
+// Workiva operation a job.
+
+const HEADER_NAMES: Record<string, string> = {
+  'x-version': 'X-Version',
+  'idempotency-key': 'Idempotency-Key',
+};
+
+/** How Workiva names a field we report: our one-day/period fields are its reportingPeriod. */
+export function workivaTarget(field: string, where?: FieldIssue['in']): string {
+  if (where === 'header') return HEADER_NAMES[field.toLowerCase()] ?? field;
+  return field.replace(/\.period_(start|end)$/, '.reportingPeriod');
+}
+
+export const valuesPath = (programId: string, metricId: string) =>
+  `/prototype/platform/programs/${programId}/metrics/${metricId}/values`;
+export const operationPath = (id: string) => `/prototype/platform/operations/${id}`;
+
+const month = (date: string) => Number(date.slice(5, 7));
+
+export function toMetricValue(p: StoredPoint) {
+  return {
+    id: p.id,
+    reportingPeriod: {
+      year: Number(p.period_start.slice(0, 4)),
+      start: month(p.period_start),
+      end: month(p.period_end),
+    },
+    coordinates: p.coordinates ?? {},
+    value: p.value,
+    notes: p.notes,
+    status: p.status,
+    dataSource: p.data_source ?? null,
+    task: p.task,
+  };
+}
+
+/**
+ * A Workiva value as a write-path input. `id` wins over reportingPeriod + coordinates when
+ * it names a point of this metric; an id no point has (e.g. the seed's example id) falls
+ * back to reportingPeriod + coordinates when those are given. Period problems are
+ * returned as issues (path `data[i].reportingPeriod.*`) and the input is left out.
+ */
+export function toPointInput(
+  v: Partial<MetricValueInputT>,
+  metricId: string,
+  index: number,
+  existingIds: ReadonlySet<string>,
+  issues: FieldIssue[],
+): PointInput | undefined {
+  const path = `data[${index}]`;
+  const useId = v.id !== undefined && (existingIds.has(v.id) || v.reportingPeriod === undefined);
+  const input: PointInput = {
+    metricId,
+    path,
+    value: v.value,
+    notes: v.notes,
+    status: v.status,
+    dataSource: v.dataSource,
+    task: v.task,
+    clear: v.fieldsToClear,
+  };
+  if (useId) return { ...input, id: v.id };
+  if (v.reportingPeriod === undefined) {
+    issues.push({ field: `${path}.reportingPeriod`, message: 'required when no id is given' });
+    return undefined;
+  }
+  try {
+    const period = reportingPeriod(v.reportingPeriod, `${path}.reportingPeriod`);
+    return { ...input, periodStart: period.start, periodEnd: period.end, coordinates: v.coordinates ?? null };
+  } catch (e) {
+    if (e instanceof Invalid) {
+      issues.push(...e.issues);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+const STATUS: Record<string, 'acknowledged' | 'started' | 'completed' | 'failed'> = {
+  queued: 'acknowledged',
+  running: 'started',
+  completed: 'completed',
+  failed: 'failed',
+};
+
+export const isFinished = (row: JobRow) => row.status === 'completed' || row.status === 'failed';
+
+/** A job as Workiva's Operation; `baseUrl` makes resourceUrl absolute. */
+export function toOperation(row: JobRow, baseUrl: string): Static<typeof Operation> {
+  const meta = JSON.parse(row.meta) as {
+    programId?: string;
+    metricId?: string;
+    actor?: { requestId?: string };
+  };
+  const op: Static<typeof Operation> = {
+    id: row.id,
+    status: STATUS[row.status] ?? 'acknowledged',
+    created: { dateTime: row.created_at },
+    updated: { dateTime: row.updated_at },
+    originalRequest: meta.actor?.requestId ?? row.id,
+  };
+  if (row.status === 'completed') {
+    op.resourceUrl =
+      meta.programId && meta.metricId ? `${baseUrl}${valuesPath(meta.programId, meta.metricId)}` : null;
+  }
+  if (row.status === 'failed') {
+    op.details = jobIssues(row).map((i) => ({
+      code: i.code ?? 'InvalidValue',
+      message: i.message,
+      target: workivaTarget(i.field, i.in),
+    }));
+  }
+  return op;
+}
