@@ -160,6 +160,24 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     expect(await stored()).toEqual(before);
   });
 
+  it('concurrent PUTs are each all or nothing: one bad request fails alone', async () => {
+    const metric = await createMetric();
+    const requests = Array.from({ length: 12 }, (_, i) =>
+      put(metric.id, {
+        data_points: [
+          { date: `2022-01-${String(i + 1).padStart(2, '0')}`, value: String(i) },
+          { date: `2022-02-${String(i + 1).padStart(2, '0')}`, value: i === 5 ? 'bad' : String(i) },
+        ],
+      }),
+    );
+    const answers = await Promise.all(requests);
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map((_, i) => (i === 5 ? 422 : 200)));
+    expect(answers[5].json().errors[0].field).toBe('data_points[1].value');
+    const dates = (await stored(metric.id)).map((r) => r.period_start);
+    expect(dates).toHaveLength(22);
+    expect(dates).not.toContain('2022-01-06');
+  });
+
   it('GET /data_points pages one or several metrics, filters dates and blanks', async () => {
     const a = await createMetric();
     const b = await createMetric(undefined, { name: 'Churn', unit: 'percent' });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../../store/database.ts';
+import { GroupCommit } from '../../store/group-commit.ts';
 import {
   findByIdentity,
   findPointsByIds,
@@ -356,12 +357,39 @@ export function deletePoints(store: Store, actor: Actor, inputs: PointInput[]): 
   });
 }
 
-/** All or nothing, in its own transaction; throws Invalid listing every problem. */
+interface PendingWrite {
+  actor: Actor;
+  inputs: PointInput[];
+  known: Metric[];
+}
+
+async function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<StoredPoint[]> {
+  const writer = new Writer(store, trx, item.actor, item.known);
+  const out = await writer.add(item.inputs);
+  if (writer.issues.length) throw new Invalid(writer.issues);
+  return out;
+}
+
+// On a single-writer engine, requests that arrive while a write transaction runs are
+// applied together in the next one (one commit for many small Visible PUTs). A request
+// with a problem fails its group, which is then retried one request at a time, so each
+// request stays all or nothing on its own.
+const groups = new WeakMap<Store, GroupCommit<PendingWrite, StoredPoint[]>>();
+
+/** All or nothing; throws Invalid listing every problem. */
 export function writePoints(
   store: Store,
   actor: Actor,
   inputs: PointInput[],
   known: Metric[] = [],
 ): Promise<StoredPoint[]> {
-  return withPointWriter(store, actor, (w) => w.add(inputs), known);
+  if (!store.caps.singleWriter) {
+    return writeTransaction(store, (trx) => applyWrite(store, trx, { actor, inputs, known }));
+  }
+  let group = groups.get(store);
+  if (!group) {
+    group = new GroupCommit(store, (trx, item) => applyWrite(store, trx, item), 16);
+    groups.set(store, group);
+  }
+  return group.submit({ actor, inputs, known });
 }
