@@ -12,8 +12,15 @@ export function isIsoDate(s: string): boolean {
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
+// Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes every year as given.
+function utcDate(year: number, month: number, day: number): Date {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  return t;
+}
+
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return utcDate(year, month + 1, 0).getUTCDate();
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -45,7 +52,7 @@ export function bucketStart(date: string, granularity: Granularity): string {
     case 'day':
       return date;
     case 'week': {
-      const t = new Date(Date.UTC(y, m - 1, d));
+      const t = utcDate(y, m, d);
       t.setUTCDate(t.getUTCDate() - ((t.getUTCDay() + 6) % 7));
       return t.toISOString().slice(0, 10);
     }

@@ -7,15 +7,22 @@ import { isIsoDate } from './periods.ts';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$/;
 const INTEGER = /^[+-]?\d+$/;
+/** What may follow a date value's date: nothing, or an ISO-8601 time (its date part is kept). */
+const TIME_PART = /^(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const MAX_DIGITS = 200;
 export const TEXT_MAX = 10_000;
 
 export type Checked = { ok: true; value: string | null } | { ok: false; message: string };
 
+// big.js refuses a leading '+', which the patterns allow.
+const unsigned = (s: string) => (s.startsWith('+') ? s.slice(1) : s);
+
+/** Canonical text, or null when it is no decimal or too long (an exponent counts: 1e9999 is 10,000 digits). */
 export function canonicalDecimal(raw: string): string | null {
   const s = raw.trim();
   if (s.length > MAX_DIGITS || !DECIMAL.test(s)) return null;
-  const out = new Big(s).toFixed();
+  const out = new Big(unsigned(s)).toFixed();
+  if (out.length > MAX_DIGITS + 2) return null; // digits plus a sign and a point
   return out === '-0' ? '0' : out;
 }
 
@@ -45,14 +52,15 @@ export function checkValue(valueType: ValueType, raw: unknown): Checked {
       if (text === undefined || !INTEGER.test(text) || text.length > MAX_DIGITS) {
         return { ok: false, message: 'must be a whole number' };
       }
-      return { ok: true, value: new Big(text).toFixed() };
+      const value = new Big(unsigned(text)).toFixed();
+      return { ok: true, value: value === '-0' ? '0' : value };
     }
     case 'text':
       if (typeof raw !== 'string') return { ok: false, message: 'must be a string' };
       if (raw.length > TEXT_MAX) return { ok: false, message: `must be at most ${TEXT_MAX} characters` };
       return { ok: true, value: raw };
     case 'date':
-      if (typeof raw !== 'string' || !isIsoDate(raw.slice(0, 10)) || (raw.length > 10 && raw[10] !== 'T')) {
+      if (typeof raw !== 'string' || !isIsoDate(raw.slice(0, 10)) || !TIME_PART.test(raw.slice(10))) {
         return { ok: false, message: 'must be a date as YYYY-MM-DD' };
       }
       return { ok: true, value: raw.slice(0, 10) };
