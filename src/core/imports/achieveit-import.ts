@@ -6,9 +6,9 @@ import type { PointInput } from '../points/write.ts';
 import {
   type AchieveItFile,
   type AchieveItRow,
+  achieveItRowReader,
   COLUMNS,
   isAchieveItHeader,
-  readAchieveItRow,
 } from './achieveit-rows.ts';
 import { linePath, rowIssue } from './csv-rows.ts';
 import { MetricResolver } from './metric-resolver.ts';
@@ -51,6 +51,7 @@ export async function* achieveItChunks(
   source: Readable,
 ): AsyncGenerator<RowChunk> {
   const resolver = new MetricResolver(store, orgId);
+  const readRow = achieveItRowReader(file);
   let first = true;
   let rowsRead = 0;
   for await (const batch of csvBatches(source)) {
@@ -64,7 +65,7 @@ export async function* achieveItChunks(
         if (isAchieveItHeader(record)) continue;
       }
       rowsRead++;
-      const row = readAchieveItRow(file, record, batch.lines[i], issues);
+      const row = readRow(record, batch.lines[i], issues);
       if (row) rows.push(row);
     }
     await resolver.load(rows.map((r) => r.externalId));

@@ -89,72 +89,93 @@ function columnCountProblem(file: AchieveItFile, found: number): string {
   return `expected ${expected}, found ${found}${hint}`;
 }
 
-/**
- * Checks one record of a file; returns its row, or null after pushing its issues (every
- * problem of the row, not only the first).
- */
-export function readAchieveItRow(
-  file: AchieveItFile,
+/** A small bounded memo: files repeat their External IDs and dates row after row. */
+function memo<T>(fn: (text: string) => T, max = 4096): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    let out = cache.get(text);
+    if (out === undefined && !cache.has(text)) {
+      out = fn(text);
+      if (cache.size >= max) cache.clear();
+      cache.set(text, out);
+    }
+    return out as T;
+  };
+}
+
+export type AchieveItRowReader = (
   record: readonly string[],
   line: number,
   issues: FieldIssue[],
-): AchieveItRow | null {
-  if (isEmptyRow(record)) {
-    issues.push(rowIssue(line, null, 'empty row: the file must not contain empty rows', 'empty_row'));
-    return null;
-  }
+) => AchieveItRow | null;
+
+/**
+ * A reader of one file's records: each call checks one record and returns its row, or
+ * null after pushing its issues (every problem of the row, not only the first).
+ */
+export function achieveItRowReader(file: AchieveItFile): AchieveItRowReader {
   const layout = ACHIEVEIT_LAYOUTS[file];
-  if (record.length < layout.length - 1 || record.length > layout.length) {
-    issues.push(rowIssue(line, null, columnCountProblem(file, record.length), 'columns'));
-    return null;
-  }
-  const cells = {} as Record<ColumnId, string>;
-  layout.forEach((column, i) => {
-    cells[column] = i < record.length ? record[i] : '';
-  });
-  const before = issues.length;
-  const externalId = cells.externalId.trim();
-  const idProblem = externalIdProblem(externalId);
-  if (idProblem) issues.push(rowIssue(line, COLUMNS.externalId, idProblem.message, idProblem.code));
+  const progress = file === 'progressupdates';
+  // Column positions: progress updates have Status second.
+  const at = progress
+    ? { status: 1, value: 2, date: 3, comment: 4 }
+    : { status: -1, value: 1, date: 2, comment: 3 };
+  const idProblem = memo(externalIdProblem);
+  const asOfDate = memo(parseAsOfDate);
 
-  let status: AchieveItStatus | null = null;
-  if (file === 'progressupdates') {
-    const text = cells.status.trim();
-    status = parseStatus(text) ?? null;
-    if (!status) {
-      const message =
-        text === ''
-          ? 'Status is required'
-          : `"${text}" is not a status; use one of ${ACHIEVEIT_STATUSES.join(', ')}`;
-      issues.push(rowIssue(line, COLUMNS.status, message, text === '' ? 'required' : 'status'));
+  return (record, line, issues) => {
+    if (isEmptyRow(record)) {
+      issues.push(rowIssue(line, null, 'empty row: the file must not contain empty rows', 'empty_row'));
+      return null;
     }
-  }
+    if (record.length < layout.length - 1 || record.length > layout.length) {
+      issues.push(rowIssue(line, null, columnCountProblem(file, record.length), 'columns'));
+      return null;
+    }
+    const before = issues.length;
+    const externalId = record[0].trim();
+    const badId = idProblem(externalId);
+    if (badId) issues.push(rowIssue(line, COLUMNS.externalId, badId.message, badId.code));
 
-  const valueText = cells.value.trim();
-  const valueProblem =
-    valueText === ''
-      ? { message: 'Current Metric Value is required', code: 'required' }
-      : decimalProblem(valueText);
-  if (valueProblem) issues.push(rowIssue(line, COLUMNS.value, valueProblem.message, valueProblem.code));
+    let status: AchieveItStatus | null = null;
+    if (progress) {
+      const text = record[at.status].trim();
+      status = parseStatus(text) ?? null;
+      if (!status) {
+        const message =
+          text === ''
+            ? 'Status is required'
+            : `"${text}" is not a status; use one of ${ACHIEVEIT_STATUSES.join(', ')}`;
+        issues.push(rowIssue(line, COLUMNS.status, message, text === '' ? 'required' : 'status'));
+      }
+    }
 
-  const dateText = cells.date.trim();
-  const date = parseAsOfDate(dateText);
-  if (!date) {
-    const message =
-      dateText === ''
-        ? 'As Of Date is required'
-        : `"${dateText}" is not a date: use an ISO-8601 date (2024-03-31) or MM/DD/YYYY (03/31/2024)`;
-    issues.push(rowIssue(line, COLUMNS.date, message, dateText === '' ? 'required' : 'date'));
-  }
+    const valueText = record[at.value].trim();
+    const valueProblem =
+      valueText === ''
+        ? { message: 'Current Metric Value is required', code: 'required' }
+        : decimalProblem(valueText);
+    if (valueProblem) issues.push(rowIssue(line, COLUMNS.value, valueProblem.message, valueProblem.code));
 
-  if (issues.length > before || !date) return null;
-  const comment = cells.comment.trim();
-  return {
-    line,
-    externalId,
-    value: valueText,
-    date,
-    comment: comment === '' ? null : cells.comment,
-    status,
+    const dateText = record[at.date].trim();
+    const date = asOfDate(dateText);
+    if (!date) {
+      const message =
+        dateText === ''
+          ? 'As Of Date is required'
+          : `"${dateText}" is not a date: use an ISO-8601 date (2024-03-31) or MM/DD/YYYY (03/31/2024)`;
+      issues.push(rowIssue(line, COLUMNS.date, message, dateText === '' ? 'required' : 'date'));
+    }
+
+    if (issues.length > before || !date) return null;
+    const comment = at.comment < record.length ? record[at.comment] : '';
+    return {
+      line,
+      externalId,
+      value: valueText,
+      date,
+      comment: comment.trim() === '' ? null : comment,
+      status,
+    };
   };
 }
