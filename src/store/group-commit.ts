@@ -8,7 +8,10 @@ import { writeTransaction } from './transactions.ts';
  * much of a transaction's cost (the commit, the pages every batch touches: table ends,
  * ordered indexes, hot rows) does not grow with its size. So the items that arrive while
  * one transaction is being written are applied together, in arrival order, in the next one.
- * An idle writer starts at once: grouping adds no wait, it only forms under load.
+ * An idle writer starts after the current turn of the event loop (setImmediate): the
+ * requests whose bodies arrived in the same turn join the first group instead of each
+ * starting a transaction of its own (on SQLite a transaction runs without yielding to I/O).
+ * Grouping adds no other wait; it forms under load.
  *
  * If a group fails, each of its items is retried in a transaction of its own, so one bad
  * item fails alone and the others still land (all-or-nothing holds per item).
@@ -27,12 +30,14 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.draining) void this.drain();
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, this.maxItems);

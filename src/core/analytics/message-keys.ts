@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { AnalyticsMessage } from './messages.ts';
 
 // The deduplication key of a message. A messageId alone is not enough: Vitally's own sample
@@ -36,9 +36,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-// 128 bits of SHA-256: collisions stay out of reach, and the dedup index stays small.
-const hash = (text: string) =>
-  createHash('sha256').update(text).digest().subarray(0, 16).toString('base64url');
+// The first 22 base64url characters (132 bits) of SHA-256: collisions stay out of reach and
+// the dedup index stays small. The one-shot crypto.hash is several times faster than
+// createHash for inputs this short.
+const hash = (text: string) => digest('sha256', text, 'base64url').slice(0, 22);
 
 export function messageKey(m: AnalyticsMessage): string {
   if (m.messageId)

@@ -76,7 +76,12 @@ export function normalizeTimestamp(raw: string): string | null {
   return iso.length === 24 ? iso : null;
 }
 
-function checkMessage(m: AnalyticsMessage, i: number, issues: FieldIssue[]): void {
+function checkMessage(
+  m: AnalyticsMessage,
+  i: number,
+  issues: FieldIssue[],
+  instant: (raw: string) => string | null,
+): void {
   const issue = (field: string, message: string, code: string) =>
     issues.push({ field: `[${i}].${field}`, path: [i, field], message, code });
   if (!isJsonObject(m)) {
@@ -108,7 +113,7 @@ function checkMessage(m: AnalyticsMessage, i: number, issues: FieldIssue[]): voi
   if (m.messageId != null && (typeof m.messageId !== 'string' || m.messageId.length === 0)) {
     issue('messageId', 'must be a non-empty string', 'type');
   }
-  if (m.timestamp != null && (typeof m.timestamp !== 'string' || !normalizeTimestamp(m.timestamp))) {
+  if (m.timestamp != null && (typeof m.timestamp !== 'string' || !instant(m.timestamp))) {
     issue('timestamp', 'must be an ISO-8601 date-time', 'format');
   }
 }
@@ -135,13 +140,23 @@ export function checkBatch(
       true,
     );
   }
+  // The messages of one batch mostly share a few timestamps: each is parsed once.
+  const times = new Map<string, string | null>();
+  const instant = (raw: string) => {
+    let at = times.get(raw);
+    if (at === undefined) {
+      at = normalizeTimestamp(raw);
+      times.set(raw, at);
+    }
+    return at;
+  };
   const issues: FieldIssue[] = [];
-  for (let i = 0; i < messages.length; i++) checkMessage(messages[i], i, issues);
+  for (let i = 0; i < messages.length; i++) checkMessage(messages[i], i, issues, instant);
   if (issues.length) throw new Invalid(issues, true);
   return messages.map((message, index) => ({
     index,
     message,
-    at: message.timestamp ? (normalizeTimestamp(message.timestamp) as string) : receivedAt,
+    at: message.timestamp ? (instant(message.timestamp) as string) : receivedAt,
     key: messageKey(message),
   }));
 }
