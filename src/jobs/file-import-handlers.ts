@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream';
 import { importAchieveItFile } from '../core/imports/achieveit-import.ts';
 import type { AchieveItFile } from '../core/imports/achieveit-rows.ts';
-import type { ImportProgress, ImportResult } from '../core/imports/run-import.ts';
+import type { ColumnMapping, ImportFormat } from '../core/imports/column-mapping.ts';
+import { importNativeFile } from '../core/imports/native-import.ts';
+import type { ImportOptions, ImportProgress, ImportResult } from '../core/imports/run-import.ts';
+import type { Store } from '../store/database.ts';
+import { withPinnedConnection } from '../store/pinned.ts';
 import type { JobContext, JobHandler, JobOutcome } from './types.ts';
 
 // The jobs that apply uploaded files. The file was stored with the job; it is read back
@@ -31,16 +35,53 @@ export function importOutcome(result: ImportResult): JobOutcome {
   };
 }
 
+type FileImport = (store: Store, source: Readable, opts: ImportOptions) => Promise<ImportResult>;
+
+/**
+ * Runs a file import as this job: the job's end is recorded in the import's own write
+ * transaction, so the data and the end commit together and a retried job never applies
+ * a file twice. (A dry run writes nothing; the worker records its end.)
+ */
+function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
+  return withPinnedConnection(ctx.store, async (pinned, joined) =>
+    importOutcome(
+      await apply(pinned, payloadStream(ctx), {
+        dryRun,
+        onProgress: progressReporter(ctx),
+        beforeCommit: (result) => ctx.finish(joined, importOutcome(result)),
+      }),
+    ),
+  );
+}
+
 const achieveItHandler =
   (file: AchieveItFile): JobHandler =>
-  async (ctx) =>
-    importOutcome(
-      await importAchieveItFile(ctx.store, ctx.actor, file, payloadStream(ctx), {
-        onProgress: progressReporter(ctx),
-      }),
-    );
+  (ctx) =>
+    fileJob(ctx, (store, source, opts) => importAchieveItFile(store, ctx.actor, file, source, opts));
+
+export const NATIVE_IMPORT_KIND = 'native.import';
+
+/** What POST /v1/imports stores with the file. */
+export interface NativeImportMeta {
+  format: ImportFormat;
+  header: boolean;
+  dry_run: boolean;
+  mapping?: ColumnMapping;
+  filename?: string;
+}
+
+const nativeImportHandler: JobHandler = (ctx) => {
+  const meta = ctx.meta as unknown as NativeImportMeta;
+  const spec = { format: meta.format, header: meta.header, mapping: meta.mapping };
+  return fileJob(
+    ctx,
+    (store, source, opts) => importNativeFile(store, ctx.actor, spec, source, opts),
+    meta.dry_run,
+  );
+};
 
 export const fileImportHandlers: Record<string, JobHandler> = {
+  [NATIVE_IMPORT_KIND]: nativeImportHandler,
   [ACHIEVEIT_JOB_KINDS.metricupdates]: achieveItHandler('metricupdates'),
   [ACHIEVEIT_JOB_KINDS.progressupdates]: achieveItHandler('progressupdates'),
 };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { datasetRoutes } from './datasets.ts';
 import { entityRoutes } from './entities.ts';
 import { eventRoutes } from './events.ts';
+import { importUploadRoutes } from './import-uploads.ts';
 import { importRoutes } from './imports.ts';
 import { metricRoutes } from './metrics.ts';
 import { pointRoutes } from './points.ts';
@@ -19,6 +20,7 @@ export async function v1Routes(app: FastifyInstance): Promise<void> {
   await app.register(entityRoutes);
   await app.register(eventRoutes);
   await app.register(pointRoutes);
+  await app.register(importUploadRoutes);
   await app.register(importRoutes);
   await app.register(webhookRoutes);
 }

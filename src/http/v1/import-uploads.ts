@@ -1,0 +1,169 @@
+import type { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyRequest } from 'fastify';
+import { type FieldIssue, Invalid } from '../../core/errors.ts';
+import { type ColumnMapping, checkMapping, type ImportFormat } from '../../core/imports/column-mapping.ts';
+import { NATIVE_IMPORT_KIND, type NativeImportMeta } from '../../jobs/file-import-handlers.ts';
+import { enqueueJob, type SpooledFile, spoolToFile, toImportView } from '../../jobs/index.ts';
+import { ColumnMappingSchema, ImportOptionsQuery, ImportUploadBody } from './import-schemas.ts';
+import { Import } from './imports.ts';
+import { errorResponses } from './schemas.ts';
+
+// POST /v1/imports: a CSV, NDJSON or JSON file of data points, as a multipart upload or as
+// the raw body. The file is streamed to disk and stored with its job; the answer is the
+// job (202, Location: /v1/imports/{id}), whose progress and errors GET /v1/imports/{id} shows.
+
+const mappingCheck = TypeCompiler.Compile(ColumnMappingSchema);
+
+const BY_TYPE: Record<string, ImportFormat> = {
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+  'application/json': 'json',
+};
+const BY_EXTENSION: Record<string, ImportFormat> = {
+  csv: 'csv',
+  ndjson: 'ndjson',
+  jsonl: 'ndjson',
+  json: 'json',
+};
+
+interface Options {
+  format?: string;
+  dry_run?: boolean | string;
+  header?: boolean | string;
+  mapping?: string;
+}
+
+function parseMapping(text: string | undefined): ColumnMapping | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw Invalid.field('mapping', 'must be a JSON object');
+  }
+  if (!mappingCheck.Check(value)) {
+    const issues: FieldIssue[] = [...mappingCheck.Errors(value)].map((e) => ({
+      field: `mapping${e.path.replace(/\//g, '.')}`,
+      message: e.message,
+    }));
+    throw new Invalid(issues);
+  }
+  return value;
+}
+
+function flag(value: boolean | string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (typeof value === 'boolean') return value;
+  if (/^(true|1)$/i.test(value)) return true;
+  if (/^(false|0)$/i.test(value)) return false;
+  throw Invalid.field(name, 'must be true or false');
+}
+
+function formatOf(
+  given: string | undefined,
+  type: string | undefined,
+  filename: string | undefined,
+): ImportFormat {
+  if (given !== undefined && given !== '') {
+    if (given in BY_EXTENSION && given !== 'jsonl') return given as ImportFormat;
+    throw Invalid.field('format', 'must be one of csv, ndjson, json');
+  }
+  const byType = BY_TYPE[(type ?? '').split(';')[0].trim().toLowerCase()];
+  if (byType) return byType;
+  const ext = /\.([a-z]+)$/i.exec(filename ?? '')?.[1]?.toLowerCase();
+  if (ext && BY_EXTENSION[ext]) return BY_EXTENSION[ext];
+  throw Invalid.field('format', 'say which format the file is in: csv, ndjson or json');
+}
+
+/** A multipart upload: its fields (before or after the file) and the file, spooled to disk. */
+async function readMultipart(
+  request: FastifyRequest,
+  dir: string,
+  maxBytes: number,
+): Promise<{ fields: Options; file: SpooledFile; type?: string; filename?: string }> {
+  const fields: Record<string, string> = {};
+  let file: SpooledFile | undefined;
+  let type: string | undefined;
+  let filename: string | undefined;
+  try {
+    for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10 } })) {
+      if (part.type === 'file') {
+        if (file) throw Invalid.field('file', 'send one file');
+        file = await spoolToFile(part.file, { dir, maxBytes });
+        type = part.mimetype;
+        filename = part.filename;
+      } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+    }
+  } catch (e) {
+    await file?.remove();
+    throw e;
+  }
+  if (!file) throw Invalid.field('file', 'required: a multipart part named file', true);
+  return { fields, file, type, filename };
+}
+
+export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, store } = app.services;
+  // Files are never parsed here: any content type arrives as the raw stream; multipart
+  // uploads are read part by part.
+  app.removeAllContentTypeParsers();
+  await app.register(multipart);
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.post(
+    '/imports',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags: ['imports'],
+        summary: 'Import a CSV, NDJSON or JSON file of data points (as a job)',
+        querystring: ImportOptionsQuery,
+        body: ImportUploadBody,
+        response: { 202: Import, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const dir = config.dataDir;
+      const maxBytes = config.importMaxBytes;
+      const upload = request.isMultipart()
+        ? await readMultipart(request, dir, maxBytes)
+        : {
+            fields: {} as Options,
+            file: await spoolToFile(request.body as Readable, { dir, maxBytes }),
+            type: request.headers['content-type'],
+            filename: undefined,
+          };
+      try {
+        const opts: Options = { ...request.query, ...upload.fields };
+        const format = formatOf(opts.format, upload.type, upload.filename);
+        const header = flag(opts.header, 'header', true);
+        const mapping = parseMapping(opts.mapping);
+        if (mapping) checkMapping(mapping, format, header);
+        const meta: NativeImportMeta = {
+          format,
+          header,
+          dry_run: flag(opts.dry_run, 'dry_run', false),
+          ...(mapping ? { mapping } : {}),
+          ...(upload.filename ? { filename: upload.filename } : {}),
+        };
+        const { job } = await enqueueJob(store, {
+          actor: request.actor,
+          kind: NATIVE_IMPORT_KIND,
+          payload: upload.file,
+          meta: { ...meta },
+          maxAttempts: config.jobMaxAttempts,
+        });
+        return reply.code(202).header('location', `/v1/imports/${job.id}`).send(toImportView(job));
+      } finally {
+        await upload.file.remove();
+      }
+    },
+  );
+};
