@@ -13,6 +13,7 @@ type SectionModule = { run(env: BenchEnv): Promise<BenchSection> };
 const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   ingest: () => import('./ingest.ts'),
   vitally: () => import('./vitally.ts'),
+  workiva: () => import('./workiva.ts'),
 };
 
 const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';

@@ -5,7 +5,7 @@ import { issueIndex } from '../../jobs/issues.ts';
 import { payloadLines } from '../../jobs/payload.ts';
 import type { JobContext, JobHandler } from '../../jobs/types.ts';
 import { withPinnedConnection } from '../../store/pinned.ts';
-import { toPointInput, valuesPath } from './mapping.ts';
+import { PeriodCache, toPointInput, valuesPath } from './mapping.ts';
 import type { MetricValueInputT } from './schemas.ts';
 
 // The jobs behind Workiva's batch endpoints. The payload is the validated `data` list as
@@ -40,6 +40,7 @@ const byIndex = (a: FieldIssue, b: FieldIssue) => (issueIndex(a) ?? -1) - (issue
 function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[]) => Promise<unknown>) {
   const { metricId, programId } = ctx.meta as unknown as WorkivaJobMeta;
   const mapIssues: FieldIssue[] = [];
+  const periods = new PeriodCache();
   let received = 0;
   return withPinnedConnection(ctx.store, (pinned, joined) =>
     withPointWriter(pinned, ctx.actor, async (w) => {
@@ -50,7 +51,7 @@ function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[])
         const issues: FieldIssue[] = [];
         const inputs: PointInput[] = [];
         values.forEach((v, i) => {
-          const input = toPointInput(v, metricId, received + i, existing, issues);
+          const input = toPointInput(v, metricId, received + i, existing, periods, issues);
           if (input) inputs.push(input);
         });
         received += values.length;

@@ -45,21 +45,49 @@ export function toMetricValue(p: StoredPoint) {
   };
 }
 
+type Period = { start: string; end: string };
+
+/**
+ * Reporting periods of a batch, computed once each: a batch repeats few of them. Problems
+ * come back as issues under `path`.
+ */
+export class PeriodCache {
+  private readonly known = new Map<string, Period>();
+  get(
+    p: { year: number; start: number; end: number },
+    path: string,
+    issues: FieldIssue[],
+  ): Period | undefined {
+    const key = `${p.year}/${p.start}/${p.end}`;
+    let period = this.known.get(key);
+    if (period) return period;
+    try {
+      period = reportingPeriod(p, 'reportingPeriod');
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      for (const i of e.issues) issues.push({ ...i, field: `${path}.${i.field}` });
+      return undefined;
+    }
+    this.known.set(key, period);
+    return period;
+  }
+}
+
 /**
  * A Workiva value as a write-path input. `id` wins over reportingPeriod + coordinates when
- * it names a point of this metric; an id no point has (e.g. the seed's example id) falls
- * back to reportingPeriod + coordinates when those are given. Period problems are
- * returned as issues (path `data[i].reportingPeriod.*`) and the input is left out.
+ * it names an existing point; an id no point has (e.g. the seed's example id) falls back
+ * to reportingPeriod + coordinates when those are given. Period problems are returned as
+ * issues (path `data[i].reportingPeriod.*`) and the input is left out.
  */
 export function toPointInput(
   v: Partial<MetricValueInputT>,
   metricId: string,
   index: number,
   existingIds: ReadonlySet<string>,
+  periods: PeriodCache,
   issues: FieldIssue[],
 ): PointInput | undefined {
   const path = `data[${index}]`;
-  const useId = v.id !== undefined && (existingIds.has(v.id) || v.reportingPeriod === undefined);
   const input: PointInput = {
     metricId,
     path,
@@ -70,21 +98,20 @@ export function toPointInput(
     task: v.task,
     clear: v.fieldsToClear,
   };
-  if (useId) return { ...input, id: v.id };
+  if (v.id !== undefined && (existingIds.has(v.id) || v.reportingPeriod === undefined)) {
+    input.id = v.id;
+    return input;
+  }
   if (v.reportingPeriod === undefined) {
     issues.push({ field: `${path}.reportingPeriod`, message: 'required when no id is given' });
     return undefined;
   }
-  try {
-    const period = reportingPeriod(v.reportingPeriod, `${path}.reportingPeriod`);
-    return { ...input, periodStart: period.start, periodEnd: period.end, coordinates: v.coordinates ?? null };
-  } catch (e) {
-    if (e instanceof Invalid) {
-      issues.push(...e.issues);
-      return undefined;
-    }
-    throw e;
-  }
+  const period = periods.get(v.reportingPeriod, path, issues);
+  if (!period) return undefined;
+  input.periodStart = period.start;
+  input.periodEnd = period.end;
+  input.coordinates = v.coordinates ?? null;
+  return input;
 }
 
 const STATUS: Record<string, 'acknowledged' | 'started' | 'completed' | 'failed'> = {
