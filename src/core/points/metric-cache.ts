@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { findMetricsByIds } from '../../store/metrics.ts';
 import type { DB } from '../../store/schema.ts';
+import { isUuid } from '../ids.ts';
 import { type Metric, withDimensions } from '../metrics.ts';
 
 /** Metrics a write touches, loaded once per writer (a big file references few metrics). */
@@ -20,7 +21,8 @@ export class MetricCache {
   async load(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.metrics.has(id));
     if (missing.length === 0) return;
-    const rows = await findMetricsByIds(this.db, this.orgId, missing);
+    // An id that is no uuid names no metric (and PostgreSQL would reject it as a uuid value).
+    const rows = await findMetricsByIds(this.db, this.orgId, missing.filter(isUuid));
     for (const m of await withDimensions(this.db, rows)) this.metrics.set(m.id, m);
     for (const id of missing) if (!this.metrics.has(id)) this.metrics.set(id, null);
   }

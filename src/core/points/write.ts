@@ -107,6 +107,10 @@ class Writer implements PointWriter {
     if (this.issues.length < MAX_ISSUES) this.issues.push(i);
   }
 
+  private missingId({ path, line }: PointInput) {
+    this.issue({ field: `${path}.id`, message: 'no data point has this id', line, code: 'not_found' });
+  }
+
   /** Checks one input and works out its identity; undefined when it has issues. */
   private normalize(input: PointInput, byId: Map<string, PointRow>): Normalized | undefined {
     const { path, line } = input;
@@ -122,8 +126,9 @@ class Writer implements PointWriter {
     let coordinates: string | null;
     const row = input.id !== undefined ? byId.get(input.id) : undefined;
     if (input.id !== undefined) {
-      if (!row) {
-        this.issue({ field: `${path}.id`, message: 'no data point has this id', line, code: 'not_found' });
+      // A deleted point keeps its row, but its id no longer names a point (as for deletes).
+      if (!row || row.deleted_at !== null) {
+        this.missingId(input);
         return undefined;
       }
       if (row.metric_id !== metric.id) {
@@ -186,17 +191,24 @@ class Writer implements PointWriter {
     await lockKeys(this.store, this.trx, toLock);
     for (const id of toLock) this.locked.add(id);
 
+    // Every stored row is read again now that the lock is held, those named by id too: the
+    // rows read by id above may predate a concurrent write that committed before we got the
+    // lock (comparing with them would lose that write, or skip ours as "unchanged").
     const current = new Map<string, PointRow>();
     for (const metricId of metricIds) {
       const keys = normalized
-        .filter((n) => n.metricId === metricId && !n.byId)
+        .filter((n) => n.metricId === metricId)
         .map((n) => ({ period_start: n.start, period_end: n.end, coord_key: n.coordKey }));
       for (const r of await findByIdentity(this.store, this.trx, this.actor.orgId, metricId, keys)) {
         current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
       }
     }
-    for (const n of normalized)
-      if (n.byId) current.set(identity(n.metricId, n.start, n.end, n.coordKey), n.byId);
+    for (const n of normalized) {
+      if (n.byId && current.get(identity(n.metricId, n.start, n.end, n.coordKey))?.deleted_at !== null) {
+        this.missingId(n.input); // deleted by another writer between our read and the lock
+      }
+    }
+    if (this.issues.length) return undefined;
     return { normalized, current };
   }
 
@@ -233,14 +245,17 @@ class Writer implements PointWriter {
       const key = identity(n.metricId, n.start, n.end, n.coordKey);
       const prev = current.get(key);
       const live = prev && prev.deleted_at === null ? prev : undefined;
-      const next = this.apply(n, live, prev?.id, at);
+      const next = this.apply(n, live, prev, at);
       const before = live ? live.value : null;
       if (!live || !samePoint(live, next)) {
         changed.set(key, next);
         current.set(key, next);
         revisions.push(this.revision(next, live ? 'update' : 'insert', before, at));
+        out.push(toStoredPoint(next));
+      } else {
+        // Unchanged: nothing is written, so the answer is the point as stored.
+        out.push(toStoredPoint(live));
       }
-      out.push(toStoredPoint(next));
     }
     await upsertPointsWithRevisions(this.store, this.trx, [...changed.values()], revisions);
     this.applied += normalized.length;
@@ -278,18 +293,14 @@ class Writer implements PointWriter {
     return changed.size;
   }
 
-  private apply(
-    n: Normalized,
-    live: PointRow | undefined,
-    reuseId: string | undefined,
-    at: string,
-  ): PointRow {
+  /** The row after this input: `live` is the current point, `prev` its row even when deleted. */
+  private apply(n: Normalized, live: PointRow | undefined, prev: PointRow | undefined, at: string): PointRow {
     const { input } = n;
     const clear = new Set(input.clear ?? []);
     const pick = <T>(field: ClearableField, given: T | undefined, old: T | null): T | null =>
       clear.has(field) ? null : given !== undefined ? given : old;
     return {
-      id: live?.id ?? reuseId ?? newId(),
+      id: prev?.id ?? newId(),
       org_id: this.actor.orgId,
       metric_id: n.metricId,
       period_start: n.start,
@@ -301,13 +312,19 @@ class Writer implements PointWriter {
       status: pick('status', input.status, live?.status ?? null),
       data_source: pick(
         'dataSource',
-        input.dataSource === undefined ? undefined : JSON.stringify(input.dataSource),
+        // null is no data source (stored as SQL null, not the JSON text 'null').
+        input.dataSource === undefined
+          ? undefined
+          : input.dataSource === null
+            ? null
+            : JSON.stringify(input.dataSource),
         live?.data_source ?? null,
       ),
       task: pick('task', input.task, live?.task ?? null),
-      created_at: live?.created_at ?? at,
+      // An upsert keeps a row's created_* (a deleted point written again too): answer with those.
+      created_at: prev ? prev.created_at : at,
       updated_at: at,
-      created_by: live?.created_by ?? this.actor.actor,
+      created_by: prev ? prev.created_by : this.actor.actor,
       updated_by: this.actor.actor,
       deleted_at: null,
     };
