@@ -292,6 +292,13 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
     },
   );
 
+  it('numeric ids are taken as strings', async () => {
+    const res = await post([{ type: 'user', userId: 4242, accountId: 77, traits: { n: 1 } }]);
+    expect(res.statusCode).toBe(200);
+    const u = await entity('user', '4242');
+    expect(u.links.parents).toEqual([expect.objectContaining({ type: 'account', external_id: '77' })]);
+  });
+
   it('a body that is not a batch: 400 in Vitally shape', async () => {
     const res = await post('{"type":');
     expect(res.statusCode).toBe(400);

@@ -216,6 +216,25 @@ describe.each(engines())('native analytics reads [%s]', (engine) => {
     }
   });
 
+  it('the analytics routes are in the OpenAPI document', async () => {
+    const doc = (await get('/openapi.json', null)).json();
+    for (const path of [
+      '/analytics/v1/batch',
+      '/v1/entities',
+      '/v1/entities/{type}/{external_id}',
+      '/v1/events',
+      '/v1/events/counts',
+    ]) {
+      expect(Object.keys(doc.paths), path).toContain(path);
+    }
+    expect(
+      doc.paths['/analytics/v1/batch'].post.requestBody.content['application/json'].schema,
+    ).toMatchObject({
+      type: 'array',
+      maxItems: 100,
+    });
+  });
+
   it("another organization's key gets 404 on entities and never sees the events", async () => {
     const b = ctx().orgB.admin;
     for (const url of ['/v1/entities/user/u1', '/v1/entities/account/A1']) {
