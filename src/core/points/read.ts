@@ -9,7 +9,7 @@ import {
   listRevisions,
   type PointFilter,
 } from '../../store/points.ts';
-import { NotFound } from '../errors.ts';
+import { Invalid, NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
@@ -36,6 +36,19 @@ function filterByDimensionIds(metric: Metric, coords: Record<string, string> | u
   );
 }
 
+/**
+ * `as_of` as the stored timestamps are written (ISO-8601 UTC, milliseconds). SQLite compares
+ * them as text, where `…T12:00:00+02:00` or `…T10:00:05Z` would sort wrongly against
+ * `…T10:00:05.123Z`; PostgreSQL would take words like 'yesterday'.
+ */
+function instant(asOf: string): string {
+  const t = new Date(asOf);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(asOf) || Number.isNaN(t.getTime())) {
+    throw new Invalid([{ field: 'as_of', message: 'must be an ISO-8601 date-time', in: 'query' }]);
+  }
+  return t.toISOString();
+}
+
 export async function readPoints(
   store: Store,
   orgId: string,
@@ -51,7 +64,7 @@ export async function readPoints(
     limit: q.limit + 1,
   };
   const rows = q.asOf
-    ? await listPointsAsOf(store, orgId, metricId, q.asOf, filter)
+    ? await listPointsAsOf(store, orgId, metricId, instant(q.asOf), filter)
     : await listPoints(store, orgId, metricId, filter);
   const page = toPage(rows, q.limit);
   return { items: page.items.map(toStoredPoint), next_cursor: page.next_cursor };

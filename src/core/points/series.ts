@@ -35,7 +35,9 @@ export async function series(
     throw Invalid.field('agg', `only count works on a ${metric.value_type} metric`);
   }
   const points = (await readAllPoints(store, orgId, metricId, q)).filter((p) => p.value !== null);
-  points.sort((a, b) => (a.period_start < b.period_start ? -1 : a.period_start > b.period_start ? 1 : 0));
+  // By period (start, then end): `last` is the value of the period that ends last.
+  const order = (p: { period_start: string; period_end: string }) => `${p.period_start}/${p.period_end}`;
+  points.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   const buckets = new Map<string, string[]>();
   for (const p of points) {
     const key = bucketStart(p.period_start, granularity);
