@@ -2,7 +2,14 @@
 // KPI Hub on SQLite, in messages per second. Every message is new (its own messageId), so
 // deduplication never short-cuts the work: each batch merges traits, appends history,
 // updates links and inserts events.
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { ingestBatch } from '../src/core/analytics/ingest.ts';
+import { toCoreMessages } from '../src/dialects/vitally/mapping.ts';
+import { openStore } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+import { insertOrganization } from '../src/store/organizations.ts';
 import type { BenchEnv, BenchSection } from './types.ts';
 
 const TARGET = 20_000;
@@ -58,8 +65,35 @@ export function vitallyBatch(run: string, i: number): string {
   return JSON.stringify(messages);
 }
 
+/**
+ * The reference: the same batches through the core write path in this process, with 16
+ * batches in flight (so group commit forms as it does in the server), no HTTP.
+ */
+async function inProcess(dir: string, batches: number): Promise<number> {
+  const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'core-')), 'core.db') });
+  await migrateToLatest(store);
+  const org = await insertOrganization(store.db, 'bench');
+  const actor = { orgId: org.id, actor: 'bench', keyId: 'bench', scopes: ['write' as const] };
+  const bodies = Array.from({ length: batches }, (_, i) =>
+    toCoreMessages(JSON.parse(vitallyBatch('core', i))),
+  );
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < bodies.length) {
+        await ingestBatch(store, actor, bodies[next++], { maxBatch: BATCH, dedupWindowSeconds: 7 * 86_400 });
+      }
+    }),
+  );
+  const rate = (batches * BATCH) / ((performance.now() - started) / 1000);
+  await store.close();
+  return rate;
+}
+
 export async function run(env: BenchEnv): Promise<BenchSection> {
   const seconds = env.quick ? 3 : 10;
+  const core = await inProcess(env.dir, env.quick ? 200 : 1000);
   const server = await env.startServer();
   const runId = `b${Date.now().toString(36)}`;
   try {
@@ -91,11 +125,17 @@ export async function run(env: BenchEnv): Promise<BenchSection> {
           unit: 'msg/s',
         },
         { name: 'batches/s', value: messagesPerSecond / BATCH, unit: 'req/s' },
+        {
+          name: 'reference: the same batches through the core write path in-process (no HTTP)',
+          value: core,
+          unit: 'msg/s',
+        },
         { name: 'latency p50', value: result.latency.p50, unit: 'ms' },
         { name: 'latency p99', value: result.latency.p99, unit: 'ms' },
         { name: 'non-2xx answers', value: result.non2xx, unit: 'responses' },
       ],
       ratios: [
+        { name: 'HTTP messages/s ÷ in-process core messages/s', value: messagesPerSecond / core },
         {
           name: `messages/s ÷ ${TARGET.toLocaleString('en-US')} (the issue's target)`,
           value: messagesPerSecond / TARGET,
