@@ -8,6 +8,7 @@ import { aggregate, series } from '../../src/core/points/series.ts';
 import { type PointInput, writePoints } from '../../src/core/points/write.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+import { expectProblem } from '../helpers/native.ts';
 
 describe('aggregate (exact decimals)', () => {
   it('sums, averages, min, max, last and count without floats', () => {
@@ -160,5 +161,36 @@ describe.each(engines())('reads and series [%s]', (engine) => {
     );
     const count = await series(ctx().store, ctx().orgA.id, m.id, 'month', 'count', {});
     expect(count.points).toEqual([{ period_start: '2024-01-01', value: '1', count: 1 }]);
+  });
+});
+
+describe.each(engines())('native read ranges [%s]', (engine) => {
+  const ctx = useTestContext(engine);
+
+  it('a from/to that is no calendar date is a 400 naming it, on both engines (PostgreSQL answered 500)', async () => {
+    const created = await ctx().call(ctx().orgA.write, {
+      method: 'POST',
+      url: '/v1/metrics',
+      payload: { name: 'Revenue', value_type: 'number' },
+    });
+    const m = created.json().id as string;
+    for (const url of [
+      `/v1/metrics/${m}/data_points?from=abc`,
+      `/v1/metrics/${m}/data_points?to=2024-02-30`,
+      `/v1/metrics/${m}/series?to=2024-13-01`,
+      `/v1/metrics/${m}/series?from=2024-1-1`,
+    ]) {
+      const res = await ctx().call(ctx().orgA.read, { method: 'GET', url });
+      const field = url.includes('from=') ? 'from' : 'to';
+      expect(
+        expectProblem(res, 400).errors.map((e) => e.field),
+        url,
+      ).toEqual([field]);
+    }
+    const ok = await ctx().call(ctx().orgA.read, {
+      method: 'GET',
+      url: `/v1/metrics/${m}/series?from=2024-02-29&to=2024-12-31`,
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
   });
 });

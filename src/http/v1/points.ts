@@ -49,8 +49,9 @@ const MetricParams = Type.Object({ id: Uuid });
 const PointParams = Type.Object({ id: Uuid, point_id: Uuid });
 
 const RangeQuery = {
-  from: Type.Optional(Type.String({ description: 'first period start (YYYY-MM-DD)' })),
-  to: Type.Optional(Type.String({ description: 'last period start (YYYY-MM-DD)' })),
+  // A calendar date (PostgreSQL compares these with a date column and would fail on others).
+  from: Type.Optional(Type.String({ format: 'date', description: 'first period start (YYYY-MM-DD)' })),
+  to: Type.Optional(Type.String({ format: 'date', description: 'last period start (YYYY-MM-DD)' })),
   coordinates: Type.Optional(
     Type.String({ description: 'JSON object of dimension (id or name) → member, e.g. {"region":"EU"}' }),
   ),
