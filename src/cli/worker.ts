@@ -26,10 +26,10 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
         await store.close();
         return;
       }
-      const worker = startWorkers(cfg, store, logger);
-      logger.info({ workerId: worker.id, concurrency: Math.max(1, cfg.workers) }, 'worker started');
+      const workers = startWorkers(cfg, store, logger, { ownConnection: false });
+      logger.info({ workerId: workers.worker.id, concurrency: Math.max(1, cfg.workers) }, 'worker started');
       const stop = async () => {
-        await worker.stop();
+        await workers.stop();
         await store.close();
         process.exit(0);
       };

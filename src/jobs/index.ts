@@ -28,7 +28,7 @@
 // `npm start` runs one beside the API (KPIHUB_WORKERS > 0); `kpihub worker` runs them alone.
 
 import type { Config } from '../config.ts';
-import type { Store } from '../store/database.ts';
+import { openStore, type Store } from '../store/database.ts';
 import { jobHandlers } from './handlers.ts';
 import { type JobLogger, Worker } from './worker.ts';
 
@@ -62,14 +62,41 @@ export {
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
 export { backoffMs, type JobLogger, Worker, type WorkerOptions } from './worker.ts';
 
-/** Starts `config.workers` concurrent job runners on the store with every known handler. */
-export function startWorkers(config: Config, store: Store, logger?: JobLogger): Worker {
-  return new Worker({
-    store,
+export interface RunningWorkers {
+  readonly worker: Worker;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `config.workers` concurrent job runners with every known handler. Beside the API
+ * (`npm start`) on PostgreSQL they get a pool of their own, so long batches never take the
+ * API's connections. On a single-writer engine (SQLite) they share the API's connection:
+ * its lock queues the API's writes fairly behind a batch, whereas a second connection
+ * would contend for SQLite's one write lock by busy-waiting, where an API write can starve
+ * and fail after busy_timeout. `ownConnection: false` (a worker process alone) uses the
+ * store it is given.
+ */
+export function startWorkers(
+  config: Config,
+  apiStore: Store,
+  logger?: JobLogger,
+  opts: { ownConnection?: boolean } = {},
+): RunningWorkers {
+  const separate = opts.ownConnection !== false && !apiStore.caps.singleWriter;
+  const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
+  const worker = new Worker({
+    store: own ?? apiStore,
     handlers: jobHandlers,
     logger,
     concurrency: Math.max(1, config.workers),
     leaseSeconds: config.jobLeaseSeconds,
     pollMs: config.jobPollMs,
   }).start();
+  return {
+    worker,
+    async stop() {
+      await worker.stop();
+      await own?.close();
+    },
+  };
 }
