@@ -114,7 +114,7 @@ describe.each(engines())('native imports and the webhook [%s]', (engine) => {
   });
 
   it('manages the webhook with the admin scope only; the secret is shown once', async () => {
-    const put = (key: string, payload: unknown) =>
+    const put = (key: string, payload: Record<string, string>) =>
       ctx().call(key, { method: 'PUT', url: '/v1/webhook', payload });
     expectProblem(await put(ctx().orgA.write, { url: hookUrl }), 403);
     expectProblem(await get('/v1/webhook', ctx().orgA.admin), 404);
