@@ -529,6 +529,50 @@ describe.each(engines())('write path [%s]', (engine) => {
     ]);
   });
 
+  it('withPointWriter.remove: chunked deletes are all or nothing, missing points named with their lines', async () => {
+    const m = await metric();
+    const pts = await writePoints(ctx().store, actorA(), [
+      day(m.id, '2024-01-01', '1', 0),
+      day(m.id, '2024-01-02', '2', 1),
+      day(m.id, '2024-01-03', '3', 2),
+    ]);
+    const e = await invalid(() =>
+      withPointWriter(ctx().store, actorA(), async (w) => {
+        expect(await w.remove([{ metricId: m.id, id: pts[0].id, path: 'd[0]', line: 2 }])).toBe(1);
+        expect(
+          await w.remove([
+            { metricId: m.id, periodStart: '2024-01-02', path: 'd[1]', line: 3 },
+            { metricId: m.id, periodStart: '2024-09-09', path: 'd[2]', line: 4 },
+            { metricId: m.id, id: pts[0].id, path: 'd[3]', line: 5 }, // deleted in chunk 1
+          ]),
+        ).toBe(0);
+        expect(await w.remove([{ metricId: m.id, periodStart: '2024-13-01', path: 'd[4]', line: 6 }])).toBe(
+          0,
+        );
+      }),
+    );
+    // Every problem, a missing point beside a bad one in its chunk too.
+    expect(e.issues.map((i) => [i.field, i.line]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      ['d[2]', 4],
+      ['d[3].id', 5],
+      ['d[4].period_start', 6],
+    ]);
+    expect((await rows(m.id)).every((r) => r.deleted_at === null)).toBe(true);
+    expect((await revisions(m.id)).map((r) => r.op)).toEqual(['insert', 'insert', 'insert']);
+
+    const n = await withPointWriter(ctx().store, actorA({ jobId: 'job-d' }), async (w) => {
+      await w.remove([{ metricId: m.id, id: pts[0].id, path: 'd[0]' }]);
+      await w.remove([{ metricId: m.id, periodStart: '2024-01-02', path: 'd[1]' }]);
+      return w.applied;
+    });
+    expect(n).toBe(2);
+    expect((await rows(m.id)).filter((r) => r.deleted_at === null).map((r) => r.id)).toEqual([pts[2].id]);
+    expect((await revisions(m.id)).filter((r) => r.op === 'delete').map((r) => r.job_id)).toEqual([
+      'job-d',
+      'job-d',
+    ]);
+  });
+
   it('withPointWriter: an error thrown by the caller rolls back what was added', async () => {
     const m = await metric();
     await expect(

@@ -52,6 +52,8 @@ export interface PointInput {
 export interface PointWriter {
   /** Validates a chunk and, while no issue has been found, writes it. Returns the chunk's points. */
   add(inputs: PointInput[]): Promise<StoredPoint[]>;
+  /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
+  remove(inputs: PointInput[]): Promise<number>;
   readonly issues: FieldIssue[];
   readonly applied: number;
 }
@@ -171,10 +173,12 @@ class Writer implements PointWriter {
   /**
    * Validates inputs and loads the stored rows they name (by id or identity), under the
    * metrics' write locks. Undefined once any problem was found: after the first problem
-   * we only validate, to report every problem of the request.
+   * we only validate, to report every problem of the request. `lookUp` still loads the rows
+   * of valid inputs then, for deletes, whose "not there" is a problem of its own to report.
    */
   private async resolve(
     inputs: PointInput[],
+    lookUp = false,
   ): Promise<{ normalized: Normalized[]; current: Map<string, PointRow> } | undefined> {
     await this.metrics.load(inputs.map((i) => i.metricId));
     const ids = inputs.flatMap((i) => (i.id === undefined ? [] : [i.id]));
@@ -184,7 +188,7 @@ class Writer implements PointWriter {
       const n = this.normalize(input, byId);
       if (n) normalized.push(n);
     }
-    if (this.issues.length) return undefined;
+    if (this.issues.length && !lookUp) return undefined;
 
     const metricIds = [...new Set(normalized.map((n) => n.metricId))];
     const toLock = metricIds.filter((id) => !this.locked.has(id));
@@ -208,7 +212,7 @@ class Writer implements PointWriter {
         this.missingId(n.input); // deleted by another writer between our read and the lock
       }
     }
-    if (this.issues.length) return undefined;
+    if (this.issues.length && !lookUp) return undefined;
     return { normalized, current };
   }
 
@@ -265,7 +269,7 @@ class Writer implements PointWriter {
   /** Marks the named points deleted (their rows stay, for ids and history). Each must exist. */
   async remove(inputs: PointInput[]): Promise<number> {
     if (inputs.length === 0) return 0;
-    const resolved = await this.resolve(inputs);
+    const resolved = await this.resolve(inputs, true);
     if (!resolved) return 0;
     const at = now();
     const changed = new Map<string, PointRow>();
@@ -274,6 +278,7 @@ class Writer implements PointWriter {
       const key = identity(n.metricId, n.start, n.end, n.coordKey);
       const live = resolved.current.get(key);
       if (!live || live.deleted_at !== null) {
+        if (n.byId) continue; // a missing id was reported by resolve
         this.issue({
           field: n.input.path,
           message: 'no data point at this period and coordinates',
