@@ -28,13 +28,6 @@ const MAX_ISSUES = 1000;
  */
 const WRITE_BATCH = 1000;
 
-/** Writer.remove exists on the write path's writer but is not (yet) on its interface. */
-type Remover = PointWriter & { remove(inputs: PointInput[]): Promise<number> };
-function remover(w: PointWriter): Remover {
-  if (typeof (w as Partial<Remover>).remove !== 'function') throw new Error('the point writer cannot remove');
-  return w as Remover;
-}
-
 const byIndex = (a: FieldIssue, b: FieldIssue) => (issueIndex(a) ?? -1) - (issueIndex(b) ?? -1);
 
 function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[]) => Promise<unknown>) {
@@ -73,4 +66,4 @@ function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[])
 }
 
 export const workivaUpsert: JobHandler = (ctx) => runBatch(ctx, (w, inputs) => w.add(inputs));
-export const workivaDelete: JobHandler = (ctx) => runBatch(ctx, (w, inputs) => remover(w).remove(inputs));
+export const workivaDelete: JobHandler = (ctx) => runBatch(ctx, (w, inputs) => w.remove(inputs));
