@@ -14,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   ingest: () => import('./ingest.ts'),
   vitally: () => import('./vitally.ts'),
   workiva: () => import('./workiva.ts'),
+  'csv-import': () => import('./csv-import.ts'),
 };
 
 const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';

@@ -24,8 +24,17 @@ export function progressReporter(ctx: JobContext): (p: ImportProgress) => Promis
   };
 }
 
+/** Pieces a parser takes at once: a 1 MB payload chunk would be parsed in one go (~30k rows). */
+const PARSE_SLICE_BYTES = 64 * 1024;
+
+async function* sliced(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i += PARSE_SLICE_BYTES) yield chunk.subarray(i, i + PARSE_SLICE_BYTES);
+  }
+}
+
 export const payloadStream = (ctx: JobContext): Readable =>
-  Readable.from(ctx.payload(), { objectMode: false });
+  Readable.from(sliced(ctx.payload()), { objectMode: false });
 
 export function importOutcome(result: ImportResult): JobOutcome {
   return {

@@ -309,3 +309,19 @@ describe.each(engines())('AchieveIt dialect [%s]', (engine) => {
     ).toBe('7');
   });
 });
+
+describe.each(engines())('AchieveIt file size limit [%s]', (engine) => {
+  const ctx = useTestContext(engine, { KPIHUB_IMPORT_MAX_BYTES: '1024' });
+
+  it('413 in the {message} shape beyond KPIHUB_IMPORT_MAX_BYTES, and nothing is queued', async () => {
+    const res = await ctx().app.inject({
+      method: 'POST',
+      url: '/api/metricupdates/big.csv',
+      headers: { authorization: `API-KEY ${ctx().orgA.write}`, 'content-type': 'text/csv' },
+      payload: 'KPI-001,1,2024-01-01\n'.repeat(100),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ message: expect.any(String) });
+    expect(await ctx().store.db.selectFrom('jobs').select('id').execute()).toEqual([]);
+  });
+});

@@ -89,12 +89,11 @@ export function defaultMapping(names: readonly string[]): ColumnMapping {
   return mapping;
 }
 
-/** A row reduced to what the mapping reads from it. */
+/** A row as the write path takes it, once its metric reference is resolved to an id. */
 export interface MappedRow {
-  line: number;
-  path: string;
   metricRef: string;
-  input: Omit<PointInput, 'metricId' | 'path' | 'line'>;
+  /** `metricId` is '' until the caller sets it (by id: the reference itself). */
+  input: PointInput;
 }
 
 type Cell = (row: unknown) => unknown;
@@ -106,8 +105,19 @@ export interface CompiledMapping {
   read(row: unknown, line: number, path: string, issues: FieldIssue[]): MappedRow | null;
 }
 
-const cellText = (v: unknown): string | undefined =>
-  v === undefined || v === null ? undefined : typeof v === 'string' ? v : undefined;
+const cellText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function problem(
+  issues: FieldIssue[],
+  columns: Record<string, string>,
+  path: string,
+  line: number,
+  key: string,
+  message: string,
+): void {
+  const column = columns[key];
+  issues.push({ field: `${path}.${key}`, line, message, ...(column ? { column } : {}) });
+}
 
 /**
  * Compiles a mapping for one file. CSV rows are arrays read through the header (names) or
@@ -150,59 +160,77 @@ export function compileMapping(
   const byExternalId = mapping.metric_external_id !== undefined;
   const metricCell = (byExternalId ? get.metric_external_id : get.metric_id) as Cell;
 
+  // Files repeat their dates row after row: each distinct text is parsed once.
+  const dates = new Map<string, string | null>();
+  const isoDate = (text: string): string | null => {
+    let d = dates.get(text);
+    if (d === undefined) {
+      d = parseIsoDate(text);
+      if (dates.size >= 4096) dates.clear();
+      dates.set(text, d);
+    }
+    return d;
+  };
+  /** A date cell; undefined (with an issue) when missing or not a date. */
+  const readDate = (
+    value: unknown,
+    key: string,
+    path: string,
+    line: number,
+    issues: FieldIssue[],
+  ): string | undefined => {
+    const text = cellText(value)?.trim();
+    if (!text) {
+      problem(issues, columns, path, line, key, 'required: a date as YYYY-MM-DD');
+      return undefined;
+    }
+    const parsed = isoDate(text);
+    if (!parsed) problem(issues, columns, path, line, key, `"${text}" is not an ISO-8601 date`);
+    return parsed ?? undefined;
+  };
+
   return {
     byExternalId,
     columns,
     read(row, line, path, issues) {
-      const problem = (key: string, message: string) =>
-        issues.push({
-          field: `${path}.${key}`,
-          line,
-          message,
-          ...(columns[key] ? { column: columns[key] } : {}),
-        });
       if (typeof row !== 'object' || row === null || (csv ? !Array.isArray(row) : Array.isArray(row))) {
-        issues.push({ field: path, line, message: 'a row must be a JSON object' });
+        issues.push({ field: path, line, message: csv ? 'not a row' : 'a row must be a JSON object' });
         return null;
       }
       const before = issues.length;
       const rawMetric = metricCell(row);
       const metricRef = typeof rawMetric === 'string' ? rawMetric.trim() : '';
-      if (metricRef === '') problem('metric_id', 'required');
-      else if (!byExternalId && !isUuid(metricRef)) problem('metric_id', `"${metricRef}" is not a metric id`);
-
-      const date = (key: Field, value: unknown): string | undefined => {
-        const text = cellText(value)?.trim();
-        if (!text) {
-          problem(key === 'date' ? 'period_start' : key, 'required: a date as YYYY-MM-DD');
-          return undefined;
-        }
-        const parsed = parseIsoDate(text);
-        if (!parsed) problem(key === 'date' ? 'period_start' : key, `"${text}" is not an ISO-8601 date`);
-        return parsed ?? undefined;
-      };
-      let periodStart: string | undefined;
-      let periodEnd: string | undefined;
-      if (get.date) periodStart = periodEnd = date('date', get.date(row));
-      else if (get.period_start) {
-        periodStart = date('period_start', get.period_start(row));
-        const end = get.period_end?.(row);
-        periodEnd = get.period_end && cellText(end)?.trim() ? date('period_end', end) : periodStart;
+      if (metricRef === '') problem(issues, columns, path, line, 'metric_id', 'required');
+      else if (!byExternalId && !isUuid(metricRef)) {
+        problem(issues, columns, path, line, 'metric_id', `"${metricRef}" is not a metric id`);
       }
 
-      const input: MappedRow['input'] = { periodStart, periodEnd };
+      let periodStart: string | undefined;
+      let periodEnd: string | undefined;
+      if (get.date) periodStart = periodEnd = readDate(get.date(row), 'period_start', path, line, issues);
+      else if (get.period_start) {
+        periodStart = readDate(get.period_start(row), 'period_start', path, line, issues);
+        const end = get.period_end?.(row);
+        periodEnd = cellText(end)?.trim() ? readDate(end, 'period_end', path, line, issues) : periodStart;
+      }
+
+      const input: PointInput = { metricId: '', periodStart, periodEnd, path, line };
       if (get.value) {
         const v = get.value(row);
         // An empty CSV cell is "no value"; JSON says null itself (or leaves the key out to keep).
         input.value = csv ? (v === '' || v === undefined ? null : (v as string).trim()) : v;
       }
-      for (const key of ['notes', 'status'] as const) {
-        const c = get[key];
-        if (!c) continue;
-        const v = c(row);
-        if (v === undefined) continue;
-        if (v !== null && typeof v !== 'string') problem(key, 'must be a string');
-        else input[key] = v === '' ? null : v;
+      if (get.notes) {
+        const v = get.notes(row);
+        if (v !== undefined && v !== null && typeof v !== 'string') {
+          problem(issues, columns, path, line, 'notes', 'must be a string');
+        } else if (v !== undefined) input.notes = v === '' ? null : v;
+      }
+      if (get.status) {
+        const v = get.status(row);
+        if (v !== undefined && v !== null && typeof v !== 'string') {
+          problem(issues, columns, path, line, 'status', 'must be a string');
+        } else if (v !== undefined) input.status = v === '' ? null : v;
       }
       if (coordinateCells.length) {
         const coordinates: Record<string, string> = {};
@@ -215,11 +243,11 @@ export function compileMapping(
       } else if (ownCoordinates) {
         const own = (row as Record<string, unknown>).coordinates;
         if (own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
-          problem('coordinates', 'must be an object of dimension → member');
+          problem(issues, columns, path, line, 'coordinates', 'must be an object of dimension → member');
         } else input.coordinates = (own as Record<string, unknown> | null | undefined) ?? null;
       }
       if (issues.length > before) return null;
-      return { line, path, metricRef, input };
+      return { metricRef, input };
     },
   };
 }

@@ -15,7 +15,7 @@ export interface ItemBatch {
   issues: FieldIssue[];
 }
 
-export const JSON_BATCH_ROWS = 5_000;
+export const JSON_BATCH_ROWS = 1_000;
 /** One row of a JSON file is a few hundred bytes; a huge one is a malformed file. */
 const MAX_ITEM_CHARS = 1024 * 1024;
 

@@ -104,15 +104,16 @@ export async function* nativeChunks(
       const metricId = compiled.byExternalId ? resolver.get(row.metricRef) : row.metricRef;
       if (metricId === null) {
         issues.push({
-          field: `${row.path}.metric_id`,
-          line: row.line,
+          field: `${row.input.path}.metric_id`,
+          line: row.input.line,
           column: compiled.columns.metric_id,
           message: `no metric has external_id "${row.metricRef}"`,
           code: 'unknown_external_id',
         });
         continue;
       }
-      inputs.push({ ...row.input, metricId, path: row.path, line: row.line });
+      row.input.metricId = metricId;
+      inputs.push(row.input);
     }
     yield { inputs, issues, rowsRead };
   }

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
-import { isUuid } from '../../core/ids.ts';
 import type { AchieveItFile } from '../../core/imports/achieveit-rows.ts';
+import { getJob } from '../../core/jobs.ts';
 import { ACHIEVEIT_JOB_KINDS } from '../../jobs/file-import-handlers.ts';
-import { enqueueJob, findJob, spoolToFile } from '../../jobs/index.ts';
+import { enqueueJob, spoolToFile } from '../../jobs/index.ts';
 import { toJobStatus } from './mapping.ts';
 import {
   CsvBody,
@@ -62,7 +62,9 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
           });
           return { jobId: job.id };
         } finally {
-          await spooled.remove();
+          // Not awaited: the answer need not wait for the disk (an in-process worker may
+          // already be applying the file, and every turn of the event loop counts).
+          void spooled.remove();
         }
       },
     );
@@ -88,10 +90,9 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request, reply) => {
-        const { jobId } = request.params;
-        // Not a job id at all (PostgreSQL would refuse to compare it with a uuid column).
-        const job = isUuid(jobId) ? await findJob(store.db, request.actor.orgId, jobId) : undefined;
-        if (!job || job.kind !== ACHIEVEIT_JOB_KINDS[file]) throw new NotFound('job');
+        const job = await getJob(store.db, request.actor.orgId, request.params.jobId, 'job');
+        // A job of the other file (or of another API) is not one of this route's.
+        if (job.kind !== ACHIEVEIT_JOB_KINDS[file]) throw new NotFound('job');
         const { code, body } = toJobStatus(job);
         return reply.code(code).send(body);
       },
