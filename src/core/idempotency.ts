@@ -14,6 +14,8 @@ import { Conflict, Invalid } from './errors.ts';
 // running is a conflict (409). Keys are remembered per organization for a window.
 
 export const IDEMPOTENCY_KEY_MAX = 255;
+/** A request still `processing` after this long died with its process: its key is free again. */
+export const STALE_PROCESSING_MS = 5 * 60 * 1000;
 
 export interface Replay {
   status: number;
@@ -53,6 +55,7 @@ export async function beginIdempotent(
       expires_at: new Date(at.getTime() + windowSeconds * 1000).toISOString(),
     },
     at.toISOString(),
+    new Date(at.getTime() - STALE_PROCESSING_MS).toISOString(),
   );
   if (claimed) return null;
   const row = await findIdempotencyKey(db, orgId, key);

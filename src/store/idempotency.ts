@@ -16,17 +16,27 @@ export function findIdempotencyKey(
     .executeTakeFirst();
 }
 
-/** Claims a key; false when another request holds it (the primary key decides races). */
+/**
+ * Claims a key; false when another request holds it (the primary key decides races). A
+ * key past its window is free again, and so is one stuck `processing` since before
+ * `staleBefore` (its request died with its process).
+ */
 export async function claimIdempotencyKey(
   db: Kysely<DB>,
   row: IdempotencyRow,
   expiredBefore: string,
+  staleBefore: string,
 ): Promise<boolean> {
   await db
     .deleteFrom('idempotency_keys')
     .where('org_id', '=', row.org_id)
     .where('key', '=', row.key)
-    .where('expires_at', '<', expiredBefore)
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<', expiredBefore),
+        eb.and([eb('state', '=', 'processing'), eb('created_at', '<', staleBefore)]),
+      ]),
+    )
     .execute();
   const res = await db
     .insertInto('idempotency_keys')

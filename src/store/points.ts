@@ -78,24 +78,19 @@ export async function findByIdentity(
     }
     return out;
   }
-  const chunk = Math.floor((store.caps.maxParams - 10) / 3);
-  for (let i = 0; i < keys.length; i += chunk) {
-    const part = keys.slice(i, i + chunk);
-    const rows = await db
-      .selectFrom('data_points')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('metric_id', '=', metricId)
-      .where((eb) =>
-        eb(
-          eb.refTuple('period_start', 'period_end', 'coord_key'),
-          'in',
-          part.map((k) => eb.tuple(k.period_start, k.period_end, k.coord_key)),
-        ),
-      )
-      .execute();
-    out.push(...rows);
-  }
+  // PostgreSQL: the keys travel as three arrays and are joined through unnest, so the
+  // planner probes the identity index once per key (a long row-value IN list was planned
+  // as a scan of the metric's points, slower as the table grew).
+  const result = await sql<PointRow>`
+    select p.* from unnest(
+      ${keys.map((k) => k.period_start)}::date[],
+      ${keys.map((k) => k.period_end)}::date[],
+      ${keys.map((k) => k.coord_key)}::text[]
+    ) as k(period_start, period_end, coord_key)
+    join data_points p on p.metric_id = ${metricId} and p.period_start = k.period_start
+      and p.period_end = k.period_end and p.coord_key = k.coord_key
+    where p.org_id = ${orgId}`.execute(db);
+  out.push(...result.rows);
   return out;
 }
 
@@ -157,26 +152,52 @@ export async function upsertPointsWithRevisions(
     for (const r of revisions) s.revision.run(...REVISION_COLUMNS.map((c) => r[c]));
     return;
   }
-  const pointChunk = Math.floor(store.caps.maxParams / POINT_COLUMNS.length);
-  for (let i = 0; i < rows.length; i += pointChunk) {
-    await trx
-      .insertInto('data_points')
-      .values(rows.slice(i, i + pointChunk))
-      .onConflict((oc) =>
-        oc
-          .columns(['metric_id', 'period_start', 'period_end', 'coord_key'])
-          .doUpdateSet(Object.fromEntries(UPDATABLE.map((c) => [c, sql.ref(`excluded.${c}`)]))),
-      )
-      .execute();
+  // PostgreSQL: one array per column, unnested into rows. A statement with a parameter per
+  // value (17,000 for 1,000 points) spent longer being parsed and planned than written.
+  if (rows.length) {
+    await sql`
+      insert into data_points (${sql.raw(POINT_COLUMNS.join(', '))})
+      select * from unnest(${sql.join(POINT_COLUMNS.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(PG_TYPES[c])}[]`))})
+      on conflict (metric_id, period_start, period_end, coord_key) do update set
+      ${sql.raw(UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', '))}`.execute(trx);
   }
-  const revChunk = Math.floor(store.caps.maxParams / REVISION_COLUMNS.length);
-  for (let i = 0; i < revisions.length; i += revChunk) {
-    await trx
-      .insertInto('point_revisions')
-      .values(revisions.slice(i, i + revChunk))
-      .execute();
+  if (revisions.length) {
+    await sql`
+      insert into point_revisions (${sql.raw(REVISION_COLUMNS.join(', '))})
+      select * from unnest(${sql.join(REVISION_COLUMNS.map((c) => sql`${revisions.map((r) => r[c])}::${sql.raw(PG_TYPES[c])}[]`))})`.execute(
+      trx,
+    );
   }
 }
+
+// Column types for the unnest arrays (PostgreSQL only).
+const PG_TYPES: Record<(typeof POINT_COLUMNS)[number] | (typeof REVISION_COLUMNS)[number], string> = {
+  id: 'uuid',
+  org_id: 'uuid',
+  metric_id: 'uuid',
+  point_id: 'uuid',
+  period_start: 'date',
+  period_end: 'date',
+  coord_key: 'text',
+  coordinates: 'text',
+  value: 'text',
+  notes: 'text',
+  status: 'text',
+  data_source: 'text',
+  task: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  created_by: 'text',
+  updated_by: 'text',
+  deleted_at: 'timestamptz',
+  op: 'text',
+  old_value: 'text',
+  new_value: 'text',
+  actor: 'text',
+  request_id: 'text',
+  job_id: 'text',
+  changed_at: 'timestamptz',
+};
 
 export interface PointFilter {
   from?: string;

@@ -107,11 +107,23 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     const bad = await put(metric.id, '{"data_points": [');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].type).toBe('parameter_invalid');
-    const shape = await put(metric.id, { data_points: [{ date: '2020-01-01' }] });
+    const shape = await put(metric.id, { data_points: [{ date: '2020-01-01', value: { amount: 1 } }] });
     expect(shape.statusCode).toBe(400);
     expect(shape.json().errors[0]).toMatchObject({
       type: 'parameter_invalid',
       field: 'data_points[0].value',
+    });
+    expect(await stored(metric.id)).toHaveLength(0);
+  });
+
+  it('a missing value → 422 attribute_invalid "required", as in the seed example; nothing stored', async () => {
+    const metric = await createMetric();
+    const res = await put(metric.id, {
+      data_points: [{ date: '2020-01-01', value: '1' }, { date: '2020-01-02' }],
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toEqual({
+      errors: [{ type: 'attribute_invalid', field: 'data_points[1].value', message: 'required' }],
     });
     expect(await stored(metric.id)).toHaveLength(0);
   });
@@ -237,12 +249,20 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     for (const body of [
       { name: 'x', frequency: 'hourly' },
       { name: 'x', unit: 'dollars' },
-      { frequency: 'daily' },
     ]) {
       const res = await ctx().call(ctx().orgA.write, { method: 'POST', url: '/metrics', payload: body });
       expect(res.statusCode).toBe(400);
       expect(res.json().errors[0].type).toBe('parameter_invalid');
     }
+    const noName = await ctx().call(ctx().orgA.write, {
+      method: 'POST',
+      url: '/metrics',
+      payload: { frequency: 'daily' },
+    });
+    expect(noName.statusCode).toBe(422);
+    expect(noName.json()).toEqual({
+      errors: [{ type: 'attribute_invalid', field: 'name', message: 'required' }],
+    });
     expect(await count()).toBe(before);
   });
 });

@@ -19,8 +19,12 @@ const visibleField = (field: string) => field.replace(/\.period_(start|end)$/, '
 
 export const visibleErrorFormat: ErrorFormatter = (error) => {
   if (error.kind === 'invalid') {
-    const status = error.shape ? 400 : 422;
-    const type = error.shape ? 'parameter_invalid' : 'attribute_invalid';
+    // A missing attribute is a 422 in Visible's own example ("attribute_invalid", "required");
+    // other structural problems (bad JSON, wrong types, too many items) are 400.
+    const missingOnly = error.shape && error.issues.every((i) => i.code === 'required');
+    const semantic = !error.shape || missingOnly;
+    const status = semantic ? 422 : 400;
+    const type = semantic ? 'attribute_invalid' : 'parameter_invalid';
     return {
       status,
       body: { errors: error.issues.map((i) => ({ type, field: visibleField(i.field), message: i.message })) },
