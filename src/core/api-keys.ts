@@ -77,7 +77,11 @@ export class KeyAuthenticator {
   private cache = new Map<string, { key: ApiKeyInfo | null; until: number }>();
   private touched = new Map<string, number>();
 
-  constructor(private readonly db: Kysely<DB>) {}
+  /** `reader` answers lookups (never waiting behind a long write); `writer` records last use. */
+  constructor(
+    private readonly reader: Kysely<DB>,
+    private readonly writer: Kysely<DB> = reader,
+  ) {}
 
   async authenticate(secret: string): Promise<ApiKeyInfo | null> {
     const { lookup, hash } = hashSecret(secret);
@@ -87,7 +91,7 @@ export class KeyAuthenticator {
     if (hit && hit.until > t) {
       key = hit.key;
     } else {
-      const rows = await findKeysByLookup(this.db, lookup);
+      const rows = await findKeysByLookup(this.reader, lookup);
       const row = rows.find((r) => hashesEqual(r.secret_hash, hash));
       key = row ? toKeyInfo(row) : null;
       if (this.cache.size > 10_000) this.cache.clear();
@@ -95,7 +99,9 @@ export class KeyAuthenticator {
     }
     if (key && (this.touched.get(key.id) ?? 0) + TOUCH_EVERY_MS < t) {
       this.touched.set(key.id, t);
-      await touchApiKey(this.db, key.id, new Date(t).toISOString());
+      // Not awaited: a request never waits for this bookkeeping write (which could queue
+      // behind a long batch on SQLite); a lost touch only makes last_used_at a little older.
+      touchApiKey(this.writer, key.id, new Date(t).toISOString()).catch(() => {});
     }
     return key;
   }

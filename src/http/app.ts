@@ -50,7 +50,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const authenticator = new KeyAuthenticator(store.db);
+  const authenticator = new KeyAuthenticator(store.reader, store.db);
   app.decorate('services', { config, store, authenticator });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -9,6 +9,12 @@ import type { DB } from './schema.ts';
 
 export interface Store {
   readonly db: Kysely<DB>;
+  /**
+   * For reads that must not wait behind a long write transaction (auth, job status): on
+   * SQLite a second, read-only connection that sees the last committed state while a
+   * batch is being written; elsewhere the same as `db`.
+   */
+  readonly reader: Kysely<DB>;
   readonly caps: Capabilities;
   /** PostgreSQL schema the tables live in (undefined on SQLite). */
   readonly schema?: string;
@@ -46,7 +52,21 @@ export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): S
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('cache_size = -65536');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, caps: sqliteCapabilities, sqlite, close: () => db.destroy() };
+    if (url.path === ':memory:')
+      return { db, reader: db, caps: sqliteCapabilities, sqlite, close: () => db.destroy() };
+    const readHandle = new SQLite(url.path, { readonly: true });
+    readHandle.pragma('busy_timeout = 10000');
+    const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: readHandle }) });
+    return {
+      db,
+      reader,
+      caps: sqliteCapabilities,
+      sqlite,
+      close: async () => {
+        await reader.destroy();
+        await db.destroy();
+      },
+    };
   }
   const schema = url.schema;
   const pool = new pg.Pool({
@@ -56,5 +76,5 @@ export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): S
     options: `-c search_path=${schema}`,
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, caps: postgresCapabilities, schema, pool, close: () => db.destroy() };
+  return { db, reader: db, caps: postgresCapabilities, schema, pool, close: () => db.destroy() };
 }

@@ -90,7 +90,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request, reply) => {
-        const job = await getJob(store.db, request.actor.orgId, request.params.jobId, 'job');
+        const job = await getJob(store.reader, request.actor.orgId, request.params.jobId, 'job');
         // A job of the other file (or of another API) is not one of this route's.
         if (job.kind !== ACHIEVEIT_JOB_KINDS[file]) throw new NotFound('job');
         const { code, body } = toJobStatus(job);

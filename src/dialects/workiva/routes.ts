@@ -142,7 +142,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await getJob(store.db, request.actor.orgId, request.params.operationId, 'operation');
+      const row = await getJob(store.reader, request.actor.orgId, request.params.operationId, 'operation');
       if (!isFinished(row)) reply.header('retry-after', RETRY_AFTER);
       return toOperation(row, baseUrl(request));
     },

@@ -39,7 +39,8 @@ export const Import = Type.Object({
 
 /** Asynchronous imports (Workiva batches, file imports): status, counts, per-item errors. */
 export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  // Status reads go through the reader: they answer while a batch is being written.
+  const db = () => app.services.store.reader;
 
   app.get(
     '/imports',
