@@ -6,6 +6,7 @@ import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { findOrganization, insertOrganization, listOrganizations } from '../store/organizations.ts';
 import { now } from '../store/time.ts';
+import { registerImportCommand } from './import.ts';
 import { registerWorkerCommand } from './worker.ts';
 
 function config(): Config {
@@ -114,6 +115,7 @@ export function buildCli(): Command {
       }),
     );
   registerWorkerCommand(program, config);
+  registerImportCommand(program);
   return program;
 }
 
