@@ -107,6 +107,7 @@ export async function updateDataset(
 }
 
 export async function deleteDataset(db: Kysely<DB>, orgId: string, id: string): Promise<void> {
-  const deleted = await store.deleteDataset(db, orgId, id);
-  if (!deleted) throw new NotFound('dataset');
+  await db.transaction().execute(async (trx) => {
+    if (!(await store.deleteDataset(trx, orgId, id))) throw new NotFound('dataset');
+  });
 }

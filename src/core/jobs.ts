@@ -4,6 +4,7 @@ import { decodeCursor, type Page, toPage } from '../store/paging.ts';
 import type { DB } from '../store/schema.ts';
 import { Invalid, NotFound } from './errors.ts';
 import { isUuid } from './ids.ts';
+import { withLiveProgress } from './live-progress.ts';
 
 // Reading an organization's jobs (imports, Workiva operations). The queue's own jobs
 // (webhook deliveries) are not the organization's business and read as not found.
@@ -11,7 +12,7 @@ import { isUuid } from './ids.ts';
 export async function getJob(db: Kysely<DB>, orgId: string, id: string, what = 'import'): Promise<JobRow> {
   const row = isUuid(id) ? await findJob(db, orgId, id) : undefined;
   if (!row || row.internal) throw new NotFound(what);
-  return row;
+  return withLiveProgress(row);
 }
 
 /** Newest first; the cursor is the last id seen. */
@@ -29,5 +30,5 @@ export async function listJobsPage(
     status: q.status,
     kind: q.kind,
   });
-  return toPage(rows, q.limit);
+  return toPage(rows.map(withLiveProgress), q.limit);
 }

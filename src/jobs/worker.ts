@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Actor, Scope } from '../core/context.ts';
 import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
 import type { Store } from '../store/database.ts';
 import { claimJob, endJob, type JobEnd, type JobRow, renewLease, requeueJob } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
@@ -131,6 +132,7 @@ class Run {
 
   stopRenewing(): void {
     if (this.timer) clearInterval(this.timer);
+    clearLiveProgress(this.row.id);
   }
 
   private async renew(): Promise<void> {
@@ -175,6 +177,7 @@ class Run {
       progress(counters) {
         run.progressJson = JSON.stringify(counters);
         run.progressDirty = true;
+        setLiveProgress(run.row.id, run.progressJson);
       },
       async yield() {
         await nextTurn();

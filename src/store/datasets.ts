@@ -52,6 +52,18 @@ export async function updateDataset(
 }
 
 export async function deleteDataset(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {
+  // Metrics and points go by cascade; the revisions of those metrics go here.
+  await db
+    .deleteFrom('point_revisions')
+    .where('org_id', '=', orgId)
+    .where('metric_id', 'in', (eb) =>
+      eb
+        .selectFrom('metrics')
+        .select('metrics.id')
+        .where('metrics.org_id', '=', orgId)
+        .where('metrics.dataset_id', '=', id),
+    )
+    .execute();
   const res = await db
     .deleteFrom('datasets')
     .where('org_id', '=', orgId)

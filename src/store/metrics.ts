@@ -106,6 +106,8 @@ export async function replaceDimensions(
 }
 
 export async function deleteMetric(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {
+  // Its points go by cascade; its revisions (no foreign key, for write speed) go here.
+  await db.deleteFrom('point_revisions').where('org_id', '=', orgId).where('metric_id', '=', id).execute();
   const res = await db
     .deleteFrom('metrics')
     .where('org_id', '=', orgId)

@@ -111,7 +111,23 @@ interface Statement {
   run(...params: unknown[]): unknown;
   get(...params: unknown[]): unknown;
 }
-const statements = new WeakMap<object, { upsert: Statement; revision: Statement; probe: Statement }>();
+const statements = new WeakMap<
+  object,
+  { upsert: Statement; upserts: Statement; revision: Statement; revisions: Statement; probe: Statement }
+>();
+// Rows a multi-row statement carries: one statement call per row cost more than the row.
+const ROWS_PER_STATEMENT = 50;
+
+function runInChunks<T>(rows: T[], columns: readonly (keyof T)[], many: Statement, one: Statement): void {
+  const full = rows.length - (rows.length % ROWS_PER_STATEMENT);
+  const params: unknown[] = [];
+  for (let i = 0; i < full; i += ROWS_PER_STATEMENT) {
+    params.length = 0;
+    for (let j = i; j < i + ROWS_PER_STATEMENT; j++) for (const c of columns) params.push(rows[j][c]);
+    many.run(...params);
+  }
+  for (let i = full; i < rows.length; i++) one.run(...columns.map((c) => rows[i][c]));
+}
 
 function sqliteStatements(store: Store) {
   const handle = store.sqlite!;
@@ -123,13 +139,25 @@ function sqliteStatements(store: Store) {
        on conflict (metric_id, period_start, period_end, coord_key) do update set
        ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`,
     );
-    const revision = handle.prepare(
-      `insert into point_revisions (${REVISION_COLUMNS.join(', ')}) values (${REVISION_COLUMNS.map(() => '?').join(', ')})`,
-    );
+    const revisionSql = (n: number) =>
+      `insert into point_revisions (${REVISION_COLUMNS.join(', ')}) values ${Array.from(
+        { length: n },
+        () => `(${REVISION_COLUMNS.map(() => '?').join(', ')})`,
+      ).join(', ')}`;
+    const revision = handle.prepare(revisionSql(1));
+    const revisions = handle.prepare(revisionSql(ROWS_PER_STATEMENT));
+    const upsertSql = (n: number) =>
+      `insert into data_points (${cols}) values ${Array.from(
+        { length: n },
+        () => `(${POINT_COLUMNS.map(() => '?').join(', ')})`,
+      ).join(', ')}
+       on conflict (metric_id, period_start, period_end, coord_key) do update set
+       ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+    const upserts = handle.prepare(upsertSql(ROWS_PER_STATEMENT));
     const probe = handle.prepare(
       'select * from data_points where org_id = ? and metric_id = ? and period_start = ? and period_end = ? and coord_key = ?',
     );
-    s = { upsert, revision, probe };
+    s = { upsert, upserts, revision, revisions, probe };
     statements.set(handle, s);
   }
   return s;
@@ -148,8 +176,8 @@ export async function upsertPointsWithRevisions(
 ): Promise<void> {
   if (store.caps.syncDriver) {
     const s = sqliteStatements(store);
-    for (const r of rows) s.upsert.run(...POINT_COLUMNS.map((c) => r[c]));
-    for (const r of revisions) s.revision.run(...REVISION_COLUMNS.map((c) => r[c]));
+    runInChunks(rows, POINT_COLUMNS, s.upserts, s.upsert);
+    runInChunks(revisions, REVISION_COLUMNS, s.revisions, s.revision);
     return;
   }
   // PostgreSQL: one array per column, unnested into rows. A statement with a parameter per

@@ -276,3 +276,54 @@ describe.each(engines())('native data points [%s]', (engine) => {
     expect((await get(`/v1/metrics/${m.id}/data_points`)).json().items[0].value).toBe('42.42');
   });
 });
+
+describe.each(engines())('deleting definitions removes their values and history [%s]', (engine) => {
+  const ctx = useTestContext(engine);
+
+  it('a deleted metric or dataset leaves no points or revisions behind', async () => {
+    const count = async (table: 'data_points' | 'point_revisions') =>
+      Number(
+        (
+          await ctx()
+            .store.db.selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const ds = (
+      await ctx().call(ctx().orgA.write, {
+        method: 'POST',
+        url: '/v1/datasets',
+        payload: { name: 'Ops', metrics: [{ name: 'A' }, { name: 'B' }] },
+      })
+    ).json();
+    const lone = (
+      await ctx().call(ctx().orgA.write, { method: 'POST', url: '/v1/metrics', payload: { name: 'C' } })
+    ).json();
+    for (const id of [...ds.metrics.map((m: { id: string }) => m.id), lone.id]) {
+      const res = await ctx().call(ctx().orgA.write, {
+        method: 'PUT',
+        url: `/v1/metrics/${id}/data_points`,
+        payload: {
+          data_points: [
+            { date: '2024-01-01', value: '1' },
+            { date: '2024-01-01', value: '2' },
+          ],
+        },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    expect(await count('data_points')).toBe(3);
+    expect(await count('point_revisions')).toBe(6);
+    expect(
+      (await ctx().call(ctx().orgA.write, { method: 'DELETE', url: `/v1/metrics/${lone.id}` })).statusCode,
+    ).toBe(204);
+    expect(await count('data_points')).toBe(2);
+    expect(await count('point_revisions')).toBe(4);
+    expect(
+      (await ctx().call(ctx().orgA.write, { method: 'DELETE', url: `/v1/datasets/${ds.id}` })).statusCode,
+    ).toBe(204);
+    expect(await count('data_points')).toBe(0);
+    expect(await count('point_revisions')).toBe(0);
+  });
+});
