@@ -18,9 +18,15 @@ export type Checked = { ok: true; value: string | null } | { ok: false; message:
 const unsigned = (s: string) => (s.startsWith('+') ? s.slice(1) : s);
 
 /** Canonical text, or null when it is no decimal or too long (an exponent counts: 1e9999 is 10,000 digits). */
+// Already canonical: no sign but '-', no leading zeros, no trailing fractional zeros, no
+// exponent. Most values arrive like this, and need no big.js round.
+const CANONICAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+
 export function canonicalDecimal(raw: string): string | null {
   const s = raw.trim();
-  if (s.length > MAX_DIGITS || !DECIMAL.test(s)) return null;
+  if (s.length > MAX_DIGITS) return null;
+  if (CANONICAL.test(s) && s !== '-0') return s;
+  if (!DECIMAL.test(s)) return null;
   const out = new Big(unsigned(s)).toFixed();
   if (out.length > MAX_DIGITS + 2) return null; // digits plus a sign and a point
   return out === '-0' ? '0' : out;

@@ -50,7 +50,9 @@ export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): S
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
-    sqlite.pragma('cache_size = -65536');
+    // 32 MB of page cache: most of the speed of a larger one, within the memory budget of a
+    // server that streams 100 MB files (peak RSS under 250 MB).
+    sqlite.pragma('cache_size = -32768');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
     if (url.path === ':memory:')
       return { db, reader: db, caps: sqliteCapabilities, sqlite, close: () => db.destroy() };
