@@ -61,6 +61,7 @@ export interface PointWriter {
 /** Most issues one write reports: enough to fix a file, bounded for a bad 1M-row one. */
 export const MAX_ISSUES = 1000;
 const SHORT_TEXT_MAX = 255;
+const NO_COORDINATES = { coordinates: null, key: '' } as const;
 
 interface Normalized {
   input: PointInput;
@@ -77,16 +78,19 @@ interface Normalized {
 const identity = (metricId: string, start: string, end: string, coordKey: string) =>
   `${metricId}\u0000${start}\u0000${end}\u0000${coordKey}`;
 
+// Field names are built only when there is a problem to name: building them for every
+// point of a million-row file cost more than checking the point.
 function textField(
   v: string | null | undefined,
-  field: string,
+  path: string,
+  name: string,
   max: number,
   issues: FieldIssue[],
   line?: number,
 ): void {
   if (v == null) return;
   if (typeof v !== 'string' || v.length > max)
-    issues.push({ field, message: `must be a string of at most ${max} characters`, line });
+    issues.push({ field: `${path}.${name}`, message: `must be a string of at most ${max} characters`, line });
 }
 
 class Writer implements PointWriter {
@@ -152,7 +156,10 @@ class Writer implements PointWriter {
         issues.push({ field: `${path}.period_end`, message: 'must be a date as YYYY-MM-DD', line });
       else if (end < start)
         issues.push({ field: `${path}.period_end`, message: 'must not be before period_start', line });
-      const resolved = resolveCoordinates(metric, input.coordinates, `${path}.coordinates`, issues);
+      const resolved =
+        metric.dimensions.length === 0 && input.coordinates == null
+          ? NO_COORDINATES
+          : resolveCoordinates(metric, input.coordinates, `${path}.coordinates`, issues);
       coordKey = resolved?.key ?? '';
       coordinates = resolved?.coordinates ? JSON.stringify(resolved.coordinates) : null;
     }
@@ -162,9 +169,9 @@ class Writer implements PointWriter {
       if (checked.ok) value = checked.value;
       else issues.push({ field: `${path}.value`, message: checked.message, line });
     }
-    textField(input.notes, `${path}.notes`, TEXT_MAX, issues, line);
-    textField(input.status, `${path}.status`, SHORT_TEXT_MAX, issues, line);
-    textField(input.task, `${path}.task`, SHORT_TEXT_MAX, issues, line);
+    textField(input.notes, path, 'notes', TEXT_MAX, issues, line);
+    textField(input.status, path, 'status', SHORT_TEXT_MAX, issues, line);
+    textField(input.task, path, 'task', SHORT_TEXT_MAX, issues, line);
     for (const i of issues) this.issue({ ...i, line });
     if (issues.length) return undefined;
     return { input, metricId: metric.id, start, end, coordKey, coordinates, byId: row, value };

@@ -109,11 +109,15 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const metric = await getMetric(store.db, request.actor.orgId, request.params.id);
+      // Plain object literals (no spread): this runs once per point of every write.
       const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
-        ...toInput(metric.id, p, i),
+        metricId: metric.id,
+        periodStart: p.date ?? p.period_start,
+        periodEnd: p.date ?? p.period_end,
         value: p.value,
         coordinates: p.coordinates,
         notes: p.notes,
+        path: `data_points[${i}]`,
       }));
       return { data_points: await writePoints(store, request.actor, inputs, [metric]) };
     },
