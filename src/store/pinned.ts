@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import type { Store } from './database.ts';
+import { cachingStatements, type Store } from './database.ts';
 import type { DB } from './schema.ts';
 
 // A job's data write and its end must commit in one transaction (else a crash between the
@@ -25,7 +25,7 @@ export async function withPinnedConnection<T>(
     let twin = sqliteTwins.get(store.sqlite);
     if (!twin) {
       // Never destroyed: destroying it would close the store's own handle.
-      twin = new Kysely<DB>({ dialect: new SqliteDialect({ database: store.sqlite }) });
+      twin = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(store.sqlite) }) });
       sqliteTwins.set(store.sqlite, twin);
     }
     return fn(store, twin);
