@@ -1,49 +1,12 @@
-// Issue 3's benchmark: the write path against the raw database, Visible's PUT against a
-// bare Fastify route, and (when installed) InfluxDB's line protocol as the peer.
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
-import { newId } from '../src/core/ids.ts';
-import { openStore } from '../src/store/database.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
 import { putLoad, startScript, stopChild } from './http-load.ts';
 import { influxInstalled, influxWrite } from './influx.ts';
+import { rawUpsert } from './raw-upsert.ts';
 import type { BenchEnv, BenchSection } from './types.ts';
 
 const DAY = 86_400_000;
 const EPOCH = Date.UTC(2000, 0, 1);
 const date = (n: number) => new Date(EPOCH + n * DAY).toISOString().slice(0, 10);
 const value = (n: number) => `${Math.floor(n / 7) % 100000}.${String(n % 100).padStart(2, '0')}`;
-
-/** The ceiling: better-sqlite3 upserting the same rows with one prepared statement, 1,000 a transaction. */
-async function rawUpsert(dir: string, points: number): Promise<number> {
-  const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
-  await migrateToLatest(store);
-  const db = store.sqlite!;
-  const org = newId();
-  const metric = newId();
-  const at = new Date().toISOString();
-  db.prepare('insert into organizations (id, name, created_at) values (?, ?, ?)').run(org, 'raw', at);
-  db.prepare(
-    `insert into metrics (id, org_id, name, value_type, required, sort_order, created_at, updated_at)
-     values (?, ?, 'raw', 'number', 0, 0, ?, ?)`,
-  ).run(metric, org, at, at);
-  const upsert = db.prepare(
-    `insert into data_points (id, org_id, metric_id, period_start, period_end, coord_key, coordinates, value, notes,
-       status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
-     values (?, ?, ?, ?, ?, '', null, ?, null, null, null, null, ?, ?, 'raw', 'raw', null)
-     on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
-       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-  );
-  const batch = db.transaction((from: number) => {
-    for (let n = from; n < from + 1000; n++)
-      upsert.run(newId(), org, metric, date(n), date(n), value(n), at, at);
-  });
-  const started = performance.now();
-  for (let b = 0; b < points; b += 1000) batch(b);
-  const rate = points / ((performance.now() - started) / 1000);
-  await store.close();
-  return rate;
-}
 
 async function createMetric(url: string, key: string): Promise<string> {
   const res = await fetch(`${url}/v1/metrics`, {
@@ -98,7 +61,13 @@ function visibleBody(i: number): string {
 export async function run(env: BenchEnv): Promise<BenchSection> {
   const points = env.quick ? 20_000 : 200_000;
   const seconds = env.quick ? 3 : 10;
-  const raw = await rawUpsert(env.dir, points);
+  const raw = await rawUpsert(env.dir, points, (n) => ({
+    start: date(n),
+    end: date(n),
+    coordKey: '',
+    coordinates: null,
+    value: value(n),
+  }));
   const native = await nativeIngest(env, points);
 
   const server = await env.startServer();

@@ -1,11 +1,5 @@
-// Issue 4's benchmark: 10 MB Workiva batches through batchUpsertion, points per second
-// from the first byte sent to the operation's `completed`, against better-sqlite3
-// upserting the same points (same identities, coordinates and revisions-free) directly.
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
 import { newId } from '../src/core/ids.ts';
-import { openStore } from '../src/store/database.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
+import { rawUpsert } from './raw-upsert.ts';
 import type { BenchEnv, BenchSection } from './types.ts';
 
 const BATCH_BYTES = 10 * 1024 * 1024 - 64 * 1024;
@@ -46,51 +40,19 @@ function batches(total: number, dimensionId: string): { body: string; count: num
 const pad = (n: number) => String(n).padStart(2, '0');
 const lastDay = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate();
 
-/** The ceiling: one prepared upsert statement, 1,000 rows a transaction, the same identities. */
-async function rawUpsert(dir: string, total: number): Promise<number> {
-  const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'workiva-raw-')), 'raw.db') });
-  await migrateToLatest(store);
-  const db = store.sqlite!;
-  const org = newId();
-  const metric = newId();
-  const dim = newId();
-  const at = new Date().toISOString();
-  db.prepare('insert into organizations (id, name, created_at) values (?, ?, ?)').run(org, 'raw', at);
-  db.prepare(
-    `insert into metrics (id, org_id, name, value_type, required, sort_order, created_at, updated_at)
-     values (?, ?, 'raw', 'number', 0, 0, ?, ?)`,
-  ).run(metric, org, at, at);
-  const upsert = db.prepare(
-    `insert into data_points (id, org_id, metric_id, period_start, period_end, coord_key, coordinates, value, notes,
-       status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, 'raw', 'raw', null)
-     on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
-       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-  );
-  const batch = db.transaction((from: number, to: number) => {
-    for (let n = from; n < to; n++) {
-      const v = valueAt(n, dim);
-      const { year, start, end } = v.reportingPeriod;
-      const member = v.coordinates[dim];
-      upsert.run(
-        newId(),
-        org,
-        metric,
-        `${year}-${pad(start)}-01`,
-        `${year}-${pad(end)}-${pad(lastDay(year, end))}`,
-        JSON.stringify([member]),
-        JSON.stringify(v.coordinates),
-        v.value,
-        at,
-        at,
-      );
-    }
-  });
-  const started = performance.now();
-  for (let b = 0; b < total; b += 1000) batch(b, Math.min(total, b + 1000));
-  const rate = total / ((performance.now() - started) / 1000);
-  await store.close();
-  return rate;
+/** The ceiling: the same identities upserted raw (see raw-upsert.ts). */
+function rawPoints(dim: string) {
+  return (n: number) => {
+    const v = valueAt(n, dim);
+    const { year, start, end } = v.reportingPeriod;
+    return {
+      start: `${year}-${pad(start)}-01`,
+      end: `${year}-${pad(end)}-${pad(lastDay(year, end))}`,
+      coordKey: JSON.stringify([v.coordinates[dim]]),
+      coordinates: JSON.stringify(v.coordinates),
+      value: v.value,
+    };
+  };
 }
 
 async function call(url: string, key: string, init: RequestInit = {}) {
@@ -102,7 +64,7 @@ async function call(url: string, key: string, init: RequestInit = {}) {
 
 export async function run(env: BenchEnv): Promise<BenchSection> {
   const total = env.quick ? 40_000 : 270_000;
-  const raw = await rawUpsert(env.dir, total);
+  const raw = await rawUpsert(env.dir, total, rawPoints(newId()));
 
   const server = await env.startServer();
   try {

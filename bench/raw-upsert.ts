@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { newId } from '../src/core/ids.ts';
+import { openStore } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+
+export interface RawPoint {
+  start: string;
+  end: string;
+  coordKey: string;
+  coordinates: string | null;
+  value: string;
+}
+
+/**
+ * The ceiling every write benchmark compares against: better-sqlite3 upserting the same
+ * rows into the same schema with one prepared statement, time-ordered ids, 1,000 rows a
+ * transaction — no validation, no revisions, no HTTP. Returns points per second.
+ */
+export async function rawUpsert(dir: string, total: number, point: (n: number) => RawPoint): Promise<number> {
+  const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
+  await migrateToLatest(store);
+  const db = store.sqlite!;
+  const org = newId();
+  const metric = newId();
+  const at = new Date().toISOString();
+  db.prepare('insert into organizations (id, name, created_at) values (?, ?, ?)').run(org, 'raw', at);
+  db.prepare(
+    `insert into metrics (id, org_id, name, value_type, required, sort_order, created_at, updated_at)
+     values (?, ?, 'raw', 'number', 0, 0, ?, ?)`,
+  ).run(metric, org, at, at);
+  const upsert = db.prepare(
+    `insert into data_points (id, org_id, metric_id, period_start, period_end, coord_key, coordinates, value, notes,
+       status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, 'raw', 'raw', null)
+     on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
+       updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  );
+  const batch = db.transaction((from: number, to: number) => {
+    for (let n = from; n < to; n++) {
+      const p = point(n);
+      upsert.run(newId(), org, metric, p.start, p.end, p.coordKey, p.coordinates, p.value, at, at);
+    }
+  });
+  const started = performance.now();
+  for (let b = 0; b < total; b += 1000) batch(b, Math.min(total, b + 1000));
+  const rate = total / ((performance.now() - started) / 1000);
+  await store.close();
+  return rate;
+}
