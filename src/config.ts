@@ -2,7 +2,11 @@
 // the start with a message that names the variable, instead of failing later at run time.
 
 export type DatabaseUrl =
-  | { engine: 'sqlite'; path: string }
+  | {
+      engine: 'sqlite';
+      path: string /** SQLite page cache, MB (KPIHUB_SQLITE_CACHE_MB). */;
+      cacheMb?: number;
+    }
   | { engine: 'postgres'; connectionString: string; schema: string };
 
 export interface Config {
@@ -82,6 +86,10 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
   throw new ConfigError('KPIHUB_DATABASE_URL must start with sqlite: or postgres://');
 }
 
+function withSqliteCache(url: DatabaseUrl, cacheMb: number): DatabaseUrl {
+  return url.engine === 'sqlite' ? Object.freeze({ ...url, cacheMb }) : url;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -98,7 +106,10 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host,
     port: intSetting(env, 'PORT', 8080, 0, 65535),
-    database: parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
+    database: withSqliteCache(
+      parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
+      intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024),
+    ),
     adminKey,
     logLevel,
     bodyLimit: intSetting(env, 'KPIHUB_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

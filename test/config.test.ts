@@ -41,7 +41,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ KPIHUB_DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
       engine: 'sqlite',
       path: ':memory:',
+      cacheMb: 16,
     });
+    expect(
+      loadConfig({ KPIHUB_DATABASE_URL: 'sqlite:/tmp/x.db', KPIHUB_SQLITE_CACHE_MB: '64' }).database,
+    ).toEqual({ engine: 'sqlite', path: '/tmp/x.db', cacheMb: 64 });
+    expect(() => loadConfig({ KPIHUB_SQLITE_CACHE_MB: 'lots' })).toThrow(/KPIHUB_SQLITE_CACHE_MB/);
     expect(parseDatabaseUrl('postgresql://localhost/x')).toMatchObject({
       engine: 'postgres',
       schema: 'public',
