@@ -78,6 +78,7 @@ function render(sections: BenchSection[], command: string): string {
     `Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
     'Each ratio compares two figures measured in the same run on the same machine.',
+    'Why the figures are what they are, and what was tried: [performance.md](performance.md).',
     '',
   ];
   for (const s of sections) {
