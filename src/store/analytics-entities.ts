@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from './database.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { DB } from './schema.ts';
-import { insertSql, prepared, runEach } from './sqlite-statements.ts';
+import { prepared, runEach } from './sqlite-statements.ts';
 
 // Analytics entities, their links and their trait history. Writes take the store for its
 // capabilities: on SQLite (synchronous driver) one cached statement runs per row; elsewhere
@@ -124,7 +124,7 @@ function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): [
 export async function upsertEntities(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
   if (store.caps.syncDriver) {
     const tail = `on conflict (org_id, kind, external_id) do update set ${MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-    return runEach(store, insertSql('analytics_entities', ENTITY_COLUMNS, tail), rows, ENTITY_COLUMNS);
+    return runEach(store, 'analytics_entities', ENTITY_COLUMNS, rows, tail);
   }
   for (const part of rowChunks(rows, ENTITY_COLUMNS.length, store.caps.maxParams)) {
     await db
@@ -150,7 +150,7 @@ export async function insertTraitHistory(
   rows: TraitHistoryRow[],
 ): Promise<void> {
   if (store.caps.syncDriver) {
-    return runEach(store, insertSql('analytics_trait_history', HISTORY_COLUMNS), rows, HISTORY_COLUMNS);
+    return runEach(store, 'analytics_trait_history', HISTORY_COLUMNS, rows);
   }
   for (const part of rowChunks(rows, HISTORY_COLUMNS.length, store.caps.maxParams)) {
     await db.insertInto('analytics_trait_history').values(part).execute();
@@ -240,12 +240,7 @@ export async function deleteLinks(
 
 export async function insertLinks(store: Store, db: Kysely<DB>, rows: LinkRow[]): Promise<void> {
   if (store.caps.syncDriver) {
-    return runEach(
-      store,
-      insertSql('analytics_links', LINK_COLUMNS, `on conflict ${LINK_KEY} do nothing`),
-      rows,
-      LINK_COLUMNS,
-    );
+    return runEach(store, 'analytics_links', LINK_COLUMNS, rows, `on conflict ${LINK_KEY} do nothing`);
   }
   for (const part of rowChunks(rows, LINK_COLUMNS.length, store.caps.maxParams)) {
     await db

@@ -2,7 +2,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Store } from './database.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { DB } from './schema.ts';
-import { insertSql, runEach } from './sqlite-statements.ts';
+import { runEach } from './sqlite-statements.ts';
 
 export type EventRow = DB['analytics_events'];
 
@@ -21,8 +21,7 @@ const EVENT_COLUMNS = [
 ] as const;
 
 export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
-  if (store.caps.syncDriver)
-    return runEach(store, insertSql('analytics_events', EVENT_COLUMNS), rows, EVENT_COLUMNS);
+  if (store.caps.syncDriver) return runEach(store, 'analytics_events', EVENT_COLUMNS, rows);
   for (const part of rowChunks(rows, EVENT_COLUMNS.length, store.caps.maxParams)) {
     await db.insertInto('analytics_events').values(part).execute();
   }

@@ -1,4 +1,5 @@
 import type { Store } from './database.ts';
+import { prepared } from './sqlite-statements.ts';
 
 // Metric ids by external id, for file imports. The lookup runs while the import's write
 // transaction is open: on SQLite that transaction holds Kysely's only connection, so a
@@ -6,18 +7,10 @@ import type { Store } from './database.ts';
 // same connection directly instead. PostgreSQL reads on another pooled connection (metric
 // definitions are not part of the import's write).
 
-type Lookup = (orgId: string, externalId: string) => string | undefined;
-const sqliteLookups = new WeakMap<object, Lookup>();
-
-function sqliteLookup(store: Store): Lookup {
-  const handle = store.sqlite!;
-  let lookup = sqliteLookups.get(handle);
-  if (!lookup) {
-    const stmt = handle.prepare('select id from metrics where org_id = ? and external_id = ?');
-    lookup = (orgId, externalId) => (stmt.get(orgId, externalId) as { id: string } | undefined)?.id;
-    sqliteLookups.set(handle, lookup);
-  }
-  return lookup;
+function sqliteLookup(store: Store) {
+  const stmt = prepared(store, 'select id from metrics where org_id = ? and external_id = ?');
+  return (orgId: string, externalId: string) =>
+    (stmt.get(orgId, externalId) as { id: string } | undefined)?.id;
 }
 
 /** external id → metric id, for the given external ids that exist in the organization. */

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { isUuid } from '../core/ids.ts';
 import type { Store } from './database.ts';
 import type { DB } from './schema.ts';
+import { prepared, runEach } from './sqlite-statements.ts';
 
 export type PointRow = DB['data_points'];
 export type RevisionRow = Omit<DB['point_revisions'], 'id'>;
@@ -69,7 +70,7 @@ export async function findByIdentity(
   if (store.caps.syncDriver) {
     // One cached statement probing the identity index per key: preparing a fresh
     // thousand-tuple IN list for every batch cost more than the probes themselves.
-    const probe = sqliteStatements(store).probe;
+    const probe = prepared(store, PROBE_SQL);
     for (const k of keys) {
       const row = probe.get(orgId, metricId, k.period_start, k.period_end, k.coord_key) as
         | PointRow
@@ -107,61 +108,11 @@ export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): P
 }
 
 // better-sqlite3 statements are compiled once per database handle and reused.
-interface Statement {
-  run(...params: unknown[]): unknown;
-  get(...params: unknown[]): unknown;
-}
-const statements = new WeakMap<
-  object,
-  { upsert: Statement; upserts: Statement; revision: Statement; revisions: Statement; probe: Statement }
->();
-// Rows a multi-row statement carries: one statement call per row cost more than the row.
-const ROWS_PER_STATEMENT = 50;
-
-function runInChunks<T>(rows: T[], columns: readonly (keyof T)[], many: Statement, one: Statement): void {
-  const full = rows.length - (rows.length % ROWS_PER_STATEMENT);
-  const params: unknown[] = [];
-  for (let i = 0; i < full; i += ROWS_PER_STATEMENT) {
-    params.length = 0;
-    for (let j = i; j < i + ROWS_PER_STATEMENT; j++) for (const c of columns) params.push(rows[j][c]);
-    many.run(...params);
-  }
-  for (let i = full; i < rows.length; i++) one.run(...columns.map((c) => rows[i][c]));
-}
-
-function sqliteStatements(store: Store) {
-  const handle = store.sqlite!;
-  let s = statements.get(handle);
-  if (!s) {
-    const cols = POINT_COLUMNS.join(', ');
-    const upsert = handle.prepare(
-      `insert into data_points (${cols}) values (${POINT_COLUMNS.map(() => '?').join(', ')})
-       on conflict (metric_id, period_start, period_end, coord_key) do update set
-       ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`,
-    );
-    const revisionSql = (n: number) =>
-      `insert into point_revisions (${REVISION_COLUMNS.join(', ')}) values ${Array.from(
-        { length: n },
-        () => `(${REVISION_COLUMNS.map(() => '?').join(', ')})`,
-      ).join(', ')}`;
-    const revision = handle.prepare(revisionSql(1));
-    const revisions = handle.prepare(revisionSql(ROWS_PER_STATEMENT));
-    const upsertSql = (n: number) =>
-      `insert into data_points (${cols}) values ${Array.from(
-        { length: n },
-        () => `(${POINT_COLUMNS.map(() => '?').join(', ')})`,
-      ).join(', ')}
-       on conflict (metric_id, period_start, period_end, coord_key) do update set
-       ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-    const upserts = handle.prepare(upsertSql(ROWS_PER_STATEMENT));
-    const probe = handle.prepare(
-      'select * from data_points where org_id = ? and metric_id = ? and period_start = ? and period_end = ? and coord_key = ?',
-    );
-    s = { upsert, upserts, revision, revisions, probe };
-    statements.set(handle, s);
-  }
-  return s;
-}
+const UPSERT_TAIL = `on conflict (metric_id, period_start, period_end, coord_key) do update set ${UPDATABLE.map(
+  (c) => `${c} = excluded.${c}`,
+).join(', ')}`;
+const PROBE_SQL =
+  'select * from data_points where org_id = ? and metric_id = ? and period_start = ? and period_end = ? and coord_key = ?';
 
 /**
  * Writes full point rows (new or changed) and their revisions. Must run inside the
@@ -175,9 +126,8 @@ export async function upsertPointsWithRevisions(
   revisions: RevisionRow[],
 ): Promise<void> {
   if (store.caps.syncDriver) {
-    const s = sqliteStatements(store);
-    runInChunks(rows, POINT_COLUMNS, s.upserts, s.upsert);
-    runInChunks(revisions, REVISION_COLUMNS, s.revisions, s.revision);
+    runEach(store, 'data_points', POINT_COLUMNS, rows, UPSERT_TAIL);
+    runEach(store, 'point_revisions', REVISION_COLUMNS, revisions);
     return;
   }
   // PostgreSQL: one array per column, unnested into rows. A statement with a parameter per

@@ -2,8 +2,8 @@ import type SQLite from 'better-sqlite3';
 import type { Store } from './database.ts';
 
 // On a synchronous driver (better-sqlite3, Capabilities.syncDriver) the fastest bulk path is
-// one prepared statement run once per row: no SQL to build, compile or parse per batch.
-// Statements are prepared once per database handle and kept.
+// cached prepared statements: no SQL to build, compile or parse per batch. Statements are
+// prepared once per database handle and SQL text, and kept (the texts are a fixed few).
 
 const cache = new WeakMap<object, Map<string, SQLite.Statement<unknown[]>>>();
 
@@ -23,14 +23,40 @@ export function prepared(store: Store, text: string): SQLite.Statement<unknown[]
   return statement;
 }
 
-/** `insert into table (a, b) values (?, ?)` plus `tail` (an ON CONFLICT clause). */
-export function insertSql(table: string, columns: readonly string[], tail = ''): string {
-  return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')}) ${tail}`;
+/** `insert into table (a, b) values (?, ?), …` (`rows` tuples) plus `tail` (an ON CONFLICT clause). */
+export function insertSql(table: string, columns: readonly string[], tail = '', rows = 1): string {
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  return `insert into ${table} (${columns.join(', ')}) values ${Array(rows).fill(tuple).join(', ')} ${tail}`;
 }
 
-/** Runs one cached statement per row, binding `columns` of each row in order. */
-export function runEach<T>(store: Store, text: string, rows: T[], columns: readonly (keyof T)[]): void {
+/** Rows one multi-row statement carries: a statement call per row cost more than the row. */
+export const ROWS_PER_STATEMENT = 50;
+
+/**
+ * Inserts rows through cached statements: ROWS_PER_STATEMENT rows a call, then the rest one
+ * by one. Within a statement rows are applied in order, so a later row of the same key
+ * meets an earlier one's ON CONFLICT as it would in separate statements.
+ */
+export function runEach<T>(
+  store: Store,
+  table: string,
+  columns: readonly (keyof T & string)[],
+  rows: T[],
+  tail = '',
+): void {
   if (rows.length === 0) return;
-  const statement = prepared(store, text);
-  for (const row of rows) statement.run(...columns.map((c) => row[c]));
+  const full = rows.length - (rows.length % ROWS_PER_STATEMENT);
+  if (full > 0) {
+    const many = prepared(store, insertSql(table, columns, tail, ROWS_PER_STATEMENT));
+    const params: unknown[] = [];
+    for (let i = 0; i < full; i += ROWS_PER_STATEMENT) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS_PER_STATEMENT; j++) for (const c of columns) params.push(rows[j][c]);
+      many.run(...params);
+    }
+  }
+  if (full < rows.length) {
+    const one = prepared(store, insertSql(table, columns, tail));
+    for (let i = full; i < rows.length; i++) one.run(...columns.map((c) => rows[i][c]));
+  }
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Store } from './database.ts';
 import type { DB } from './schema.ts';
+import { prepared } from './sqlite-statements.ts';
 
 /**
  * A write transaction. On SQLite it starts with BEGIN IMMEDIATE, taking the write lock up
@@ -12,35 +13,17 @@ export async function writeTransaction<T>(store: Store, fn: (trx: Kysely<DB>) =>
   if (!store.caps.singleWriter) return store.db.transaction().execute(fn);
   // Holding Kysely's single connection keeps every other query out until we finish; the
   // statements run on the raw handle, compiled once (Kysely would prepare them each time).
-  const tx = control(store);
   return store.db.connection().execute(async (conn) => {
-    tx.begin.run();
+    prepared(store, 'begin immediate').run();
     try {
       const out = await fn(conn);
-      tx.commit.run();
+      prepared(store, 'commit').run();
       return out;
     } catch (e) {
-      if (store.sqlite?.inTransaction) tx.rollback.run();
+      if (store.sqlite?.inTransaction) prepared(store, 'rollback').run();
       throw e;
     }
   });
-}
-
-type Run = { run(): unknown };
-const controls = new WeakMap<object, { begin: Run; commit: Run; rollback: Run }>();
-
-function control(store: Store) {
-  const handle = store.sqlite!;
-  let c = controls.get(handle);
-  if (!c) {
-    c = {
-      begin: handle.prepare('begin immediate'),
-      commit: handle.prepare('commit'),
-      rollback: handle.prepare('rollback'),
-    };
-    controls.set(handle, c);
-  }
-  return c;
 }
 
 /** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */
