@@ -111,6 +111,8 @@ export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): P
 const UPSERT_TAIL = `on conflict (metric_id, period_start, period_end, coord_key) do update set ${UPDATABLE.map(
   (c) => `${c} = excluded.${c}`,
 ).join(', ')}`;
+// Points and revisions go 50 rows a statement (one statement call per row cost more than the row).
+const ROWS_PER_STATEMENT = 50;
 const PROBE_SQL =
   'select * from data_points where org_id = ? and metric_id = ? and period_start = ? and period_end = ? and coord_key = ?';
 
@@ -126,8 +128,8 @@ export async function upsertPointsWithRevisions(
   revisions: RevisionRow[],
 ): Promise<void> {
   if (store.caps.syncDriver) {
-    runEach(store, 'data_points', POINT_COLUMNS, rows, UPSERT_TAIL);
-    runEach(store, 'point_revisions', REVISION_COLUMNS, revisions);
+    runEach(store, 'data_points', POINT_COLUMNS, rows, UPSERT_TAIL, ROWS_PER_STATEMENT);
+    runEach(store, 'point_revisions', REVISION_COLUMNS, revisions, '', ROWS_PER_STATEMENT);
     return;
   }
   // PostgreSQL: one array per column, unnested into rows. A statement with a parameter per
