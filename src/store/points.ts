@@ -195,7 +195,7 @@ function coordinateMatch(store: Store, key: string, member: string) {
     : sql<boolean>`json_extract(coordinates, ${`$."${key.replace(/"/g, '')}"`}) = ${member}`;
 }
 
-/** Current (not deleted) points of a metric, ordered by period then id, for paging. */
+/** Current (not deleted) points of a metric, in id order (the cursor's order), for paging. */
 export function listPoints(
   store: Store,
   orgId: string,
@@ -240,6 +240,7 @@ export async function listPointsAsOf(
             .selectFrom('point_revisions as l')
             .select((e) => e.fn.max('l.id').as('id'))
             .whereRef('l.point_id', '=', 'p.id')
+            .where('l.org_id', '=', orgId)
             .where('l.changed_at', '<=', asOf),
         ),
       ),

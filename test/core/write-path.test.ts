@@ -74,6 +74,23 @@ describe.each(engines())('write path [%s]', (engine) => {
     ...extra,
   });
 
+  it('refuses one dimension named twice (by id and by name), storing nothing', async () => {
+    const m = await metric({ dimensions: [{ name: 'region' }] });
+    const dim = m.dimensions[0].id;
+    const e = await invalid(() =>
+      writePoints(ctx().store, actorA(), [
+        day(m.id, '2024-01-01', '1', 0, { coordinates: { [dim]: 'EU', region: 'US' } }),
+      ]),
+    );
+    expect(e.issues).toEqual([
+      expect.objectContaining({
+        field: 'data_points[0].coordinates.region',
+        message: 'dimension "region" is given twice',
+      }),
+    ]);
+    expect(await rows(m.id)).toEqual([]);
+  });
+
   it('writes a batch spanning several metrics, in request order, with a revision for each point', async () => {
     const revenue = await metric();
     const users = await metric({ name: 'Users', value_type: 'integer', dimensions: [{ name: 'region' }] });

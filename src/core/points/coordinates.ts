@@ -46,6 +46,12 @@ export function resolveCoordinates(
       ok = false;
       continue;
     }
+    if (byKey.has(dim.id)) {
+      // The same dimension named twice (by id and by name): which member is meant?
+      issues.push({ field: `${path}.${k}`, message: `dimension "${dim.name}" is given twice` });
+      ok = false;
+      continue;
+    }
     byKey.set(dim.id, member);
   }
   for (const d of metric.dimensions) {
