@@ -1,12 +1,15 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
+export const REDIS_URL = process.env.KPIHUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_URL = process.env.KPIHUB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAvailable: boolean;
     pgUrl: string;
+    redisAvailable: boolean;
   }
 }
 
@@ -32,4 +35,23 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   project.provide('pgAvailable', available);
   project.provide('pgUrl', PG_URL);
+  project.provide('redisAvailable', await redisReachable());
+}
+
+// Redis backs the shared rate-limit store; its test runs when Redis answers (CI makes sure
+// it does: KPIHUB_TEST_REQUIRE_REDIS).
+async function redisReachable(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch (e) {
+    if (process.env.KPIHUB_TEST_REQUIRE_REDIS)
+      throw new Error(`Redis is required but ${REDIS_URL} is unreachable: ${e}`);
+    process.stdout.write(`Redis not reachable at ${REDIS_URL}: the shared rate-limit test is SKIPPED.\n`);
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }
