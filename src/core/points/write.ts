@@ -364,26 +364,35 @@ export async function withPointWriter<T>(
   fn: (w: PointWriter) => Promise<T>,
   known: Metric[] = [],
 ): Promise<T> {
-  return writeTransaction(store, async (trx) => {
-    const writer = new Writer(store, trx, actor, known);
-    const out = await fn(writer);
-    if (writer.issues.length) throw new Invalid(writer.issues);
-    return out;
-  });
+  return writeTransaction(store, (trx) => runWriter(store, trx, actor, known, fn));
+}
+
+/** A writer over `trx` for `fn`; any problem it found fails the whole write. */
+async function runWriter<T>(
+  store: Store,
+  trx: Kysely<DB>,
+  actor: Actor,
+  known: Metric[],
+  fn: (w: Writer) => Promise<T>,
+): Promise<T> {
+  const writer = new Writer(store, trx, actor, known);
+  const out = await fn(writer);
+  if (writer.issues.length) throw new Invalid(writer.issues);
+  return out;
 }
 
 /** Deletes by id or by period + coordinates, all or nothing; throws Invalid naming what is missing. */
 export function deletePoints(store: Store, actor: Actor, inputs: PointInput[]): Promise<number> {
-  return writeTransaction(store, async (trx) => {
-    const writer = new Writer(store, trx, actor);
-    const n = await writer.remove(inputs);
-    // Deleting one point that is not there (or is another metric's) is a plain 404.
-    if (inputs.length === 1 && writer.issues.some((i) => i.code === 'not_found' || i.code === 'conflict')) {
-      throw new NotFound('data point');
-    }
-    if (writer.issues.length) throw new Invalid(writer.issues);
-    return n;
-  });
+  return writeTransaction(store, (trx) =>
+    runWriter(store, trx, actor, [], async (writer) => {
+      const n = await writer.remove(inputs);
+      // Deleting one point that is not there (or is another metric's) is a plain 404.
+      if (inputs.length === 1 && writer.issues.some((i) => i.code === 'not_found' || i.code === 'conflict')) {
+        throw new NotFound('data point');
+      }
+      return n;
+    }),
+  );
 }
 
 interface PendingWrite {
@@ -392,11 +401,8 @@ interface PendingWrite {
   known: Metric[];
 }
 
-async function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<StoredPoint[]> {
-  const writer = new Writer(store, trx, item.actor, item.known);
-  const out = await writer.add(item.inputs);
-  if (writer.issues.length) throw new Invalid(writer.issues);
-  return out;
+function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<StoredPoint[]> {
+  return runWriter(store, trx, item.actor, item.known, (w) => w.add(item.inputs));
 }
 
 // On a single-writer engine, requests that arrive while a write transaction runs are

@@ -44,3 +44,10 @@ export const splitIds = (ids: string[]): string[] =>
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** Visible's `meta` of a page-numbered listing. */
+export const pageMeta = (page: number, size: number, total: number) => ({
+  page,
+  total,
+  total_pages: Math.ceil(total / size),
+});

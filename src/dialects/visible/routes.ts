@@ -4,7 +4,7 @@ import type { FastifyContextConfig } from 'fastify';
 import { createMetric, getMetric, listMetricsPage } from '../../core/metrics.ts';
 import { readPointsPage } from '../../core/points/read.ts';
 import { writePoints } from '../../core/points/write.ts';
-import { metricInputFromVisible, splitIds, toVisibleMetric, toVisiblePoint } from './mapping.ts';
+import { metricInputFromVisible, pageMeta, splitIds, toVisibleMetric, toVisiblePoint } from './mapping.ts';
 import {
   DataPoint,
   DataPointsQuery,
@@ -86,7 +86,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       return {
         data_points: items.map(toVisiblePoint),
-        meta: { page, total, total_pages: Math.ceil(total / size) },
+        meta: pageMeta(page, size, total),
       };
     },
   );
@@ -110,7 +110,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { items, total } = await listMetricsPage(store.db, request.actor.orgId, { page, size });
       return {
         metrics: items.map(toVisibleMetric),
-        meta: { page, total, total_pages: Math.ceil(total / size) },
+        meta: pageMeta(page, size, total),
       };
     },
   );
