@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { bootstrap } from './core/bootstrap.ts';
 import { buildApp } from './http/app.ts';
@@ -15,10 +15,15 @@ export interface Running {
 
 /** Opens the database, migrates it, makes the first admin key if there is none, and listens. */
 export async function startServer(config: Config): Promise<Running> {
-  const store = openStore(config.database);
+  let log: FastifyBaseLogger | undefined; // the app's, once it exists
+  const store = openStore(config.database, {
+    checkpointInBackground: true,
+    onCheckpointError: (message) => log?.warn({ err: message }, 'background WAL checkpoint failed'),
+  });
   await migrateToLatest(store);
   const boot = await bootstrap(store.db, config.adminKey);
   const app = await buildApp({ config, store });
+  log = app.log;
   if (boot.secret && boot.generated) {
     // Printed to the terminal, never logged: it is the only time the secret is shown.
     process.stdout.write(

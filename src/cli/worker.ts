@@ -18,7 +18,10 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
     .action(async (opts: { once?: boolean }) => {
       const cfg = config();
       const logger = pino(loggerOptions(cfg));
-      const store = openStore(cfg.database);
+      const store = openStore(cfg.database, {
+        checkpointInBackground: !opts.once,
+        onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
+      });
       await migrateToLatest(store);
       if (opts.once) {
         const n = await new Worker({ store, handlers: jobHandlers, logger }).drain();

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config.ts';
 import { type Capabilities, postgresCapabilities, sqliteCapabilities } from './capabilities.ts';
 import type { DB } from './schema.ts';
+import { startWalCheckpointer } from './wal-checkpointer.ts';
 
 export interface Store {
   readonly db: Kysely<DB>;
@@ -66,7 +67,19 @@ export function cachingStatements(handle: SQLite.Database): SqliteDialectConfig[
   };
 }
 
-export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): Store {
+export interface StoreOptions {
+  /** PostgreSQL: connections in the pool. */
+  poolSize?: number;
+  /**
+   * SQLite file: checkpoint the WAL from a background thread instead of inside commits
+   * (wal-checkpointer.ts). For long-running processes that write: the server and workers.
+   */
+  checkpointInBackground?: boolean;
+  /** Told when the background checkpoint fails (the writer then checkpoints by itself). */
+  onCheckpointError?: (message: string) => void;
+}
+
+export function openStore(url: DatabaseUrl, opts: StoreOptions = {}): Store {
   if (url.engine === 'sqlite') {
     if (url.path !== ':memory:') mkdirSync(dirname(url.path), { recursive: true });
     const sqlite = new SQLite(url.path);
@@ -87,12 +100,16 @@ export function openStore(url: DatabaseUrl, opts: { poolSize?: number } = {}): S
     const reader = new Kysely<DB>({
       dialect: new SqliteDialect({ database: cachingStatements(readHandle) }),
     });
+    const checkpointer = opts.checkpointInBackground
+      ? startWalCheckpointer(sqlite, url.path, { onError: opts.onCheckpointError })
+      : undefined;
     return {
       db,
       reader,
       caps: sqliteCapabilities,
       sqlite,
       close: async () => {
+        await checkpointer?.stop();
         await reader.destroy();
         await db.destroy();
       },

@@ -32,12 +32,14 @@ describe.each(engines())('reads and series [%s]', (engine) => {
   const actor = (): Actor => ({ orgId: ctx().orgA.id, actor: 'alice', keyId: 'k', scopes: ['write'] });
   const metric = (input: Partial<MetricInput> = {}): Promise<Metric> =>
     createMetric(ctx().store.db, actor(), null, { name: 'Revenue', value_type: 'number', ...input });
-  const write = (metricId: string, points: Omit<PointInput, 'metricId' | 'path'>[]) =>
-    writePoints(
-      ctx().store,
-      actor(),
-      points.map((p, i) => ({ metricId, path: `p[${i}]`, ...p })),
-    );
+  const write = async (metricId: string, points: Omit<PointInput, 'metricId' | 'path'>[]) =>
+    (
+      await writePoints(
+        ctx().store,
+        actor(),
+        points.map((p, i) => ({ metricId, path: `p[${i}]`, ...p })),
+      )
+    ).rows;
   const values = async (metricId: string, asOf?: string) =>
     (await readPoints(ctx().store, ctx().orgA.id, metricId, { asOf, limit: 100 })).items.map((p) => p.value);
 

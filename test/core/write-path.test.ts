@@ -4,9 +4,19 @@ import { Invalid, NotFound } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import { createMetric, type Metric, type MetricInput } from '../../src/core/metrics.ts';
 import { readPoints } from '../../src/core/points/read.ts';
-import { deletePoints, type PointInput, withPointWriter, writePoints } from '../../src/core/points/write.ts';
+import { toStoredPoint } from '../../src/core/points/stored-point.ts';
+import {
+  deletePoints,
+  type PointInput,
+  withPointWriter,
+  writePoints as writeRows,
+} from '../../src/core/points/write.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+
+/** The points a write answers with, in the API's shape. */
+const writePoints = async (...args: Parameters<typeof writeRows>) =>
+  (await writeRows(...args)).rows.map(toStoredPoint);
 
 // The one write path, called directly: every ingestion route ends here.
 

@@ -69,6 +69,40 @@ describe.each(engines())('native data points [%s]', (engine) => {
     expect(await count('data_points', m.id)).toBe(2);
   });
 
+  it('answers with counts; Prefer: return=minimal leaves the points out', async () => {
+    const m = await metric();
+    const first = await put(m.id, [
+      { date: '2024-01-01', value: '1' },
+      { date: '2024-01-02', value: '2' },
+    ]);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ received: 2, inserted: 2, updated: 0, unchanged: 0 });
+    expect(first.json().data_points).toHaveLength(2);
+    expect(first.headers['preference-applied']).toBeUndefined();
+
+    const minimal = await put(
+      m.id,
+      [
+        { date: '2024-01-01', value: '1' },
+        { date: '2024-01-02', value: '2.5' },
+        { date: '2024-01-03', value: '3' },
+      ],
+      ctx().orgA.write,
+      { prefer: 'handling=strict, return=minimal' },
+    );
+    expect(minimal.statusCode, minimal.body).toBe(200);
+    expect(minimal.json()).toEqual({ received: 3, inserted: 1, updated: 1, unchanged: 1 });
+    expect(minimal.headers['preference-applied']).toBe('return=minimal');
+    // Written all the same: one revision per change, none for the unchanged point.
+    expect(await count('data_points', m.id)).toBe(3);
+    expect(await count('point_revisions', m.id)).toBe(4);
+
+    const other = await put(m.id, [{ date: '2024-01-04', value: '4' }], ctx().orgA.write, {
+      prefer: 'return=representation',
+    });
+    expect(other.json().data_points).toHaveLength(1);
+  });
+
   it('rejects bad input with 422/400 naming the field, and stores nothing', async () => {
     const m = await metric({ value_type: 'integer', dimensions: [{ name: 'region' }] });
     const cases: [object[], number, string][] = [

@@ -19,7 +19,6 @@ import { isIsoDate } from '../periods.ts';
 import { checkValue, TEXT_MAX } from '../values.ts';
 import { resolveCoordinates } from './coordinates.ts';
 import { MetricCache } from './metric-cache.ts';
-import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 
 export type { StoredPoint } from './stored-point.ts';
 
@@ -49,9 +48,21 @@ export interface PointInput {
   line?: number;
 }
 
+/**
+ * What a write did: the points as they now stand (rows, in input order; converted to the
+ * API's shape only by the callers that answer with them, since files and batches do not)
+ * and how many inputs inserted, changed or left a point as it was.
+ */
+export interface WriteResult {
+  rows: PointRow[];
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
 export interface PointWriter {
-  /** Validates a chunk and, while no issue has been found, writes it. Returns the chunk's points. */
-  add(inputs: PointInput[]): Promise<StoredPoint[]>;
+  /** Validates a chunk and, while no issue has been found, writes it. Returns what it did. */
+  add(inputs: PointInput[]): Promise<WriteResult>;
   /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
   remove(inputs: PointInput[]): Promise<number>;
   readonly issues: FieldIssue[];
@@ -243,13 +254,14 @@ class Writer implements PointWriter {
     };
   }
 
-  async add(inputs: PointInput[]): Promise<StoredPoint[]> {
-    if (inputs.length === 0) return [];
+  async add(inputs: PointInput[]): Promise<WriteResult> {
+    const result: WriteResult = { rows: [], inserted: 0, updated: 0, unchanged: 0 };
+    if (inputs.length === 0) return result;
     const resolved = await this.resolve(inputs);
-    if (!resolved) return [];
+    if (!resolved) return result;
     const { normalized, current } = resolved;
     const at = now();
-    const out: StoredPoint[] = [];
+    const out = result.rows;
     const revisions: RevisionRow[] = [];
     const changed = new Map<string, PointRow>();
     for (const n of normalized) {
@@ -262,15 +274,18 @@ class Writer implements PointWriter {
         changed.set(key, next);
         current.set(key, next);
         revisions.push(this.revision(next, live ? 'update' : 'insert', before, at));
-        out.push(toStoredPoint(next));
+        if (live) result.updated++;
+        else result.inserted++;
+        out.push(next);
       } else {
         // Unchanged: nothing is written, so the answer is the point as stored.
-        out.push(toStoredPoint(live));
+        result.unchanged++;
+        out.push(live);
       }
     }
     await upsertPointsWithRevisions(this.store, this.trx, [...changed.values()], revisions);
     this.applied += normalized.length;
-    return out;
+    return result;
   }
 
   /** Marks the named points deleted (their rows stay, for ids and history). Each must exist. */
@@ -401,7 +416,7 @@ interface PendingWrite {
   known: Metric[];
 }
 
-function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<StoredPoint[]> {
+function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<WriteResult> {
   return runWriter(store, trx, item.actor, item.known, (w) => w.add(item.inputs));
 }
 
@@ -409,7 +424,7 @@ function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<
 // applied together in the next one (one commit for many small Visible PUTs). A request
 // with a problem fails its group, which is then retried one request at a time, so each
 // request stays all or nothing on its own.
-const groups = new WeakMap<Store, GroupCommit<PendingWrite, StoredPoint[]>>();
+const groups = new WeakMap<Store, GroupCommit<PendingWrite, WriteResult>>();
 
 /** All or nothing; throws Invalid listing every problem. */
 export function writePoints(
@@ -417,7 +432,7 @@ export function writePoints(
   actor: Actor,
   inputs: PointInput[],
   known: Metric[] = [],
-): Promise<StoredPoint[]> {
+): Promise<WriteResult> {
   if (!store.caps.singleWriter) {
     return writeTransaction(store, (trx) => applyWrite(store, trx, { actor, inputs, known }));
   }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyContextConfig } from 'fastify';
 import { createMetric, getMetric, listMetricsPage } from '../../core/metrics.ts';
 import { readPointsPage } from '../../core/points/read.ts';
+import { toStoredPoint } from '../../core/points/stored-point.ts';
 import { writePoints } from '../../core/points/write.ts';
 import { metricInputFromVisible, pageMeta, splitIds, toVisibleMetric, toVisiblePoint } from './mapping.ts';
 import {
@@ -45,7 +46,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const metric = await getMetric(store.db, request.actor.orgId, request.params.metric_id);
-      const points = await writePoints(
+      const { rows } = await writePoints(
         store,
         request.actor,
         request.body.data_points.map((p, i) => ({
@@ -57,7 +58,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })),
         [metric],
       );
-      return { data_points: points.map(toVisiblePoint) };
+      return { data_points: rows.map((r) => toVisiblePoint(toStoredPoint(r))) };
     },
   );
 

@@ -4,6 +4,7 @@ import { Invalid } from '../../core/errors.ts';
 import { getMetric } from '../../core/metrics.ts';
 import { pointRevisions, readPoints } from '../../core/points/read.ts';
 import { AGGREGATES, series } from '../../core/points/series.ts';
+import { toStoredPoint } from '../../core/points/stored-point.ts';
 import { deletePoints, type PointInput, writePoints } from '../../core/points/write.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 import { errorResponses, PageQuery, pageOf, Timestamp, Uuid } from './schemas.ts';
@@ -33,6 +34,21 @@ const PointOut = Type.Object({
   created_by: Nullable(Type.String()),
   updated_by: Nullable(Type.String()),
 });
+
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+
+// The counts always; the points unless the client sent `Prefer: return=minimal`.
+const WriteAnswer = Type.Object({
+  received: Count('points in the request'),
+  inserted: Count('new points'),
+  updated: Count('points whose value or notes changed'),
+  unchanged: Count('points already stored as sent (nothing written, no revision)'),
+  data_points: Type.Optional(Type.Array(PointOut)),
+});
+
+/** RFC 7240: `Prefer: return=minimal` (among other preferences, any case). */
+const prefersMinimal = (prefer: string | undefined) =>
+  prefer !== undefined && /(^|[\s,;])return\s*=\s*"?minimal"?($|[\s,;])/i.test(prefer);
 
 const Revision = Type.Object({
   id: Type.Integer(),
@@ -104,10 +120,18 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object({
           data_points: Type.Array(PointIn, { minItems: 1, maxItems: config.nativeMaxPoints }),
         }),
-        response: { 200: Type.Object({ data_points: Type.Array(PointOut) }), ...errorResponses },
+        headers: Type.Object({
+          prefer: Type.Optional(
+            Type.String({
+              description:
+                'return=minimal answers with the counts only (RFC 7240), for bulk loaders that do not need the points back',
+            }),
+          ),
+        }),
+        response: { 200: WriteAnswer, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const metric = await getMetric(store.db, request.actor.orgId, request.params.id);
       // Plain object literals (no spread): this runs once per point of every write.
       const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
@@ -119,7 +143,15 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
         notes: p.notes,
         path: `data_points[${i}]`,
       }));
-      return { data_points: await writePoints(store, request.actor, inputs, [metric]) };
+      const { rows, inserted, updated, unchanged } = await writePoints(store, request.actor, inputs, [
+        metric,
+      ]);
+      const counts = { received: inputs.length, inserted, updated, unchanged };
+      if (prefersMinimal(request.headers.prefer)) {
+        reply.header('preference-applied', 'return=minimal');
+        return counts;
+      }
+      return { ...counts, data_points: rows.map(toStoredPoint) };
     },
   );
 
