@@ -17,7 +17,12 @@ export interface RawPoint {
  * rows into the same schema with one prepared statement, time-ordered ids, 1,000 rows a
  * transaction — no validation, no revisions, no HTTP. Returns points per second.
  */
-export async function rawUpsert(dir: string, total: number, point: (n: number) => RawPoint): Promise<number> {
+export async function rawUpsert(
+  dir: string,
+  total: number,
+  point: (n: number) => RawPoint,
+  opts: { revisions?: boolean } = {},
+): Promise<number> {
   const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
   await migrateToLatest(store);
   const db = store.sqlite!;
@@ -36,10 +41,16 @@ export async function rawUpsert(dir: string, total: number, point: (n: number) =
      on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
        updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
   );
+  const revision = db.prepare(
+    `insert into point_revisions (org_id, point_id, metric_id, op, old_value, new_value, actor, request_id, job_id,
+       changed_at) values (?, ?, ?, 'insert', null, ?, 'raw', 'raw', null, ?)`,
+  );
   const batch = db.transaction((from: number, to: number) => {
     for (let n = from; n < to; n++) {
       const p = point(n);
-      upsert.run(newId(), org, metric, p.start, p.end, p.coordKey, p.coordinates, p.value, at, at);
+      const id = newId();
+      upsert.run(id, org, metric, p.start, p.end, p.coordKey, p.coordinates, p.value, at, at);
+      if (opts.revisions) revision.run(org, id, metric, p.value, at);
     }
   });
   const started = performance.now();

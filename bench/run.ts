@@ -36,7 +36,11 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
 async function startServer(dir: string, env: Record<string, string> = {}): Promise<BenchServer> {
   const p = port++;
   const dbDir = mkdtempSync(join(dir, 'db-'));
-  const child = spawn(process.execPath, ['bin/kpihub.mjs', 'serve'], {
+  // BENCH_PROFILE_DIR=<dir> makes every server of the run write a V8 CPU profile there.
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, 'bin/kpihub.mjs', 'serve'], {
     env: {
       ...process.env,
       PORT: String(p),
@@ -121,6 +125,7 @@ async function main() {
               : ` (target ${r.target} NOT met)`;
         process.stdout.write(`  ${r.name}: ${r.value.toFixed(2)}${verdict}\n`);
       }
+      for (const n of section.notes ?? []) process.stdout.write(`  - ${n}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
