@@ -4,6 +4,7 @@ import { GroupCommit } from '../../store/group-commit.ts';
 import {
   findByIdentity,
   findPointsByIds,
+  type IdentityKey,
   type PointRow,
   type RevisionRow,
   upsertPointsWithRevisions,
@@ -76,6 +77,8 @@ const NO_COORDINATES = { coordinates: null, key: '' } as const;
 
 interface Normalized {
   input: PointInput;
+  /** identity(metricId, start, end, coordKey), computed once. */
+  key: string;
   metricId: string;
   start: string;
   end: string;
@@ -185,7 +188,17 @@ class Writer implements PointWriter {
     textField(input.task, path, 'task', SHORT_TEXT_MAX, issues, line);
     for (const i of issues) this.issue({ ...i, line });
     if (issues.length) return undefined;
-    return { input, metricId: metric.id, start, end, coordKey, coordinates, byId: row, value };
+    return {
+      input,
+      key: identity(metric.id, start, end, coordKey),
+      metricId: metric.id,
+      start,
+      end,
+      coordKey,
+      coordinates,
+      byId: row,
+      value,
+    };
   }
 
   /**
@@ -217,16 +230,16 @@ class Writer implements PointWriter {
     // rows read by id above may predate a concurrent write that committed before we got the
     // lock (comparing with them would lose that write, or skip ours as "unchanged").
     const current = new Map<string, PointRow>();
-    for (const metricId of metricIds) {
-      const keys = normalized
-        .filter((n) => n.metricId === metricId)
-        .map((n) => ({ period_start: n.start, period_end: n.end, coord_key: n.coordKey }));
+    const keysOf = new Map<string, IdentityKey[]>(metricIds.map((id) => [id, []]));
+    for (const n of normalized)
+      keysOf.get(n.metricId)?.push({ period_start: n.start, period_end: n.end, coord_key: n.coordKey });
+    for (const [metricId, keys] of keysOf) {
       for (const r of await findByIdentity(this.store, this.trx, this.actor.orgId, metricId, keys)) {
         current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
       }
     }
     for (const n of normalized) {
-      if (n.byId && current.get(identity(n.metricId, n.start, n.end, n.coordKey))?.deleted_at !== null) {
+      if (n.byId && current.get(n.key)?.deleted_at !== null) {
         this.missingId(n.input); // deleted by another writer between our read and the lock
       }
     }
@@ -265,7 +278,7 @@ class Writer implements PointWriter {
     const revisions: RevisionRow[] = [];
     const changed = new Map<string, PointRow>();
     for (const n of normalized) {
-      const key = identity(n.metricId, n.start, n.end, n.coordKey);
+      const key = n.key;
       const prev = current.get(key);
       const live = prev && prev.deleted_at === null ? prev : undefined;
       const next = this.apply(n, live, prev, at);
@@ -297,7 +310,7 @@ class Writer implements PointWriter {
     const changed = new Map<string, PointRow>();
     const revisions: RevisionRow[] = [];
     for (const n of resolved.normalized) {
-      const key = identity(n.metricId, n.start, n.end, n.coordKey);
+      const key = n.key;
       const live = resolved.current.get(key);
       if (!live || live.deleted_at !== null) {
         if (n.byId) continue; // a missing id was reported by resolve
@@ -323,9 +336,14 @@ class Writer implements PointWriter {
   /** The row after this input: `live` is the current point, `prev` its row even when deleted. */
   private apply(n: Normalized, live: PointRow | undefined, prev: PointRow | undefined, at: string): PointRow {
     const { input } = n;
-    const clear = new Set(input.clear ?? []);
-    const pick = <T>(field: ClearableField, given: T | undefined, old: T | null): T | null =>
-      clear.has(field) ? null : given !== undefined ? given : old;
+    const clear = input.clear;
+    // null is no data source (stored as SQL null, not the JSON text 'null').
+    const dataSource =
+      input.dataSource === undefined
+        ? undefined
+        : input.dataSource === null
+          ? null
+          : JSON.stringify(input.dataSource);
     return {
       id: prev?.id ?? newId(),
       org_id: this.actor.orgId,
@@ -334,20 +352,11 @@ class Writer implements PointWriter {
       period_end: n.end,
       coord_key: n.coordKey,
       coordinates: n.coordinates,
-      value: pick('value', n.value, live?.value ?? null),
-      notes: pick('notes', input.notes, live?.notes ?? null),
-      status: pick('status', input.status, live?.status ?? null),
-      data_source: pick(
-        'dataSource',
-        // null is no data source (stored as SQL null, not the JSON text 'null').
-        input.dataSource === undefined
-          ? undefined
-          : input.dataSource === null
-            ? null
-            : JSON.stringify(input.dataSource),
-        live?.data_source ?? null,
-      ),
-      task: pick('task', input.task, live?.task ?? null),
+      value: pick(clear, 'value', n.value, live?.value),
+      notes: pick(clear, 'notes', input.notes, live?.notes),
+      status: pick(clear, 'status', input.status, live?.status),
+      data_source: pick(clear, 'dataSource', dataSource, live?.data_source),
+      task: pick(clear, 'task', input.task, live?.task),
       // An upsert keeps a row's created_* (a deleted point written again too): answer with those.
       created_at: prev ? prev.created_at : at,
       updated_at: at,
@@ -356,6 +365,17 @@ class Writer implements PointWriter {
       deleted_at: null,
     };
   }
+}
+
+/** A field's new value: cleared, given, or else the stored one (null when there is none). */
+function pick<T>(
+  clear: ClearableField[] | undefined,
+  field: ClearableField,
+  given: T | undefined,
+  old: T | null | undefined,
+): T | null {
+  if (clear?.includes(field)) return null;
+  return given !== undefined ? given : (old ?? null);
 }
 
 function samePoint(a: PointRow, b: PointRow): boolean {
