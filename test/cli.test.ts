@@ -61,10 +61,11 @@ interface Served {
   stop(): Promise<number | null>;
 }
 
-/** Starts `kpihub serve` and waits until it listens (or exits). */
-async function serve(env: Record<string, string>): Promise<Served> {
+/** Starts `kpihub serve` (or `npm start`) and waits until it listens (or exits). */
+async function serve(env: Record<string, string>, via: 'kpihub' | 'npm start' = 'kpihub'): Promise<Served> {
   const port = await freePort();
-  const child = spawn('node', [BIN, 'serve'], {
+  const [command, args] = via === 'npm start' ? ['npm', ['start']] : ['node', [BIN, 'serve']];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: cleanEnv({ PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -277,6 +278,28 @@ describe('kpihub command', { timeout: 120_000 }, () => {
         expect(await served.stop()).toBe(0);
       }
     });
+  });
+
+  it('npm start serves, and stops when npm is told to stop (no server left behind)', async () => {
+    const served = await serve({ KPIHUB_DATABASE_URL: `sqlite:${join(dir, 'npm-start.db')}` }, 'npm start');
+    expect((await fetch(`${served.url}/health`)).status).toBe(200);
+    // The server's own pid, from its first log line (npm's pid is another process).
+    const pid = Number(/"pid":(\d+)/.exec(served.output())?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(pid).not.toBe(served.child.pid);
+    await served.stop(); // SIGTERM to npm, as a process manager sends it
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+    await expect(fetch(`${served.url}/health`)).rejects.toThrow();
   });
 
   it('refuses to start on a bad setting, naming it', async () => {
