@@ -76,45 +76,53 @@ export function normalizeTimestamp(raw: string): string | null {
   return iso.length === 24 ? iso : null;
 }
 
+const TYPE_SET: ReadonlySet<string> = new Set(MESSAGE_TYPES);
+const STRING_FIELDS: readonly Field[] = [...OPTIONAL_IDS, 'event', 'name'];
+
+// A module-level function, not a closure per message: the checks run for every message of
+// every batch.
+function addIssue(issues: FieldIssue[], i: number, field: string, message: string, code: string): void {
+  issues.push({ field: `[${i}].${field}`, path: [i, field], message, code });
+}
+
 function checkMessage(
   m: AnalyticsMessage,
   i: number,
   issues: FieldIssue[],
   instant: (raw: string) => string | null,
 ): void {
-  const issue = (field: string, message: string, code: string) =>
-    issues.push({ field: `[${i}].${field}`, path: [i, field], message, code });
   if (!isJsonObject(m)) {
     issues.push({ field: `[${i}]`, path: [i], message: 'must be an object', code: 'type' });
     return;
   }
-  if (!(MESSAGE_TYPES as readonly string[]).includes(m.type)) {
-    issue('type', `must be one of ${MESSAGE_TYPES.join(', ')}`, 'enum');
+  if (!TYPE_SET.has(m.type)) {
+    addIssue(issues, i, 'type', `must be one of ${MESSAGE_TYPES.join(', ')}`, 'enum');
     return;
   }
   for (const field of REQUIRED_IDS[m.type]) {
-    if (m[field] === undefined || m[field] === null) issue(field, 'required', 'required');
+    if (m[field] === undefined || m[field] === null) addIssue(issues, i, field, 'required', 'required');
   }
-  for (const field of [...OPTIONAL_IDS, 'event', 'name'] as Field[]) {
+  for (const field of STRING_FIELDS) {
     const v = m[field];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || v.length === 0) issue(field, 'must be a non-empty string', 'type');
+    if (typeof v !== 'string' || v.length === 0)
+      addIssue(issues, i, field, 'must be a non-empty string', 'type');
     else if (v.length > LIMITS.externalIdMax)
-      issue(field, `must be at most ${LIMITS.externalIdMax} characters`, 'maxLength');
+      addIssue(issues, i, field, `must be at most ${LIMITS.externalIdMax} characters`, 'maxLength');
   }
   if (m.type === 'unlink' && m.accountId == null && m.organizationId == null) {
-    issue('accountId', 'an unlink needs accountId or organizationId', 'required');
+    addIssue(issues, i, 'accountId', 'an unlink needs accountId or organizationId', 'required');
   }
   const objectField = REQUIRED_OBJECT[m.type];
-  if (objectField && m[objectField] == null) issue(objectField, 'required', 'required');
-  for (const field of ['traits', 'properties'] as const) {
-    if (m[field] != null && !isJsonObject(m[field])) issue(field, 'must be an object', 'type');
-  }
+  if (objectField && m[objectField] == null) addIssue(issues, i, objectField, 'required', 'required');
+  if (m.traits != null && !isJsonObject(m.traits)) addIssue(issues, i, 'traits', 'must be an object', 'type');
+  if (m.properties != null && !isJsonObject(m.properties))
+    addIssue(issues, i, 'properties', 'must be an object', 'type');
   if (m.messageId != null && (typeof m.messageId !== 'string' || m.messageId.length === 0)) {
-    issue('messageId', 'must be a non-empty string', 'type');
+    addIssue(issues, i, 'messageId', 'must be a non-empty string', 'type');
   }
   if (m.timestamp != null && (typeof m.timestamp !== 'string' || !instant(m.timestamp))) {
-    issue('timestamp', 'must be an ISO-8601 date-time', 'format');
+    addIssue(issues, i, 'timestamp', 'must be an ISO-8601 date-time', 'format');
   }
 }
 
