@@ -1,7 +1,7 @@
 // npm run bench: starts KPI Hub on fresh SQLite files and measures each section against
 // its reference in the same run, then prints the ratios and writes docs/benchmarks.md.
 // BENCH_QUICK=1 runs smaller sizes (same code paths); BENCH_ONLY=name,name runs some sections.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,10 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error('server did not become ready');
 }
 
-/** KPI Hub in a child process, so the load generator and the server use separate cores. */
+/**
+ * KPI Hub in a child process, so the load generator and the server use separate cores; run
+ * as `npm start` runs it (the bundle built by `npm run build`, see main()).
+ */
 async function startServer(dir: string, env: Record<string, string> = {}): Promise<BenchServer> {
   const p = port++;
   const dbDir = mkdtempSync(join(dir, 'db-'));
@@ -40,7 +43,7 @@ async function startServer(dir: string, env: Record<string, string> = {}): Promi
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  const child = spawn(process.execPath, [...profile, 'bin/kpihub.mjs', 'serve'], {
+  const child = spawn(process.execPath, [...profile, 'dist/kpihub.mjs', 'serve'], {
     env: {
       ...process.env,
       PORT: String(p),
@@ -105,6 +108,7 @@ function render(sections: BenchSection[], command: string): string {
 
 async function main() {
   const quick = process.env.BENCH_QUICK === '1';
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
   const dir = mkdtempSync(join(tmpdir(), 'kpihub-bench-'));
   const env: BenchEnv = { dir, quick, startServer: (e) => startServer(dir, e) };
