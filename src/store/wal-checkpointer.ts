@@ -18,14 +18,21 @@ const DEFAULT_PAGES = 1_000;
 // The thread's code: plain CommonJS, so it runs the same under tsx, vitest or plain node.
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('synchronous = NORMAL');
+// Errors travel as text: SQLite's error class does not survive the copy between threads.
+const report = (e) => parentPort.postMessage({ error: String((e && e.message) || e) });
+let db;
+try {
+  db = new (require(workerData.driver))(workerData.path, { fileMustExist: true });
+  db.pragma('synchronous = NORMAL');
+} catch (e) {
+  report(e);
+  process.exit(1);
+}
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (e) {
-    parentPort.postMessage({ error: String(e && e.message || e) });
+    report(e);
   }
 }, workerData.intervalMs);
 parentPort.once('message', () => {
@@ -56,27 +63,27 @@ export function startWalCheckpointer(
   worker.unref(); // never what keeps a process alive
   writer.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
   let stopped = false;
-  const restore = () => {
-    // The thread is gone (stopped or failed): the writer checkpoints by itself again.
-    if (writer.open) writer.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
-  };
-  worker.on('message', (m: { error?: string }) => {
-    if (m.error) opts.onError?.(m.error);
+  const exited = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      // The thread is gone (stopped or failed): the writer checkpoints by itself again.
+      if (writer.open) writer.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+      resolve();
+    });
   });
-  worker.on('error', (e) => opts.onError?.(e.message));
-  worker.on('exit', restore);
+  worker.on('message', (m: { error?: string; stopped?: boolean }) => {
+    if (m.error) opts.onError?.(m.error);
+    if (m.stopped) void worker.terminate();
+  });
+  worker.on('error', (e) => opts.onError?.(String(e?.message ?? e)));
   return {
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      const done = new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.on('message', (m: { stopped?: boolean }) => {
-          if (m.stopped) void worker.terminate();
-        });
-      });
-      worker.postMessage('stop');
-      await done;
+      if (!stopped) {
+        stopped = true;
+        // Asks the thread to close its connection first; a thread that already died has
+        // exited, and waiting for that returns at once.
+        worker.postMessage('stop');
+      }
+      await exited;
     },
   };
 }

@@ -61,4 +61,18 @@ describe('background WAL checkpoints (SQLite)', () => {
     await checkpointer.stop();
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
+
+  it('reports a thread that cannot open the database, and the writer checkpoints by itself', async () => {
+    const { store: s } = open(false);
+    const writer = s.sqlite!;
+    const errors: string[] = [];
+    const checkpointer = startWalCheckpointer(writer, join(dir, 'no-such.db'), {
+      onError: (m) => errors.push(m),
+    });
+    const deadline = Date.now() + 5000;
+    while (errors.length === 0 && Date.now() < deadline) await sleep(20);
+    expect(errors.join(' ')).toMatch(/unable to open|does not exist|no such file/i);
+    await checkpointer.stop(); // returns although the thread is already gone
+    expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
 });
