@@ -10,10 +10,9 @@ import {
 } from '../../store/analytics-entities.ts';
 import { type EventRow, insertEvents } from '../../store/analytics-events.ts';
 import type { Store } from '../../store/database.ts';
-import { GroupCommit } from '../../store/group-commit.ts';
+import { groupCommitted } from '../../store/group-commit.ts';
 import type { DB } from '../../store/schema.ts';
 import { now } from '../../store/time.ts';
-import { writeTransaction } from '../../store/transactions.ts';
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
 import { applyLinks } from './links.ts';
@@ -239,16 +238,7 @@ async function applyBatch(store: Store, trx: Kysely<DB>, batch: PendingBatch): P
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }
 
-const writers = new WeakMap<Store, GroupCommit<PendingBatch, IngestResult>>();
-
-function groupWriter(store: Store): GroupCommit<PendingBatch, IngestResult> {
-  let w = writers.get(store);
-  if (!w) {
-    w = new GroupCommit(store, (trx, batch) => applyBatch(store, trx, batch));
-    writers.set(store, w);
-  }
-  return w;
-}
+const writeBatch = groupCommitted(applyBatch);
 
 export async function ingestBatch(
   store: Store,
@@ -261,6 +251,5 @@ export async function ingestBatch(
   if (checked.length === 0) return { received: 0, applied: 0, duplicates: 0 };
   const cutoff = new Date(Date.parse(receivedAt) - opts.dedupWindowSeconds * 1000).toISOString();
   const batch: PendingBatch = { orgId: actor.orgId, checked, receivedAt, cutoff };
-  if (store.caps.singleWriter) return groupWriter(store).submit(batch);
-  return writeTransaction(store, (trx) => applyBatch(store, trx, batch));
+  return writeBatch(store, batch);
 }

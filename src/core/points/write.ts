@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../../store/database.ts';
-import { GroupCommit } from '../../store/group-commit.ts';
+import { groupCommitted } from '../../store/group-commit.ts';
 import {
   findByIdentity,
   findPointsByIds,
@@ -444,7 +444,7 @@ function applyWrite(store: Store, trx: Kysely<DB>, item: PendingWrite): Promise<
 // applied together in the next one (one commit for many small Visible PUTs). A request
 // with a problem fails its group, which is then retried one request at a time, so each
 // request stays all or nothing on its own.
-const groups = new WeakMap<Store, GroupCommit<PendingWrite, WriteResult>>();
+const write = groupCommitted(applyWrite, 16);
 
 /** All or nothing; throws Invalid listing every problem. */
 export function writePoints(
@@ -453,13 +453,5 @@ export function writePoints(
   inputs: PointInput[],
   known: Metric[] = [],
 ): Promise<WriteResult> {
-  if (!store.caps.singleWriter) {
-    return writeTransaction(store, (trx) => applyWrite(store, trx, { actor, inputs, known }));
-  }
-  let group = groups.get(store);
-  if (!group) {
-    group = new GroupCommit(store, (trx, item) => applyWrite(store, trx, item), 16);
-    groups.set(store, group);
-  }
-  return group.submit({ actor, inputs, known });
+  return write(store, { actor, inputs, known });
 }
