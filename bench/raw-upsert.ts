@@ -15,14 +15,17 @@ export interface RawPoint {
 /**
  * The ceiling every write benchmark compares against: better-sqlite3 upserting the same
  * rows into the same schema with one prepared statement, time-ordered ids, 1,000 rows a
- * transaction — no validation, no revisions, no HTTP. Returns points per second.
+ * transaction (or `perTransaction`) — no validation, no revisions (unless asked: then one
+ * revision row per point as well, the floor of any path that keeps them), no HTTP.
+ * Returns points per second.
  */
 export async function rawUpsert(
   dir: string,
   total: number,
   point: (n: number) => RawPoint,
-  opts: { revisions?: boolean } = {},
+  opts: { revisions?: boolean; perTransaction?: number } = {},
 ): Promise<number> {
+  const perTransaction = opts.perTransaction ?? 1000;
   const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
   await migrateToLatest(store);
   const db = store.sqlite!;
@@ -54,7 +57,7 @@ export async function rawUpsert(
     }
   });
   const started = performance.now();
-  for (let b = 0; b < total; b += 1000) batch(b, Math.min(total, b + 1000));
+  for (let b = 0; b < total; b += perTransaction) batch(b, Math.min(total, b + perTransaction));
   const rate = total / ((performance.now() - started) / 1000);
   await store.close();
   return rate;
