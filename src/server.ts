@@ -15,15 +15,20 @@ export interface Running {
 
 /** Opens the database, migrates it, makes the first admin key if there is none, and listens. */
 export async function startServer(config: Config): Promise<Running> {
-  let log: FastifyBaseLogger | undefined; // the app's, once it exists
+  // The app's logger exists only after buildApp: a checkpoint error before then waits for it.
+  let log: FastifyBaseLogger | undefined;
+  const early: string[] = [];
+  const checkpointFailed = (message: string) =>
+    log ? log.warn({ err: message }, 'background WAL checkpoint failed') : early.push(message);
   const store = openStore(config.database, {
     checkpointInBackground: true,
-    onCheckpointError: (message) => log?.warn({ err: message }, 'background WAL checkpoint failed'),
+    onCheckpointError: checkpointFailed,
   });
   await migrateToLatest(store);
   const boot = await bootstrap(store.db, config.adminKey);
   const app = await buildApp({ config, store });
   log = app.log;
+  for (const message of early.splice(0)) checkpointFailed(message);
   if (boot.secret && boot.generated) {
     // Printed to the terminal, never logged: it is the only time the secret is shown.
     process.stdout.write(

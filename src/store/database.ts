@@ -92,6 +92,8 @@ export function openStore(url: DatabaseUrl, opts: StoreOptions = {}): Store {
     // 16 MB of page cache by default keeps a server that streams 100 MB files under 250 MB
     // of memory; a bigger database read often may want more (KPIHUB_SQLITE_CACHE_MB).
     sqlite.pragma(`cache_size = -${(url.cacheMb ?? 16) * 1024}`);
+    // A WAL that grew during a long import is trimmed back to 64 MB when it starts over.
+    sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
     if (url.path === ':memory:')
       return { db, reader: db, caps: sqliteCapabilities, sqlite, close: () => db.destroy() };

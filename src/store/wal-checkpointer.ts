@@ -8,12 +8,19 @@ import type SQLite from 'better-sqlite3';
 // ~4 µs of every point written (CPU profiles of the native PUT), with the event loop held.
 // SQLite's documentation suggests the alternative used here: a second connection on its
 // own thread runs PASSIVE checkpoints (they never block the writer or readers) a few times
-// a second, and the writer keeps an automatic checkpoint only as a safety net for when the
-// thread falls behind or is gone.
+// a second, and the writer keeps an automatic checkpoint only as a safety net.
+//
+// The safety net also bounds the WAL file. SQLite starts the WAL over from its beginning
+// only when a write transaction begins with every frame already copied back; under
+// back-to-back commits the thread is always a few frames behind, so that moment comes when
+// the writer's own checkpoint runs (cheap by then: the thread has copied nearly everything).
+// So the WAL stays under ~16 MB, and journal_size_limit (database.ts) trims the file.
 
 /** The writer's own automatic checkpoint while the thread runs (pages; 4 KiB each). */
-export const SAFETY_NET_PAGES = 10_000;
+export const SAFETY_NET_PAGES = 4_000;
 const DEFAULT_PAGES = 1_000;
+/** Failed checkpoints in a row after which the thread gives up and the writer takes over. */
+const MAX_FAILURES = 10;
 
 // The thread's code: plain CommonJS, so it runs the same under tsx, vitest or plain node.
 const THREAD = `
@@ -28,11 +35,21 @@ try {
   report(e);
   process.exit(1);
 }
+// A failing checkpoint (disk full, I/O error) is reported once; if it keeps failing the
+// thread ends, and the writer checkpoints by itself again (see the exit handler).
+let failures = 0;
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
+    failures = 0;
   } catch (e) {
-    report(e);
+    if (failures++ === 0) report(e);
+    if (failures >= workerData.maxFailures) {
+      report('checkpoints keep failing: the writer checkpoints by itself from now on');
+      clearInterval(timer);
+      db.close();
+      process.exit(1);
+    }
   }
 }, workerData.intervalMs);
 parentPort.once('message', () => {
@@ -58,7 +75,7 @@ export function startWalCheckpointer(
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, intervalMs: opts.intervalMs ?? 100 },
+    workerData: { path, driver, intervalMs: opts.intervalMs ?? 100, maxFailures: MAX_FAILURES },
   });
   worker.unref(); // never what keeps a process alive
   writer.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);

@@ -219,6 +219,9 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
       .execute();
     await post([track]);
     expect((await read('/v1/events?user_id=u-window')).json().items).toHaveLength(2);
+    // Applying it again refreshed the key: within the window it is a duplicate once more.
+    await post([track]);
+    expect((await read('/v1/events?user_id=u-window')).json().items).toHaveLength(2);
   });
 
   it('concurrent batches about one entity merge one after the other; one key applies once', async () => {

@@ -75,4 +75,29 @@ describe('background WAL checkpoints (SQLite)', () => {
     await checkpointer.stop(); // returns although the thread is already gone
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
+
+  it('keeps the WAL bounded under back-to-back commits', async () => {
+    const { store: s } = open(true);
+    const db = s.sqlite!;
+    db.exec('create table rows (id integer primary key, body blob)');
+    const insert = db.prepare('insert into rows (body) values (?)');
+    const commit = db.transaction(() => {
+      for (let i = 0; i < 10; i++) insert.run(Buffer.alloc(1000, i));
+    });
+    // ~60 MB written in small transactions with no pause between them, yielding now and
+    // then only so the test stays responsive (the thread runs regardless).
+    let largest = 0;
+    const wal = join(dir, 'kpihub.db-wal');
+    for (let n = 0; n < 6000; n++) {
+      commit();
+      if (n % 500 === 0) {
+        largest = Math.max(largest, statSync(wal).size);
+        await sleep(0);
+      }
+    }
+    largest = Math.max(largest, statSync(wal).size);
+    // The writer's safety net restarts the WAL: it stays near SAFETY_NET_PAGES pages.
+    expect(largest).toBeLessThan((SAFETY_NET_PAGES + 1000) * 4096);
+    expect(db.prepare('select count(*) from rows').pluck().get()).toBe(60_000);
+  });
 });

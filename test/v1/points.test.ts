@@ -101,6 +101,25 @@ describe.each(engines())('native data points [%s]', (engine) => {
       prefer: 'return=representation',
     });
     expect(other.json().data_points).toHaveLength(1);
+    // A parameter of another preference is not a preference: the points come back.
+    const parameter = await put(m.id, [{ date: '2024-01-04', value: '4' }], ctx().orgA.write, {
+      prefer: 'respond-async; return=minimal',
+    });
+    expect(parameter.json()).toMatchObject({ received: 1, unchanged: 1 });
+    expect(parameter.json().data_points).toHaveLength(1);
+  });
+
+  it('counts each input: the same identity twice in a request is an insert then an update', async () => {
+    const m = await metric();
+    const res = await put(m.id, [
+      { date: '2024-02-01', value: '1' },
+      { date: '2024-02-01', value: '2' },
+      { date: '2024-02-01', value: '2' },
+    ]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ received: 3, inserted: 1, updated: 1, unchanged: 1 });
+    expect(await count('data_points', m.id)).toBe(1);
+    expect(await count('point_revisions', m.id)).toBe(2);
   });
 
   it('rejects bad input with 422/400 naming the field, and stores nothing', async () => {

@@ -6,6 +6,7 @@ import { pointRevisions, readPoints } from '../../core/points/read.ts';
 import { AGGREGATES, series } from '../../core/points/series.ts';
 import { toStoredPoint } from '../../core/points/stored-point.ts';
 import { deletePoints, type PointInput, writePoints } from '../../core/points/write.ts';
+import { preference } from '../prefer.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 import { errorResponses, PageQuery, pageOf, Timestamp, Uuid } from './schemas.ts';
 
@@ -40,15 +41,11 @@ const Count = (description: string) => Type.Integer({ minimum: 0, description })
 // The counts always; the points unless the client sent `Prefer: return=minimal`.
 const WriteAnswer = Type.Object({
   received: Count('points in the request'),
-  inserted: Count('new points'),
-  updated: Count('points whose value or notes changed'),
-  unchanged: Count('points already stored as sent (nothing written, no revision)'),
+  inserted: Count('inputs that created a point (or wrote one again after its delete)'),
+  updated: Count('inputs that changed a point (value, notes, status, data source or task)'),
+  unchanged: Count('inputs equal to the point as stored (nothing written, no revision)'),
   data_points: Type.Optional(Type.Array(PointOut)),
 });
-
-/** RFC 7240: `Prefer: return=minimal` (among other preferences, any case). */
-const prefersMinimal = (prefer: string | undefined) =>
-  prefer !== undefined && /(^|[\s,;])return\s*=\s*"?minimal"?($|[\s,;])/i.test(prefer);
 
 const Revision = Type.Object({
   id: Type.Integer(),
@@ -147,7 +144,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
         metric,
       ]);
       const counts = { received: inputs.length, inserted, updated, unchanged };
-      if (prefersMinimal(request.headers.prefer)) {
+      if (preference(request.headers.prefer, 'return')?.toLowerCase() === 'minimal') {
         reply.header('preference-applied', 'return=minimal');
         return counts;
       }
