@@ -96,8 +96,10 @@ describe('background WAL checkpoints (SQLite)', () => {
       }
     }
     largest = Math.max(largest, statSync(wal).size);
-    // The writer's safety net restarts the WAL: it stays near SAFETY_NET_PAGES pages.
-    expect(largest).toBeLessThan((SAFETY_NET_PAGES + 1000) * 4096);
+    // The writer's safety net restarts the WAL: it stays near SAFETY_NET_PAGES pages (127 MB
+    // here without it). It can overshoot: the writer's checkpoint is skipped while the
+    // thread's runs, and is tried again at the next commit (seen: 49 MB on a loaded machine).
+    expect(largest).toBeLessThan(SAFETY_NET_PAGES * 1.5 * 4096);
     expect(db.prepare('select count(*) from rows').pluck().get()).toBe(60_000);
   });
 });
