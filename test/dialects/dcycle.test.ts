@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+import { countRows } from '../helpers/rows.ts';
 
 // The seed's JavaScript fetch sample, with the host replaced.
 const seedBody = {
@@ -27,15 +28,7 @@ describe.each(engines())('Dcycle dialect [%s]', (engine) => {
       headers: { 'x-api-key': ctx().orgA.write, 'content-type': 'application/json', ...headers },
       payload: JSON.stringify(body),
     });
-  const countDatasets = async () =>
-    Number(
-      (
-        await ctx()
-          .store.db.selectFrom('datasets')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countDatasets = () => countRows(ctx().store, 'datasets');
 
   it('answers the seed sample with every documented field', async () => {
     const res = await post(seedBody, { 'x-user-id': '3c90c3cc-0d44-4b50-8888-8dd25736052a' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+import { countRows } from '../helpers/rows.ts';
 
 const seedBody = {
   data_points: [
@@ -33,15 +34,7 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     if (metricId) q = q.where('metric_id', '=', metricId);
     return q.orderBy('period_start').execute();
   };
-  const revisionCount = async () =>
-    Number(
-      (
-        await ctx()
-          .store.db.selectFrom('point_revisions')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const revisionCount = () => countRows(ctx().store, 'point_revisions');
 
   it('answers the seed curl sample with the documented body, in request order', async () => {
     const metric = await createMetric();
@@ -236,15 +229,7 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
   });
 
   it('POST /metrics validates frequency and unit (400, nothing stored)', async () => {
-    const count = async () =>
-      Number(
-        (
-          await ctx()
-            .store.db.selectFrom('metrics')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = () => countRows(ctx().store, 'metrics');
     const before = await count();
     for (const body of [
       { name: 'x', frequency: 'hourly' },

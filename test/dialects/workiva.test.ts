@@ -5,8 +5,8 @@ import { jobHandlers, Worker } from '../../src/jobs/index.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
+import { countRows } from '../helpers/rows.ts';
 import {
-  countRows,
   createProgram,
   expectWorkivaError,
   operationPathOf,

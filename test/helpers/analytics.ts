@@ -1,4 +1,5 @@
 import type { Store } from '../../src/store/database.ts';
+import { countEach } from './rows.ts';
 
 // The body of the Vitally seed's curl sample (seeds/004), verbatim.
 export const VITALLY_SEED_BODY = `[
@@ -75,13 +76,5 @@ const TABLES = [
 
 /** Row counts of every analytics table: "nothing stored" means none of them moved. */
 export async function analyticsCounts(store: Store): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of TABLES) {
-    const row = await store.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
-  return out;
+  return countEach(store, TABLES);
 }

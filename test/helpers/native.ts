@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { hashSecret } from '../../src/core/secrets.ts';
 import type { Store } from '../../src/store/database.ts';
+import { countEach } from './rows.ts';
 
 /** Asserts an RFC 9457 problem of the native API and returns its body. */
 export function expectProblem(res: LightMyRequestResponse, status: number) {
@@ -32,15 +33,7 @@ export async function keyIdOf(store: Store, secret: string): Promise<string> {
 
 /** Row counts of the definition tables, to prove a rejected request stored nothing. */
 export async function countDefinitions(store: Store): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of ['datasets', 'metrics', 'dimensions'] as const) {
-    const row = await store.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
-  return out;
+  return countEach(store, ['datasets', 'metrics', 'dimensions']);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { Store } from '../../src/store/database.ts';
 import type { TestContext } from './app.ts';
 
 /** The seed's body parameter example, with its dimension key replaced by a real dimension id. */
@@ -75,14 +74,6 @@ export function expectWorkivaError(res: LightMyRequestResponse, status: number, 
     message: string;
     details?: { code: string; message: string; target: string }[];
   };
-}
-
-export async function countRows(store: Store, table: 'jobs' | 'data_points' | 'point_revisions') {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** The operation path from a 202's Location header. */

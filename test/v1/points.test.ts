@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
+import { countRows } from '../helpers/rows.ts';
 
 interface Metric {
   id: string;
@@ -334,15 +335,7 @@ describe.each(engines())('deleting definitions removes their values and history 
   const ctx = useTestContext(engine);
 
   it('a deleted metric or dataset leaves no points or revisions behind', async () => {
-    const count = async (table: 'data_points' | 'point_revisions') =>
-      Number(
-        (
-          await ctx()
-            .store.db.selectFrom(table)
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'data_points' | 'point_revisions') => countRows(ctx().store, table);
     const ds = (
       await ctx().call(ctx().orgA.write, {
         method: 'POST',
