@@ -4,7 +4,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
@@ -23,6 +22,7 @@ import { registerErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerObservability } from './observability.ts';
+import { createRateLimitStore } from './rate-limit-store.ts';
 import type {} from './route-config.ts';
 import type {} from './services.ts';
 import { v1Routes } from './v1/index.ts';
@@ -62,17 +62,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, authenticator);
   registerIdempotency(app);
 
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  // Redis (when configured) shares the counters between API processes; when it does not
+  // answer, the store counts in memory instead of failing requests.
+  const rateLimitStore = await createRateLimitStore({ redisUrl: config.redisUrl, log: app.log });
+  app.addHook('onClose', async () => rateLimitStore.close());
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     enableDraftSpec: true,
-    // Counted per API key (or per address before a key is known); Redis shares the
-    // counters between API processes.
+    // Counted per API key (or per address before a key is known).
     keyGenerator: (request) => request.actor?.keyId ?? request.ip,
-    ...(redis ? { redis } : {}),
+    store: rateLimitStore.Store,
     errorResponseBuilder: (_request, context) => new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 
@@ -101,7 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(swaggerUi, { routePrefix: '/swagger' });
   });
 
-  await app.register(healthRoutes, { registry });
+  await app.register(healthRoutes, { registry, rateLimitStore });
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(dcycleRoutes);
   await app.register(achieveItRoutes);

@@ -1,28 +1,50 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
+import type { RateLimitStore } from './rate-limit-store.ts';
 
-export async function healthRoutes(app: FastifyInstance, opts: { registry: Registry }): Promise<void> {
-  app.get('/health', { schema: { tags: ['ops'], summary: 'The process is alive' } }, async () => ({
-    status: 'ok',
-  }));
+// Probes and scrapes are never rate-limited: an orchestrator polling /ready or a
+// Prometheus scraping /metrics must not be told 429 because a client used the budget.
+const ops = { rateLimit: false } as const;
+
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { registry: Registry; rateLimitStore: Pick<RateLimitStore, 'state'> },
+): Promise<void> {
+  app.get(
+    '/health',
+    { config: ops, schema: { tags: ['ops'], summary: 'The process is alive' } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/ready',
-    { schema: { tags: ['ops'], summary: 'The database answers' } },
+    {
+      config: ops,
+      schema: {
+        tags: ['ops'],
+        summary: 'The database answers',
+        description:
+          'With Redis configured, `rate_limit_store` says whether the rate-limit counters are shared ' +
+          '(`redis`) or, Redis not answering, counted in this process (`degraded`). A degraded store ' +
+          'does not make the process unready.',
+      },
+    },
     async (_request, reply) => {
+      const store = opts.rateLimitStore.state();
+      const extra = store === 'memory' ? {} : { rate_limit_store: store };
       try {
         await sql`select 1`.execute(app.services.store.db);
-        return { status: 'ready' };
+        return { status: 'ready', ...extra };
       } catch {
-        return reply.code(503).send({ status: 'unavailable' });
+        return reply.code(503).send({ status: 'unavailable', ...extra });
       }
     },
   );
 
   app.get(
     '/metrics',
-    { schema: { hide: true }, constraints: { credentials: 'absent' } },
+    { config: ops, schema: { hide: true }, constraints: { credentials: 'absent' } },
     async (_request, reply) => {
       reply.type(opts.registry.contentType);
       return opts.registry.metrics();
