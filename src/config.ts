@@ -1,6 +1,8 @@
 // Settings are read from the environment once, validated, and frozen. A bad value stops
 // the start with a message that names the variable, instead of failing later at run time.
 
+import { parseAllowList, type TargetPolicy } from './core/webhook-targets.ts';
+
 export type DatabaseUrl =
   | {
       engine: 'sqlite';
@@ -39,6 +41,11 @@ export interface Config {
   readonly workivaMaxBytes: number;
   /** Most messages in one analytics batch (Vitally documents 100). */
   readonly analyticsMaxBatch: number;
+  /**
+   * Where webhooks may point: public addresses, plus the hosts and ranges of
+   * KPIHUB_WEBHOOK_ALLOW_HOSTS; never this server's own HOST:PORT.
+   */
+  readonly webhookTargets: TargetPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +97,21 @@ function withSqliteCache(url: DatabaseUrl, cacheMb: number): DatabaseUrl {
   return url.engine === 'sqlite' ? Object.freeze({ ...url, cacheMb }) : url;
 }
 
+function webhookTargets(env: Env, host: string, port: number): TargetPolicy {
+  const name = 'KPIHUB_WEBHOOK_ALLOW_HOSTS';
+  let allowed: ReturnType<typeof parseAllowList>;
+  try {
+    allowed = parseAllowList((env[name] ?? '').split(','));
+  } catch (e) {
+    throw new ConfigError(`${name}: ${(e as Error).message}`);
+  }
+  return Object.freeze({
+    allowNames: Object.freeze(allowed.allowNames),
+    allowRanges: Object.freeze(allowed.allowRanges.map((r) => Object.freeze(r))),
+    self: Object.freeze({ host, port }),
+  });
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -103,9 +125,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('KPIHUB_ADMIN_KEY must be at least 32 characters with no spaces');
   }
   const host = env.HOST || '127.0.0.1';
+  const port = intSetting(env, 'PORT', 8080, 0, 65535);
   return Object.freeze({
     host,
-    port: intSetting(env, 'PORT', 8080, 0, 65535),
+    port,
     database: withSqliteCache(
       parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
       intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024),
@@ -136,5 +159,6 @@ export function loadConfig(env: Env = process.env): Config {
       365 * 24 * 3600,
     ),
     analyticsMaxBatch: intSetting(env, 'KPIHUB_ANALYTICS_MAX_BATCH', 100, 1, 10_000),
+    webhookTargets: webhookTargets(env, host, port),
   });
 }

@@ -24,7 +24,12 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
       });
       await migrateToLatest(store);
       if (opts.once) {
-        const n = await new Worker({ store, handlers: jobHandlers, logger }).drain();
+        const n = await new Worker({
+          store,
+          handlers: jobHandlers,
+          logger,
+          webhookTargets: cfg.webhookTargets,
+        }).drain();
         logger.info({ jobs: n }, 'due jobs done');
         await store.close();
         return;

@@ -5,6 +5,7 @@ import type { DB } from '../store/schema.ts';
 import { now } from '../store/time.ts';
 import type { Actor } from './context.ts';
 import { Invalid, NotFound } from './errors.ts';
+import { checkWebhookTarget, type TargetPolicy } from './webhook-targets.ts';
 
 // One optional webhook per organization, called when one of its imports ends. The secret
 // signs each call (HMAC-SHA256); it is shown when set and never again.
@@ -18,25 +19,16 @@ export interface Webhook {
 
 const SECRET_MIN = 16;
 
-function checkUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw Invalid.field('url', 'must be an absolute http(s) URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw Invalid.field('url', 'must be an absolute http(s) URL');
-}
-
 export async function setWebhook(
   db: Kysely<DB>,
   actor: Actor,
   input: { url: string; secret?: string },
+  targets: TargetPolicy,
 ): Promise<Webhook & { secret: string }> {
-  checkUrl(input.url);
   if (input.secret !== undefined && input.secret.length < SECRET_MIN)
     throw Invalid.field('secret', `must be at least ${SECRET_MIN} characters`);
+  // Refused before anything is stored; checked again at every delivery (DNS may change).
+  await checkWebhookTarget(input.url, targets);
   const secret = input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`;
   const at = now();
   const existing = await findWebhook(db, actor.orgId);

@@ -91,6 +91,7 @@ export function startWorkers(
     concurrency: Math.max(1, config.workers),
     leaseSeconds: config.jobLeaseSeconds,
     pollMs: config.jobPollMs,
+    webhookTargets: config.webhookTargets,
   }).start();
   return {
     worker,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../core/context.ts';
+import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
 import type { JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
@@ -23,6 +24,8 @@ export interface JobContext<M = Record<string, unknown>> {
   /** The organization and actor that enqueued the job, with `jobId` set (revisions record it). */
   readonly actor: Actor;
   readonly store: Store;
+  /** Where a webhook delivery may connect (KPIHUB_WEBHOOK_ALLOW_HOSTS and this server's own address). */
+  readonly webhookTargets: TargetPolicy;
   /** Aborted when the lease was lost or the worker is stopping: stop early, commit nothing. */
   readonly signal: AbortSignal;
   /** The payload as stored, chunk by chunk (about 1 MB each): never whole in memory. */

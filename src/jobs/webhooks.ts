@@ -1,6 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Kysely } from 'kysely';
+import { DomainError, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { type CheckedTarget, checkWebhookTarget, type ResolvedAddress } from '../core/webhook-targets.ts';
 import { findWebhook, type JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
 import { now } from '../store/time.ts';
@@ -11,6 +16,10 @@ import type { JobHandler } from './types.ts';
 // An organization may register one webhook; when one of its jobs ends, the queue enqueues
 // a delivery job (in the transaction that ends the job, so no end is ever missed). The
 // delivery is a job like any other: retried with exponential backoff until it gets a 2xx.
+// Before each attempt the target is checked again (core/webhook-targets.ts) and the
+// connection goes to the address that was checked. A refused target ends the delivery
+// `failed` at once, its reason in the job's errors: retrying would be refused again, since
+// only a change of settings (a restart) can allow it.
 
 export const WEBHOOK_KIND = 'webhook.deliver';
 export const SIGNATURE_HEADER = 'KPIHub-Signature';
@@ -63,13 +72,13 @@ export const deliverWebhook: JobHandler = async (ctx) => {
   // Read at delivery time: a changed URL or rotated secret applies to pending deliveries.
   const hook = await findWebhook(ctx.store.db, ctx.job.org_id);
   if (!hook) return { result: { skipped: 'no webhook is configured' } };
+  const target = await checkedTarget(hook.url, ctx);
   const pieces: Buffer[] = [];
   for await (const piece of ctx.payload()) pieces.push(piece);
   const body = Buffer.concat(pieces).toString('utf8');
-  const res = await fetch(hook.url, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
+  const status = await post(
+    target,
+    {
       'content-type': 'application/json',
       'user-agent': 'KPIHub-Webhook/1',
       [SIGNATURE_HEADER]: signWebhook(hook.secret, body),
@@ -77,9 +86,65 @@ export const deliverWebhook: JobHandler = async (ctx) => {
       'KPIHub-Delivery': ctx.job.id,
     },
     body,
-    signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
-  });
-  await res.body?.cancel();
-  if (res.status < 200 || res.status >= 300) throw new Error(`webhook answered ${res.status}`);
-  return { result: { delivered_to: hook.url, status: res.status } };
+    AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
+  );
+  if (status < 200 || status >= 300) throw new Error(`webhook answered ${status}`);
+  return { result: { delivered_to: hook.url, address: target.addresses[0].address, status } };
 };
+
+/** The target, checked now. A refusal is final (Invalid); a name that does not resolve is retried. */
+async function checkedTarget(url: string, ctx: Parameters<JobHandler>[0]): Promise<CheckedTarget> {
+  try {
+    return await checkWebhookTarget(url, ctx.webhookTargets);
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    const issue = e instanceof Invalid ? e.issues[0] : undefined;
+    if (issue?.code === 'unresolvable') throw new Error(issue.message);
+    throw new Invalid([
+      { field: 'url', code: 'refused', message: `delivery refused: ${issue?.message ?? e.message}` },
+    ]);
+  }
+}
+
+/** Answers every lookup of the target's host with the addresses that were checked. */
+function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const usable = addresses.filter((a) => !options.family || a.family === options.family);
+    const list = usable.length > 0 ? usable : addresses;
+    if (options.all)
+      callback(
+        null,
+        list.map((a) => ({ address: a.address, family: a.family })),
+      );
+    else callback(null, list[0].address, list[0].family);
+  };
+}
+
+/** POSTs the body to the checked address (redirects are not followed); resolves to the status code. */
+function post(
+  target: CheckedTarget,
+  headers: OutgoingHttpHeaders,
+  body: string,
+  signal: AbortSignal,
+): Promise<number> {
+  const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target.url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        lookup: pinnedLookup(target.addresses),
+        agent: false,
+        signal,
+      },
+      (res) => {
+        // The answer's body is not read: only its status counts.
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -6,6 +6,7 @@ import type { Actor, Scope } from '../core/context.ts';
 import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
+import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
 import { claimJob, endJob, type JobEnd, type JobRow, renewLease, requeueJob } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
@@ -38,7 +39,11 @@ export interface WorkerOptions {
   retryMaxMs?: number;
   /** Names this worker in lease_owner (default host:pid:random). */
   id?: string;
+  /** Where webhook deliveries may connect (config.webhookTargets); default public addresses only. */
+  webhookTargets?: TargetPolicy;
 }
+
+const PUBLIC_ONLY: TargetPolicy = Object.freeze({ allowNames: [], allowRanges: [] });
 
 const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
@@ -172,6 +177,7 @@ class Run {
       meta,
       actor: actorOf(this.row, meta),
       store: this.worker.store,
+      webhookTargets: this.worker.webhookTargets,
       signal: this.abort.signal,
       payload: () => readPayload(this.worker.store, this.row.id),
       progress(counters) {
@@ -203,6 +209,7 @@ export class Worker {
   readonly logger: JobLogger;
   readonly id: string;
   readonly leaseMs: number;
+  readonly webhookTargets: TargetPolicy;
   private readonly handlers: JobHandlers;
   private readonly concurrency: number;
   private readonly pollMs: number;
@@ -222,6 +229,7 @@ export class Worker {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.concurrency = opts.concurrency ?? 1;
     this.leaseMs = (opts.leaseSeconds ?? 30) * 1000;
+    this.webhookTargets = opts.webhookTargets ?? PUBLIC_ONLY;
     this.pollMs = opts.pollMs ?? 200;
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.retryMaxMs = opts.retryMaxMs ?? 5 * 60_000;

@@ -14,7 +14,8 @@ interface Received {
 }
 
 describe.each(engines())('native imports and the webhook [%s]', (engine) => {
-  const ctx = useTestContext(engine);
+  // The receiver below listens on 127.0.0.1: allowed as an on-premise webhook target.
+  const ctx = useTestContext(engine, { KPIHUB_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
   let program: Program;
   let server: Server;
   let hookUrl: string;
@@ -60,7 +61,13 @@ describe.each(engines())('native imports and the webhook [%s]', (engine) => {
     expect(res.statusCode, res.body).toBe(202);
     return operationPathOf(res).split('/').pop() as string;
   };
-  const drain = () => new Worker({ store: ctx().store, handlers: jobHandlers, retryBaseMs: 50 }).drain();
+  const drain = () =>
+    new Worker({
+      store: ctx().store,
+      handlers: jobHandlers,
+      retryBaseMs: 50,
+      webhookTargets: ctx().config.webhookTargets,
+    }).drain();
   const get = (url: string, key = ctx().orgA.read) => ctx().call(key, { method: 'GET', url });
 
   it('shows an import with kind, status, counts, timings and its result link', async () => {
@@ -148,7 +155,13 @@ describe.each(engines())('native imports and the webhook [%s]', (engine) => {
     answers.push(500, 503);
     const ok = await batch('20');
     const bad = await batch('not a number');
-    const w = new Worker({ store: ctx().store, handlers: jobHandlers, pollMs: 20, retryBaseMs: 50 }).start();
+    const w = new Worker({
+      store: ctx().store,
+      handlers: jobHandlers,
+      pollMs: 20,
+      retryBaseMs: 50,
+      webhookTargets: ctx().config.webhookTargets,
+    }).start();
     const until = Date.now() + 20_000;
     while (received.filter((r) => r.headers['kpihub-event']).length < 4 && Date.now() < until)
       await sleep(25);

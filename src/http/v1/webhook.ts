@@ -28,7 +28,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Set the webhook called when an import ends',
-        description: 'The secret is generated unless given, and shown only in this answer.',
+        description:
+          'The secret is generated unless given, and shown only in this answer. The URL must be http(s) ' +
+          'without credentials, and its host must resolve to public addresses only (not loopback, ' +
+          'private, link-local, …) unless KPIHUB_WEBHOOK_ALLOW_HOSTS allows it: else 422 naming `url`.',
         body: Type.Object({
           url: Type.String({ minLength: 1, maxLength: 2000 }),
           secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
@@ -36,7 +39,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ ...Webhook.properties, secret: Type.String() }), ...errorResponses },
       },
     },
-    async (request) => webhooks.setWebhook(db(), request.actor, request.body),
+    async (request) =>
+      webhooks.setWebhook(db(), request.actor, request.body, app.services.config.webhookTargets),
   );
 
   app.get(
