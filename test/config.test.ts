@@ -64,6 +64,9 @@ describe('loadConfig', () => {
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
     ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],
     ['KPIHUB_BODY_LIMIT', { KPIHUB_BODY_LIMIT: '10MB' }],
+    ['KPIHUB_WEBHOOK_ALLOW_HOSTS', { KPIHUB_WEBHOOK_ALLOW_HOSTS: 'hooks.corp, 10.0.0.0/33' }],
+    ['KPIHUB_WEBHOOK_ALLOW_HOSTS', { KPIHUB_WEBHOOK_ALLOW_HOSTS: 'http://hooks.corp/' }],
+    ['KPIHUB_WEBHOOK_ALLOW_HOSTS', { KPIHUB_WEBHOOK_ALLOW_HOSTS: 'bad host' }],
   ])('stops on a bad %s with a ConfigError naming it', (name, env) => {
     let error: unknown;
     try {
@@ -73,6 +76,24 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(name);
+  });
+
+  it('reads the webhook allow-list: names, addresses and ranges, beside this server as itself', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '9090',
+      KPIHUB_WEBHOOK_ALLOW_HOSTS: ' Hooks.Corp.Local. ,10.20.0.0/16, 192.168.1.5,fd00::/8',
+    });
+    const t = config.webhookTargets;
+    expect(t.allowNames).toEqual(['hooks.corp.local']);
+    expect(t.allowRanges.map(([a, bits]) => `${a.toString()}/${bits}`)).toEqual([
+      '10.20.0.0/16',
+      '192.168.1.5/32',
+      'fd00::/8',
+    ]);
+    expect(t.self).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(Object.isFrozen(t) && Object.isFrozen(t.allowNames) && Object.isFrozen(t.allowRanges)).toBe(true);
+    expect(loadConfig({}).webhookTargets).toMatchObject({ allowNames: [], allowRanges: [] });
   });
 
   it('names LOG_LEVEL when that is the variable that was set', () => {

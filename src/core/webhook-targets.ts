@@ -42,11 +42,16 @@ export interface CheckedTarget {
 const RESOLVE_TIMEOUT_MS = 5000;
 
 export const defaultResolver: Resolver = async (host) => {
+  let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    setTimeout(() => reject(new Error('timed out')), RESOLVE_TIMEOUT_MS).unref();
+    timer = setTimeout(() => reject(new Error('timed out')), RESOLVE_TIMEOUT_MS);
   });
-  const found = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
-  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  try {
+    const found = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
+    return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  } finally {
+    clearTimeout(timer);
+  }
 };
 
 /**
