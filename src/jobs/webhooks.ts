@@ -76,7 +76,7 @@ export const deliverWebhook: JobHandler = async (ctx) => {
   const pieces: Buffer[] = [];
   for await (const piece of ctx.payload()) pieces.push(piece);
   const body = Buffer.concat(pieces).toString('utf8');
-  const status = await post(
+  const { status, address } = await post(
     target,
     {
       'content-type': 'application/json',
@@ -89,7 +89,7 @@ export const deliverWebhook: JobHandler = async (ctx) => {
     AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
   );
   if (status < 200 || status >= 300) throw new Error(`webhook answered ${status}`);
-  return { result: { delivered_to: hook.url, address: target.addresses[0].address, status } };
+  return { result: { delivered_to: hook.url, address, status } };
 };
 
 /** The target, checked now. A refusal is final (Invalid); a name that does not resolve is retried. */
@@ -120,13 +120,13 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   };
 }
 
-/** POSTs the body to the checked address (redirects are not followed); resolves to the status code. */
+/** POSTs the body to a checked address (redirects are not followed): the status and the address used. */
 function post(
   target: CheckedTarget,
   headers: OutgoingHttpHeaders,
   body: string,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<{ status: number; address: string | undefined }> {
   const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -141,7 +141,7 @@ function post(
       (res) => {
         // The answer's body is not read: only its status counts.
         res.resume();
-        resolve(res.statusCode ?? 0);
+        resolve({ status: res.statusCode ?? 0, address: res.socket?.remoteAddress });
       },
     );
     req.on('error', reject);
