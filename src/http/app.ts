@@ -25,6 +25,7 @@ import { registerIdempotency } from './idempotency.ts';
 import { registerObservability } from './observability.ts';
 import type {} from './route-config.ts';
 import type {} from './services.ts';
+import { validatorCompiler } from './validator-compiler.ts';
 import { v1Routes } from './v1/index.ts';
 
 export interface AppOptions {
@@ -47,8 +48,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Each dialect's routes validate as its vendor does (src/http/validator-compiler.ts).
+  app.setValidatorCompiler(validatorCompiler('default'));
 
   const authenticator = new KeyAuthenticator(store.reader, store.db);
   app.decorate('services', { config, store, authenticator });
@@ -103,10 +106,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { registry });
   await app.register(v1Routes, { prefix: '/v1' });
-  await app.register(dcycleRoutes);
-  await app.register(achieveItRoutes);
-  await app.register(vitallyRoutes);
-  await app.register(visibleRoutes);
-  await app.register(workivaRoutes);
+  const dialects = [
+    ['dcycle', dcycleRoutes],
+    ['achieveit', achieveItRoutes],
+    ['vitally', vitallyRoutes],
+    ['visible', visibleRoutes],
+    ['workiva', workivaRoutes],
+  ] as const;
+  for (const [dialect, routes] of dialects) {
+    await app.register(async (scope) => {
+      scope.setValidatorCompiler(validatorCompiler(dialect));
+      await scope.register(routes);
+    });
+  }
   return app;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { validatorCompiler } from '../validator-compiler.ts';
 import { datasetRoutes } from './datasets.ts';
 import { entityRoutes } from './entities.ts';
 import { eventRoutes } from './events.ts';
@@ -10,6 +11,8 @@ import { webhookRoutes } from './webhook.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).
 export async function v1Routes(app: FastifyInstance): Promise<void> {
+  // Closed, uncoerced bodies and closed query strings (src/http/validator-compiler.ts).
+  app.setValidatorCompiler(validatorCompiler('native'));
   app.addHook('onRoute', (route) => {
     // Every native write honours Idempotency-Key.
     const write = ([] as string[]).concat(route.method).some((m) => m !== 'GET' && m !== 'HEAD');
