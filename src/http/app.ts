@@ -25,8 +25,8 @@ import { registerIdempotency } from './idempotency.ts';
 import { registerObservability } from './observability.ts';
 import type {} from './route-config.ts';
 import type {} from './services.ts';
-import { validatorCompiler } from './validator-compiler.ts';
 import { v1Routes } from './v1/index.ts';
+import { validatorCompiler } from './validator-compiler.ts';
 
 export interface AppOptions {
   config: Config;

@@ -59,8 +59,8 @@ function validationIssues(issues: AjvIssue[], context: string | undefined): Fiel
         : typeof extra === 'string'
           ? `is not a known ${where === 'query' ? 'query parameter' : 'field'}`
           : Array.isArray(allowed)
-          ? `must be one of ${allowed.join(', ')}`
-          : (issue.message ?? 'is invalid');
+            ? `must be one of ${allowed.join(', ')}`
+            : (issue.message ?? 'is invalid');
     return {
       field: fieldName(segments) || where || 'body',
       path: segments,

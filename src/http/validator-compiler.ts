@@ -119,7 +119,9 @@ export function validatorCompiler(dialect: DialectId | 'default'): FastifySchema
     }
     // A dialect's body objects are closed too, but in strip mode: what the vendor ignores is
     // dropped before any handler sees it, so it cannot reach a table.
-    const validate = compilers.dialect(part === 'body' && dialect !== 'default' ? closeSchema(schema) : schema);
+    const validate = compilers.dialect(
+      part === 'body' && dialect !== 'default' ? closeSchema(schema) : schema,
+    );
     if (part !== 'body' || dialect === 'default' || !STRINGS_ARE_STRINGS.has(dialect)) return validate;
     // Checked before Ajv runs, since Ajv's coercion would already have turned 5 into "5".
     const checked = Object.assign(
