@@ -17,6 +17,7 @@ import { workivaRoutes } from '../dialects/workiva/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
+import { registerCharsetCheck } from './body-charset.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
 import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -64,6 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const registry = registerObservability(app);
   registerAuth(app, authenticator);
   registerIdempotency(app);
+  registerCharsetCheck(app);
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
