@@ -25,6 +25,10 @@ export function declaredCharset(contentType: string | undefined): string | undef
 
 export function registerCharsetCheck(app: FastifyInstance): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
+    // Only a body is read in a charset: a GET that carries the header alone is left alone.
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length']) > 0;
+    if (!hasBody) return payload;
     const charset = declaredCharset(request.headers['content-type']);
     if (charset !== undefined && !READABLE.has(charset)) {
       throw new UnsupportedMediaType(`charset=${charset} is not supported: send the body as UTF-8`);
