@@ -21,6 +21,12 @@ export interface Dataset {
   metrics: Metric[];
 }
 
+/** What an update may change. Ids, organization and audit fields are never taken from a request. */
+export interface DatasetPatch {
+  name?: string;
+  description?: string | null;
+}
+
 export interface DatasetInput {
   name: string;
   description?: string | null;
@@ -96,12 +102,13 @@ export async function updateDataset(
   db: Kysely<DB>,
   actor: Actor,
   id: string,
-  patch: { name?: string; description?: string | null },
+  patch: DatasetPatch,
 ): Promise<Dataset> {
   return db.transaction().execute(async (trx) => {
     const row = await store.findDataset(trx, actor.orgId, id);
     if (!row) throw new NotFound('dataset');
-    await store.updateDataset(trx, actor.orgId, id, { ...patch, updated_at: now(), updated_by: actor.actor });
+    const changes = { name: patch.name, description: patch.description };
+    await store.updateDataset(trx, actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor });
     return getDataset(trx, actor.orgId, id);
   });
 }

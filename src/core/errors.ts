@@ -25,6 +25,7 @@ export abstract class DomainError extends Error {
     | 'forbidden'
     | 'unauthorized'
     | 'too_large'
+    | 'unsupported_media_type'
     | 'rate_limited';
 }
 
@@ -68,6 +69,11 @@ export class TooLarge extends DomainError {
   readonly kind = 'too_large';
 }
 
+/** The body is in a form this server does not read (e.g. a charset other than UTF-8). */
+export class UnsupportedMediaType extends DomainError {
+  readonly kind = 'unsupported_media_type';
+}
+
 export class RateLimited extends DomainError {
   readonly kind = 'rate_limited';
   constructor(readonly retryAfterSeconds: number) {
@@ -82,6 +88,7 @@ export type AnyDomainError =
   | Forbidden
   | Unauthorized
   | TooLarge
+  | UnsupportedMediaType
   | RateLimited;
 
 /** `data_points[3].value` → ['data_points', 3, 'value']. */

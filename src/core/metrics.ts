@@ -213,14 +213,20 @@ export async function updateMetric(
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
     if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
-    const { dimensions, required, ...rest } = patch;
+    const { dimensions, required } = patch;
+    // Named field by field: whatever else the object carries at run time is not a change.
+    const changes: store.MetricChanges = {
+      name: patch.name,
+      description: patch.description,
+      unit: patch.unit,
+      value_type: patch.value_type,
+      frequency: patch.frequency,
+      sort_order: patch.sort_order,
+      external_id: patch.external_id,
+      ...(required === undefined ? {} : { required: required ? 1 : 0 }),
+    };
     await store
-      .updateMetric(trx, actor.orgId, id, {
-        ...rest,
-        ...(required === undefined ? {} : { required: required ? 1 : 0 }),
-        updated_at: now(),
-        updated_by: actor.actor,
-      })
+      .updateMetric(trx, actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor })
       .catch(raceToConflict);
     if (dimensions) {
       checkDimensionNames(dimensions, 'dimensions');

@@ -16,6 +16,7 @@ import { workivaRoutes } from '../dialects/workiva/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
+import { registerCharsetCheck } from './body-charset.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
 import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -26,6 +27,7 @@ import { createRateLimitStore } from './rate-limit-store.ts';
 import type {} from './route-config.ts';
 import type {} from './services.ts';
 import { v1Routes } from './v1/index.ts';
+import { validatorCompiler } from './validator-compiler.ts';
 
 export interface AppOptions {
   config: Config;
@@ -47,8 +49,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Each dialect's routes validate as its vendor does (src/http/validator-compiler.ts).
+  app.setValidatorCompiler(validatorCompiler('default'));
 
   const authenticator = new KeyAuthenticator(store.reader, store.db);
   app.decorate('services', { config, store, authenticator });
@@ -61,6 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const registry = registerObservability(app);
   registerAuth(app, authenticator);
   registerIdempotency(app);
+  registerCharsetCheck(app);
 
   // Redis (when configured) shares the counters between API processes; when it does not
   // answer, the store counts in memory instead of failing requests.
@@ -104,10 +109,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { registry, rateLimitStore });
   await app.register(v1Routes, { prefix: '/v1' });
-  await app.register(dcycleRoutes);
-  await app.register(achieveItRoutes);
-  await app.register(vitallyRoutes);
-  await app.register(visibleRoutes);
-  await app.register(workivaRoutes);
+  const dialects = [
+    ['dcycle', dcycleRoutes],
+    ['achieveit', achieveItRoutes],
+    ['vitally', vitallyRoutes],
+    ['visible', visibleRoutes],
+    ['workiva', workivaRoutes],
+  ] as const;
+  for (const [dialect, routes] of dialects) {
+    await app.register(async (scope) => {
+      scope.setValidatorCompiler(validatorCompiler(dialect));
+      await scope.register(routes);
+    });
+  }
   return app;
 }

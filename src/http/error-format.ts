@@ -23,6 +23,7 @@ export const DEFAULT_STATUS: Record<ErrorLike['kind'], number> = {
   forbidden: 403,
   unauthorized: 401,
   too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -49,13 +49,18 @@ function validationIssues(issues: AjvIssue[], context: string | undefined): Fiel
     const segments = pathSegments(issue.instancePath);
     const missing = issue.params.missingProperty;
     if (typeof missing === 'string') segments.push(missing);
+    // A closed object names the property it does not know as the field.
+    const extra = issue.params.additionalProperty;
+    if (typeof extra === 'string') segments.push(extra);
     const allowed = issue.params.allowedValues;
     const message =
       issue.keyword === 'required'
         ? 'required'
-        : Array.isArray(allowed)
-          ? `must be one of ${allowed.join(', ')}`
-          : (issue.message ?? 'is invalid');
+        : typeof extra === 'string'
+          ? `is not a known ${where === 'query' ? 'query parameter' : 'field'}`
+          : Array.isArray(allowed)
+            ? `must be one of ${allowed.join(', ')}`
+            : (issue.message ?? 'is invalid');
     return {
       field: fieldName(segments) || where || 'body',
       path: segments,

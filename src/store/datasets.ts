@@ -1,10 +1,37 @@
 import type { Kysely } from 'kysely';
+import { pickColumns, pickRows } from './column-pick.ts';
 import type { DB } from './schema.ts';
 
 export type DatasetRow = DB['datasets'];
 
+const DATASET_COLUMNS = [
+  'id',
+  'org_id',
+  'name',
+  'description',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+] as const satisfies readonly (keyof DatasetRow)[];
+// A column added to the table and not to the list fails to compile here.
+const _allDatasetColumns: Exclude<keyof DatasetRow, (typeof DATASET_COLUMNS)[number]> extends never
+  ? true
+  : never = true;
+
+/** What an update may change; ids, organization and audit fields are the server's. */
+export const DATASET_UPDATE_COLUMNS = ['name', 'description'] as const;
+export type DatasetChanges = Partial<Pick<DatasetRow, (typeof DATASET_UPDATE_COLUMNS)[number]>>;
+export interface UpdateStamp {
+  updated_at: string;
+  updated_by: string | null;
+}
+
 export async function insertDataset(db: Kysely<DB>, row: DatasetRow): Promise<void> {
-  await db.insertInto('datasets').values(row).execute();
+  await db
+    .insertInto('datasets')
+    .values(pickRows([row], DATASET_COLUMNS))
+    .execute();
 }
 
 export function findDataset(db: Kysely<DB>, orgId: string, id: string): Promise<DatasetRow | undefined> {
@@ -46,9 +73,15 @@ export async function updateDataset(
   db: Kysely<DB>,
   orgId: string,
   id: string,
-  patch: Partial<Pick<DatasetRow, 'name' | 'description' | 'updated_at' | 'updated_by'>>,
+  changes: DatasetChanges,
+  stamp: UpdateStamp,
 ): Promise<void> {
-  await db.updateTable('datasets').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute();
+  const set = {
+    ...pickColumns(changes, DATASET_UPDATE_COLUMNS),
+    updated_at: stamp.updated_at,
+    updated_by: stamp.updated_by,
+  };
+  await db.updateTable('datasets').set(set).where('org_id', '=', orgId).where('id', '=', id).execute();
 }
 
 export async function deleteDataset(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {

@@ -1,9 +1,59 @@
 import type { Kysely } from 'kysely';
 import { isUuid } from '../core/ids.ts';
+import { pickColumns, pickRows } from './column-pick.ts';
+import type { UpdateStamp } from './datasets.ts';
 import type { DB } from './schema.ts';
 
 export type MetricRow = DB['metrics'];
 export type DimensionRow = DB['dimensions'];
+
+const METRIC_COLUMNS = [
+  'id',
+  'org_id',
+  'dataset_id',
+  'name',
+  'description',
+  'unit',
+  'value_type',
+  'frequency',
+  'required',
+  'sort_order',
+  'external_id',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+] as const satisfies readonly (keyof MetricRow)[];
+const DIMENSION_COLUMNS = [
+  'id',
+  'org_id',
+  'metric_id',
+  'name',
+  'position',
+] as const satisfies readonly (keyof DimensionRow)[];
+// A column added to a table and not to its list fails to compile here.
+const _allMetricColumns: Exclude<keyof MetricRow, (typeof METRIC_COLUMNS)[number]> extends never
+  ? true
+  : never = true;
+const _allDimensionColumns: Exclude<keyof DimensionRow, (typeof DIMENSION_COLUMNS)[number]> extends never
+  ? true
+  : never = true;
+
+/**
+ * What an update may change. Not the dataset: a metric never moves between datasets (its
+ * values and revisions go with its dataset), nor ids, organization or audit fields.
+ */
+export const METRIC_UPDATE_COLUMNS = [
+  'name',
+  'description',
+  'unit',
+  'value_type',
+  'frequency',
+  'required',
+  'sort_order',
+  'external_id',
+] as const;
+export type MetricChanges = Partial<Pick<MetricRow, (typeof METRIC_UPDATE_COLUMNS)[number]>>;
 
 /**
  * The unique (org_id, external_id) index refused a row: two requests raced past the
@@ -15,8 +65,8 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: DimensionRow[]): Promise<void> {
-  if (rows.length) await db.insertInto('metrics').values(rows).execute();
-  if (dims.length) await db.insertInto('dimensions').values(dims).execute();
+  if (rows.length) await db.insertInto('metrics').values(pickRows(rows, METRIC_COLUMNS)).execute();
+  if (dims.length) await db.insertInto('dimensions').values(pickRows(dims, DIMENSION_COLUMNS)).execute();
 }
 
 export function findMetric(db: Kysely<DB>, orgId: string, id: string): Promise<MetricRow | undefined> {
@@ -90,9 +140,15 @@ export async function updateMetric(
   db: Kysely<DB>,
   orgId: string,
   id: string,
-  patch: Partial<Omit<MetricRow, 'id' | 'org_id' | 'created_at' | 'created_by'>>,
+  changes: MetricChanges,
+  stamp: UpdateStamp,
 ): Promise<void> {
-  await db.updateTable('metrics').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute();
+  const set = {
+    ...pickColumns(changes, METRIC_UPDATE_COLUMNS),
+    updated_at: stamp.updated_at,
+    updated_by: stamp.updated_by,
+  };
+  await db.updateTable('metrics').set(set).where('org_id', '=', orgId).where('id', '=', id).execute();
 }
 
 export async function replaceDimensions(
@@ -102,7 +158,7 @@ export async function replaceDimensions(
   dims: DimensionRow[],
 ): Promise<void> {
   await db.deleteFrom('dimensions').where('org_id', '=', orgId).where('metric_id', '=', metricId).execute();
-  if (dims.length) await db.insertInto('dimensions').values(dims).execute();
+  if (dims.length) await db.insertInto('dimensions').values(pickRows(dims, DIMENSION_COLUMNS)).execute();
 }
 
 export async function deleteMetric(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {

@@ -234,11 +234,26 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     for (const body of [
       { name: 'x', frequency: 'hourly' },
       { name: 'x', unit: 'dollars' },
+      { name: 'x', unit: 'QQQ' },
     ]) {
       const res = await ctx().call(ctx().orgA.write, { method: 'POST', url: '/metrics', payload: body });
       expect(res.statusCode).toBe(400);
       expect(res.json().errors[0].type).toBe('parameter_invalid');
     }
+    const qqq = await ctx().call(ctx().orgA.write, {
+      method: 'POST',
+      url: '/metrics',
+      payload: { name: 'x', unit: 'QQQ' },
+    });
+    expect(qqq.json()).toEqual({
+      errors: [
+        {
+          type: 'parameter_invalid',
+          field: 'unit',
+          message: 'must be number, percent or an ISO-4217 currency code',
+        },
+      ],
+    });
     const noName = await ctx().call(ctx().orgA.write, {
       method: 'POST',
       url: '/metrics',
@@ -249,6 +264,9 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
       errors: [{ type: 'attribute_invalid', field: 'name', message: 'required' }],
     });
     expect(await count()).toBe(before);
+    for (const unit of ['USD', 'EUR'])
+      expect((await createMetric(undefined, { name: unit, unit })).unit).toBe(unit);
+    expect(await count()).toBe(before + 2);
   });
 });
 

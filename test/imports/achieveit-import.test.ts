@@ -109,6 +109,27 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     expect(issues).toEqual([expect.objectContaining({ line: 1, column: 'Status', code: 'status' })]);
   });
 
+  it('refuses hour 24 unless it is 24:00 exactly (ISO-8601 end of day), naming the line', async () => {
+    const issues = await rejected(
+      ['KPI-1,1,2024-03-01T24:30:00Z', 'KPI-1,1,2024-03-01T24:00:00.5Z', 'KPI-1,1,2024-03-01T24:00:01Z'].join(
+        '\n',
+      ),
+    );
+    expect(issues.map((i) => [i.line, i.column, i.code])).toEqual([
+      [1, 'As Of Date', 'date'],
+      [2, 'As Of Date', 'date'],
+      [3, 'As Of Date', 'date'],
+    ]);
+    await run('KPI-2,24,2024-03-02T24:00:00Z\nKPI-2,2400,2024-03-03T24:00\n');
+    const stored = (await points()).filter((p) => p.metric_id === metricIds['KPI-2']);
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ period_start: '2024-03-02', value: '24' }),
+        expect.objectContaining({ period_start: '2024-03-03', value: '2400' }),
+      ]),
+    );
+  });
+
   it('rejects the whole file for one bad row, and lists every bad row by line and column', async () => {
     const issues = await rejected(
       [

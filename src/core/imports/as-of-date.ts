@@ -39,12 +39,21 @@ function fromWeekDate(y: number, week: number, weekday: number): string | null {
 }
 
 // hh[:mm[:ss[.fff]]] (colons optional, as in the basic format), then Z or ±hh[:mm].
-const TIME = /^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const TIME = /^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 function validTime(text: string): boolean {
   const m = TIME.exec(text);
-  // 24:00 is ISO-8601's end of day; 60 seconds is a leap second.
-  return m !== null && Number(m[1]) <= 24 && Number(m[2] ?? 0) <= 59 && Number(m[3] ?? 0) <= 60;
+  if (m === null) return false;
+  const [hour, minute, second, fraction] = [
+    Number(m[1]),
+    Number(m[2] ?? 0),
+    Number(m[3] ?? 0),
+    Number(m[4] ?? 0),
+  ];
+  // 24:00 is ISO-8601's end of day (8601:2004, 4.2.3), and only that instant: 24:30 is no time.
+  if (hour === 24) return minute === 0 && second === 0 && fraction === 0;
+  // 60 seconds is a leap second.
+  return hour <= 23 && minute <= 59 && second <= 60;
 }
 
 const CALENDAR = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -9,6 +9,7 @@ const CODES: Record<string, string> = {
   forbidden: 'FORBIDDEN',
   unauthorized: 'UNAUTHORIZED',
   too_large: 'PAYLOAD_TOO_LARGE',
+  unsupported_media_type: 'UNSUPPORTED_MEDIA_TYPE',
   rate_limited: 'RATE_LIMITED',
   internal: 'INTERNAL_ERROR',
   unavailable: 'SERVICE_UNAVAILABLE',

@@ -9,6 +9,7 @@ const TYPES: Record<string, string> = {
   forbidden: 'forbidden',
   conflict: 'conflict',
   too_large: 'parameter_invalid',
+  unsupported_media_type: 'parameter_invalid',
   rate_limited: 'rate_limit_exceeded',
   internal: 'internal_error',
   unavailable: 'service_unavailable',
@@ -33,7 +34,10 @@ export const visibleErrorFormat: ErrorFormatter = (error) => {
   const status = error.kind === 'too_large' ? 400 : DEFAULT_STATUS[error.kind];
   const type = TYPES[error.kind];
   const body =
-    error.kind === 'forbidden' || error.kind === 'conflict' || error.kind === 'too_large'
+    error.kind === 'forbidden' ||
+    error.kind === 'conflict' ||
+    error.kind === 'too_large' ||
+    error.kind === 'unsupported_media_type'
       ? { errors: [{ type, message: error.message }] }
       : { errors: [{ type }] };
   return { status, body, headers: retryAfterHeaders(error) };

@@ -1,3 +1,5 @@
+import { isCurrencyCode } from '../../core/currencies.ts';
+import { Invalid } from '../../core/errors.ts';
 import type { Metric, MetricInput } from '../../core/metrics.ts';
 import type { StoredPoint } from '../../core/points/stored-point.ts';
 
@@ -11,6 +13,11 @@ export function metricInputFromVisible(body: {
 }): MetricInput {
   const unit = body.unit ?? 'number';
   const valueType = unit === 'number' ? 'number' : unit === 'percent' ? 'percentage' : 'currency';
+  // The schema lets three capital letters through; only an ISO-4217 code is a currency. A
+  // bad unit is the same 400 as one of the wrong form.
+  if (valueType === 'currency' && !isCurrencyCode(unit)) {
+    throw Invalid.field('unit', 'must be number, percent or an ISO-4217 currency code', true);
+  }
   return {
     name: body.name,
     description: body.description ?? null,

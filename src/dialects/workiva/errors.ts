@@ -11,6 +11,7 @@ const CODES: Record<string, string> = {
   not_found: '404NotFound',
   conflict: '409Conflict',
   too_large: '413PayloadTooLarge',
+  unsupported_media_type: '415UnsupportedMediaType',
   rate_limited: '429TooManyRequests',
   internal: '500InternalServerError',
   unavailable: '503ServiceUnavailable',

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { closeSchema, validatorCompiler } from '../validator-compiler.ts';
 import { datasetRoutes } from './datasets.ts';
 import { entityRoutes } from './entities.ts';
 import { eventRoutes } from './events.ts';
@@ -10,10 +11,19 @@ import { webhookRoutes } from './webhook.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).
 export async function v1Routes(app: FastifyInstance): Promise<void> {
+  // Closed, uncoerced bodies and closed query strings (src/http/validator-compiler.ts).
+  app.setValidatorCompiler(validatorCompiler('native'));
   app.addHook('onRoute', (route) => {
     // Every native write honours Idempotency-Key.
     const write = ([] as string[]).concat(route.method).some((m) => m !== 'GET' && m !== 'HEAD');
     route.config = { dialect: 'native', idempotent: write, ...(route.config ?? {}) };
+    // Closed here as well as in the compiler, so that the OpenAPI document says so.
+    if (route.schema?.body) route.schema.body = closeSchema(route.schema.body);
+    // A route that declares no query string takes none: `?anything` is a 400 naming it.
+    route.schema = {
+      ...route.schema,
+      querystring: closeSchema(route.schema?.querystring ?? { type: 'object', properties: {} }),
+    };
   });
   await app.register(datasetRoutes);
   await app.register(metricRoutes);

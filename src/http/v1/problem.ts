@@ -9,6 +9,7 @@ const TITLES: Record<string, string> = {
   forbidden: 'Forbidden',
   unauthorized: 'Unauthorized',
   too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
   internal: 'Internal server error',
   unavailable: 'Service unavailable',
