@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
@@ -25,6 +25,7 @@ import { registerIdempotency } from './idempotency.ts';
 import { registerObservability } from './observability.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import type {} from './route-config.ts';
+import { publicContext, registerRoutePolicy } from './route-policy.ts';
 import type {} from './services.ts';
 import { v1Routes } from './v1/index.ts';
 import { validatorCompiler } from './validator-compiler.ts';
@@ -34,6 +35,8 @@ export interface AppOptions {
   store: Store;
   /** A pino logger to use instead of building one from the config (tests pass a silent one). */
   logger?: FastifyBaseLogger;
+  /** More plugins, registered after the app's own routes (tests add routes this way). */
+  plugins?: FastifyPluginAsync[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -53,6 +56,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Each dialect's routes validate as its vendor does (src/http/validator-compiler.ts).
   app.setValidatorCompiler(validatorCompiler('default'));
+
+  // First of all: every route registered from here on must say who may call it.
+  registerRoutePolicy(app);
 
   const authenticator = new KeyAuthenticator(store.reader, store.db);
   app.decorate('services', { config, store, authenticator });
@@ -100,12 +106,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { apiKeyHeader: [] }],
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  // Interactive docs at /docs, and at /swagger/ where AchieveIt documents its API.
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(async (scope) => {
-    await scope.register(swaggerUi, { routePrefix: '/swagger' });
-  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // Interactive docs at /docs, and at /swagger/ where AchieveIt documents its API. Each in a
+  // context of its own (swagger-ui decorates its instance once), marked public.
+  await app.register(publicContext((scope) => scope.register(swaggerUi, { routePrefix: '/docs' })));
+  await app.register(publicContext((scope) => scope.register(swaggerUi, { routePrefix: '/swagger' })));
 
   await app.register(healthRoutes, { registry, rateLimitStore });
   await app.register(v1Routes, { prefix: '/v1' });
@@ -122,5 +127,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await scope.register(routes);
     });
   }
+  for (const plugin of opts.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -31,12 +31,16 @@ export function candidateSecrets(request: FastifyRequest): string[] {
   return out;
 }
 
-/** Authenticates every route that declares a scope, before its body is even read. */
+/** Authenticates every route that is not public, before its body is even read. */
 export function registerAuth(app: FastifyInstance, authenticator: KeyAuthenticator): void {
   app.decorateRequest('actor', null as never);
   app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope;
-    if (!scope) return;
+    // Unknown paths fall to the not-found handler, which has no route config: a 404.
+    if (request.is404) return;
+    const { scope, public: isPublic } = request.routeOptions.config;
+    if (isPublic) return;
+    // route-policy.ts refuses such a route at start-up; if one slipped through, deny.
+    if (!scope) throw new Error(`route ${request.routeOptions.url} declares neither a scope nor public`);
     let key = null;
     for (const secret of candidateSecrets(request)) {
       key = await authenticator.authenticate(secret);

@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { RateLimitStore } from './rate-limit-store.ts';
 
-// Probes and scrapes are never rate-limited: an orchestrator polling /ready or a
+// Public (no key), and never rate-limited: an orchestrator polling /ready or a
 // Prometheus scraping /metrics must not be told 429 because a client used the budget.
-const ops = { rateLimit: false } as const;
+const ops = { rateLimit: false, public: true } as const;
 
 export async function healthRoutes(
   app: FastifyInstance,
