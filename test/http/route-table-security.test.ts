@@ -1,0 +1,243 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DialectId } from '../../src/http/route-config.ts';
+import { type RouteEntry, registeredRoutes } from '../../src/http/route-policy.ts';
+import { type TestContext, useTestContext } from '../helpers/app.ts';
+import { engines } from '../helpers/engines.ts';
+import {
+  createFixture,
+  type Fixture,
+  fillPath,
+  paramExamples,
+  type RequestExample,
+  requestExamples,
+} from '../helpers/route-examples.ts';
+
+// Walks the registered route table, so a new route is covered without anyone writing a
+// test for it: every non-public route, in every dialect, answers 401 without a valid key,
+// 403 to a key with too weak a scope, and 404 (never A's data) to organization B's key on
+// organization A's ids, each in its dialect's error shape; nothing of A's changes.
+
+type Kind = 'unauthorized' | 'forbidden' | 'not_found';
+const STATUS: Record<Kind, number> = { unauthorized: 401, forbidden: 403, not_found: 404 };
+
+/** Each dialect's error body, written out here rather than taken from its formatter. */
+function expectDialectError(res: LightMyRequestResponse, dialect: DialectId, kind: Kind, what: string) {
+  const head = what.startsWith('HEAD ');
+  const status = STATUS[kind];
+  expect(res.statusCode, `${what}: ${res.body}`).toBe(status);
+  if (head) return; // no body to a HEAD
+  const body = res.json();
+  switch (dialect) {
+    case 'native': {
+      expect(String(res.headers['content-type']), what).toMatch(/^application\/problem\+json/);
+      expect(body, what).toEqual({
+        type: `https://kpihub.dev/problems/${kind.replace('_', '-')}`,
+        title: { unauthorized: 'Unauthorized', forbidden: 'Forbidden', not_found: 'Not found' }[kind],
+        status,
+        detail: expect.any(String),
+        errors: [],
+      });
+      break;
+    }
+    case 'visible': {
+      const type = { unauthorized: 'unauthorized', forbidden: 'forbidden', not_found: 'record_missing' }[
+        kind
+      ];
+      expect(body, what).toEqual({
+        errors: [kind === 'forbidden' ? { type, message: expect.any(String) } : { type }],
+      });
+      break;
+    }
+    case 'workiva': {
+      const code = { unauthorized: '401Unauthorized', forbidden: '403Forbidden', not_found: '404NotFound' }[
+        kind
+      ];
+      expect(body, what).toEqual({ code, message: expect.any(String) });
+      break;
+    }
+    case 'dcycle': {
+      const code = { unauthorized: 'UNAUTHORIZED', forbidden: 'FORBIDDEN', not_found: 'NOT_FOUND' }[kind];
+      expect(body, what).toEqual({ detail: expect.any(String), code });
+      break;
+    }
+    case 'achieveit':
+    case 'vitally':
+      expect(body, what).toEqual({ message: expect.any(String) });
+      break;
+    default:
+      throw new Error(`${what}: no error shape known for dialect ${dialect satisfies never}`);
+  }
+}
+
+/** A key in the form each vendor's clients send it (every form works everywhere). */
+function authHeaders(dialect: DialectId, key: string): Record<string, string> {
+  switch (dialect) {
+    case 'dcycle':
+      return { 'x-api-key': key };
+    case 'achieveit':
+      return { authorization: `API-KEY ${key}` };
+    case 'vitally':
+      return { authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` };
+    default:
+      return { authorization: `Bearer ${key}` };
+  }
+}
+
+const WEAKER: Record<string, ('read' | 'write')[]> = { read: [], write: ['read'], admin: ['read', 'write'] };
+const isRead = (method: string) => method === 'GET' || method === 'HEAD';
+
+describe.each(engines())('route table security [%s]', (engine) => {
+  const ctx = useTestContext(engine);
+  let f: Fixture;
+  let routes: RouteEntry[];
+  beforeAll(async () => {
+    f = await createFixture(ctx());
+    routes = registeredRoutes(ctx().app).filter((r) => !r.public);
+  });
+
+  const label = (r: RouteEntry) => `${r.method} ${r.url}`;
+
+  /** The route's path filled with A's ids, and its example; fails naming what is missing. */
+  function requestFor(r: RouteEntry): { path: string; resource: boolean; example: RequestExample } {
+    const filled = fillPath(r.url, paramExamples(f));
+    if ('missing' in filled) {
+      throw new Error(
+        `${label(r)}: no example for path parameter ${filled.missing} in test/helpers/route-examples.ts`,
+      );
+    }
+    const examples = requestExamples(f);
+    const key = `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`;
+    const example = examples[key];
+    if (!example && !isRead(r.method)) {
+      throw new Error(`${label(r)}: no request example in test/helpers/route-examples.ts (keyed "${key}")`);
+    }
+    return { ...filled, example: example ?? {} };
+  }
+
+  function inject(r: RouteEntry, headers: Record<string, string>): Promise<LightMyRequestResponse> {
+    const { path, example } = requestFor(r);
+    const opts: InjectOptions = {
+      method: r.method as InjectOptions['method'],
+      url: example.query ? `${path}?${example.query}` : path,
+      headers: { ...(example.headers ?? {}), ...headers },
+      ...(example.payload === undefined
+        ? {}
+        : {
+            payload: typeof example.payload === 'string' ? example.payload : JSON.stringify(example.payload),
+          }),
+    };
+    if (example.payload !== undefined && typeof example.payload !== 'string') {
+      (opts.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    return ctx().app.inject(opts);
+  }
+
+  /** Every row count of every table, and what A's own key reads of A's data. */
+  async function snapshot(c: TestContext): Promise<{ counts: Record<string, number>; a: string[] }> {
+    const counts: Record<string, number> = {};
+    for (const table of await c.store.db.introspection.getTables()) {
+      if (table.name.startsWith('kysely_')) continue;
+      const { rows } = await sql<{
+        n: number | string;
+      }>`select count(*) as n from ${sql.table(table.name)}`.execute(c.store.db);
+      counts[table.name] = Number(rows[0].n);
+    }
+    const a: string[] = [];
+    for (const url of [
+      `/v1/datasets/${f.datasetId}`,
+      `/v1/metrics/${f.metricId}`,
+      `/v1/metrics/${f.metricId}/data_points`,
+      `/v1/metrics/${f.metricId}/data_points/${f.pointId}/revisions`,
+      '/v1/imports',
+      `/v1/imports/${f.importId}`,
+      `/v1/entities/${f.entityType}/${f.entityId}`,
+      '/v1/events',
+      `/v1/custom-kpi-datasets/${f.datasetId}`,
+    ]) {
+      const res = await c.call(c.orgA.admin, { method: 'GET', url });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+      a.push(res.body);
+    }
+    return { counts, a };
+  }
+
+  it('covers the whole table: every route has its parameters and examples', () => {
+    const missing: string[] = [];
+    for (const r of routes) {
+      try {
+        requestFor(r);
+      } catch (error) {
+        missing.push((error as Error).message);
+      }
+    }
+    expect(missing).toEqual([]);
+    // Every dialect is walked.
+    expect(new Set(routes.map((r) => r.dialect))).toEqual(
+      new Set(['native', 'dcycle', 'visible', 'workiva', 'achieveit', 'vitally']),
+    );
+  });
+
+  it('answers 401 in the dialect shape without a key and with an unknown key; stores nothing', async () => {
+    const before = await snapshot(ctx());
+    for (const r of routes) {
+      // GET /metrics with no credentials is another route (Prometheus); an unknown key is Visible's.
+      if (r.constraints.credentials !== 'present') {
+        expectDialectError(await inject(r, {}), r.dialect, 'unauthorized', `${label(r)} without a key`);
+      }
+      const unknown = authHeaders(r.dialect, 'kph_0000000000000000000000000000000000000000');
+      expectDialectError(
+        await inject(r, unknown),
+        r.dialect,
+        'unauthorized',
+        `${label(r)} with an unknown key`,
+      );
+    }
+    expect(await snapshot(ctx())).toEqual(before);
+  });
+
+  it('answers 403 in the dialect shape to a key with too weak a scope; stores nothing', async () => {
+    const before = await snapshot(ctx());
+    let checked = 0;
+    for (const r of routes) {
+      for (const weak of WEAKER[r.scope as string]) {
+        const res = await inject(r, authHeaders(r.dialect, ctx().orgA[weak]));
+        expectDialectError(res, r.dialect, 'forbidden', `${label(r)} with a ${weak} key`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(await snapshot(ctx())).toEqual(before);
+  });
+
+  it("answers 404 to organization B on A's ids, shows B none of A's data, and changes nothing of A's", async () => {
+    const before = (await snapshot(ctx())).a;
+    // A's own key finds every resource the read routes name: the ids are real.
+    for (const r of routes.filter((r) => r.method === 'GET' && requestFor(r).resource)) {
+      const res = await inject(r, authHeaders(r.dialect, ctx().orgA.admin));
+      expect([200, 202], `${label(r)} with A's key: ${res.body}`).toContain(res.statusCode);
+    }
+    for (const r of routes) {
+      const { resource, path, example } = requestFor(r);
+      const res = await inject(r, authHeaders(r.dialect, ctx().orgB.admin));
+      if (resource) {
+        expectDialectError(res, r.dialect, 'not_found', `${label(r)} with B's key on A's ids`);
+      } else if (f.secrets.some((secret) => example.query?.includes(secret)) && res.statusCode === 404) {
+        // A list filtered by one of A's ids: "not found" is as good as an empty list.
+        expectDialectError(res, r.dialect, 'not_found', `${label(r)} with B's key, filtered by A's ids`);
+      } else {
+        // B's own request (a list, a create, an upload): it succeeds, and holds nothing of A's.
+        expect(res.statusCode, `${label(r)} with B's key: ${res.body}`).toBeLessThan(300);
+      }
+      const sent = `${path} ${example.query ?? ''} ${JSON.stringify(example.payload ?? '')}`;
+      for (const secret of f.secrets) {
+        if (sent.includes(secret)) continue;
+        expect(res.body.includes(secret), `${label(r)} with B's key shows A's ${secret}: ${res.body}`).toBe(
+          false,
+        );
+      }
+    }
+    expect((await snapshot(ctx())).a).toEqual(before);
+  });
+});
