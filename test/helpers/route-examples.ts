@@ -11,6 +11,8 @@ export interface Fixture {
   datasetId: string;
   metricId: string;
   dimensionId: string;
+  /** A metric without dimensions (Visible's points have no coordinates). */
+  plainMetricId: string;
   pointId: string;
   importId: string;
   operationId: string;
@@ -46,6 +48,7 @@ export async function createFixture(ctx: TestContext): Promise<Fixture> {
               external_id: externalId,
               dimensions: [{ name: 'Facility' }],
             },
+            { name: `A secret water ${tag}`, value_type: 'number' },
           ],
         },
       },
@@ -54,6 +57,7 @@ export async function createFixture(ctx: TestContext): Promise<Fixture> {
   ).json();
   const metricId: string = dataset.metrics[0].id;
   const dimensionId: string = dataset.metrics[0].dimensions[0].id;
+  const plainMetricId: string = dataset.metrics[1].id;
   const points = (
     await ok({
       method: 'PUT',
@@ -118,6 +122,7 @@ export async function createFixture(ctx: TestContext): Promise<Fixture> {
     datasetId: dataset.id as string,
     metricId,
     dimensionId,
+    plainMetricId,
     pointId: points.data_points[0].id as string,
     importId: importJob.id as string,
     operationId,
@@ -151,7 +156,7 @@ export function paramExamples(f: Fixture): Record<string, ParamExample> {
     'metrics/:id': id(f.metricId),
     'imports/:id': id(f.importId),
     ':point_id': id(f.pointId),
-    ':metric_id': id(f.metricId),
+    ':metric_id': id(f.plainMetricId),
     ':datasetId': id(f.datasetId),
     ':kpiId': id(f.metricId),
     ':programId': id(f.datasetId),
@@ -208,9 +213,15 @@ export function requestExamples(f: Fixture): Record<string, RequestExample> {
     'GET /v1/metrics': { query: `dataset_id=${f.datasetId}` },
     'PATCH /v1/metrics/:id': { payload: { description: 'changed by B' } },
     'DELETE /v1/metrics/:id': {},
-    'PUT /v1/metrics/:id/data_points': { payload: { data_points: [{ date: '2024-01-01', value: '1' }] } },
+    'PUT /v1/metrics/:id/data_points': {
+      payload: {
+        data_points: [{ date: '2024-01-01', value: '1', coordinates: { [f.dimensionId]: 'Ames' } }],
+      },
+    },
     'DELETE /v1/metrics/:id/data_points/:point_id': {},
-    'DELETE /v1/metrics/:id/data_points': { query: 'date=2024-01-01' },
+    'DELETE /v1/metrics/:id/data_points': {
+      query: `date=2024-01-01&coordinates=${encodeURIComponent(JSON.stringify({ [f.dimensionId]: 'Ames' }))}`,
+    },
     'GET /v1/events/counts': { query: 'event=signed_in' },
     'POST /v1/imports': { headers: csv, payload: `metric_id,date,value\n${f.metricId},2024-01-01,1\n` },
     'PUT /v1/webhook': { payload: { url: 'https://hooks.example.com/kpihub' } },
@@ -236,7 +247,7 @@ export function requestExamples(f: Fixture): Record<string, RequestExample> {
     },
     // Visible
     'PUT /metrics/:metric_id/data_points': { payload: { data_points: [{ date: '2024-01-01', value: '1' }] } },
-    'GET /data_points': { query: `metric_id=${f.metricId}` },
+    'GET /data_points': { query: `metric_id=${f.plainMetricId}` },
     'POST /metrics': { payload: { name: 'B metric', unit: 'number' } },
     // Workiva
     'POST /prototype/platform/programs/:programId/metrics/:metricId/values/batchUpsertion': batch,
