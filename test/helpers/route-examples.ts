@@ -224,7 +224,8 @@ export function requestExamples(f: Fixture): Record<string, RequestExample> {
     },
     'GET /v1/events/counts': { query: 'event=signed_in' },
     'POST /v1/imports': { headers: csv, payload: `metric_id,date,value\n${f.metricId},2024-01-01,1\n` },
-    'PUT /v1/webhook': { payload: { url: 'https://hooks.example.com/kpihub' } },
+    // A public address literal: no name to resolve (the test machine may have no DNS).
+    'PUT /v1/webhook': { payload: { url: 'https://8.8.8.8/kpihub' } },
     'DELETE /v1/webhook': {},
     // Dcycle
     'POST /v1/custom-kpi-datasets': { payload: { name: 'B dataset' } },
