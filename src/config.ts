@@ -36,6 +36,8 @@ export interface Config {
   readonly dataDir: string;
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
   readonly importMaxBytes: number;
+  /** Largest cell, row or JSON line in an imported file; beyond it the file is refused naming the line. */
+  readonly importMaxFieldBytes: number;
   readonly analyticsDedupWindowSeconds: number;
   /** Largest Workiva batchUpsertion/batchDeletion body (the seed documents 10 MB). */
   readonly workivaMaxBytes: number;
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.KPIHUB_DATA_DIR || './data',
     workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
+    importMaxFieldBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_FIELD_BYTES', 1024 ** 2, 64, 256 * 1024 ** 2),
     analyticsDedupWindowSeconds: intSetting(
       env,
       'KPIHUB_ANALYTICS_DEDUP_WINDOW',

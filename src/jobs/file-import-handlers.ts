@@ -63,15 +63,25 @@ function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<Jo
   );
 }
 
+/** What the upload routes store with every file: the limits of the API that accepted it. */
+export interface FileImportLimits {
+  /** KPIHUB_IMPORT_MAX_FIELD_BYTES when the file was accepted (older jobs: the default). */
+  max_field_bytes?: number;
+}
+
 const achieveItHandler =
   (file: AchieveItFile): JobHandler =>
-  (ctx) =>
-    fileJob(ctx, (store, source, opts) => importAchieveItFile(store, ctx.actor, file, source, opts));
+  (ctx) => {
+    const { max_field_bytes } = ctx.meta as FileImportLimits;
+    return fileJob(ctx, (store, source, opts) =>
+      importAchieveItFile(store, ctx.actor, file, source, { ...opts, maxFieldBytes: max_field_bytes }),
+    );
+  };
 
 export const NATIVE_IMPORT_KIND = 'native.import';
 
 /** What POST /v1/imports stores with the file. */
-export interface NativeImportMeta {
+export interface NativeImportMeta extends FileImportLimits {
   format: ImportFormat;
   header: boolean;
   dry_run: boolean;
@@ -81,7 +91,12 @@ export interface NativeImportMeta {
 
 const nativeImportHandler: JobHandler = (ctx) => {
   const meta = ctx.meta as unknown as NativeImportMeta;
-  const spec = { format: meta.format, header: meta.header, mapping: meta.mapping };
+  const spec = {
+    format: meta.format,
+    header: meta.header,
+    mapping: meta.mapping,
+    maxFieldBytes: meta.max_field_bytes,
+  };
   return fileJob(
     ctx,
     (store, source, opts) => importNativeFile(store, ctx.actor, spec, source, opts),

@@ -49,12 +49,13 @@ export async function* achieveItChunks(
   orgId: string,
   file: AchieveItFile,
   source: Readable,
+  maxFieldBytes?: number,
 ): AsyncGenerator<RowChunk> {
   const resolver = new MetricResolver(store, orgId);
   const readRow = achieveItRowReader(file);
   let first = true;
   let rowsRead = 0;
-  for await (const batch of csvBatches(source)) {
+  for await (const batch of csvBatches(source, undefined, maxFieldBytes)) {
     const issues: FieldIssue[] = [];
     const rows: AchieveItRow[] = [];
     const before = rowsRead;
@@ -102,9 +103,9 @@ export function importAchieveItFile(
   actor: Actor,
   file: AchieveItFile,
   source: Readable,
-  opts: ImportOptions = {},
+  opts: ImportOptions & { maxFieldBytes?: number } = {},
 ): Promise<ImportResult> {
-  return runImport(store, actor, achieveItChunks(store, actor.orgId, file, source), {
+  return runImport(store, actor, achieveItChunks(store, actor.orgId, file, source, opts.maxFieldBytes), {
     columns: ACHIEVEIT_ISSUE_COLUMNS,
     ...opts,
   });

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { type FieldIssue, Invalid } from '../errors.ts';
 import { linePath, rowIssue } from './csv-rows.ts';
+import { DEFAULT_MAX_FIELD_BYTES } from './parse-stream.ts';
 
 // JSON files are read as streams too: NDJSON a line at a time, and a JSON array an element
 // at a time (a small scanner finds where each element ends; JSON.parse reads it). Memory
@@ -16,8 +17,6 @@ export interface ItemBatch {
 }
 
 export const JSON_BATCH_ROWS = 1_000;
-/** One row of a JSON file is a few hundred bytes; a huge one is a malformed file. */
-const MAX_ITEM_CHARS = 1024 * 1024;
 
 const emptyBatch = (): ItemBatch => ({ items: [], lines: [], paths: [], issues: [] });
 
@@ -35,7 +34,12 @@ function parseItem(text: string, line: number, path: string, issues: FieldIssue[
 export async function* ndjsonBatches(
   source: AsyncIterable<Buffer | string>,
   batchSize = JSON_BATCH_ROWS,
+  maxItemChars = DEFAULT_MAX_FIELD_BYTES,
 ): AsyncGenerator<ItemBatch> {
+  // One row of a JSON file is a few hundred bytes; a huge one is a malformed file, and
+  // holding it would let one line take the process's memory.
+  const tooLong = (at: number) =>
+    new Invalid([rowIssue(at, null, `line too long: more than ${maxItemChars} characters`, 'too_large')]);
   const decoder = new StringDecoder('utf8');
   let carry = '';
   let line = 0;
@@ -56,14 +60,18 @@ export async function* ndjsonBatches(
     const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
     const parts = text.split('\n');
     carry = parts.pop() ?? '';
-    if (carry.length > MAX_ITEM_CHARS) throw new Invalid([rowIssue(line + 1, null, 'line too long', 'json')]);
-    for (const part of parts) take(part);
+    for (const part of parts) {
+      if (part.length > maxItemChars) throw tooLong(line + 1);
+      take(part);
+    }
+    if (carry.length > maxItemChars) throw tooLong(line + 1);
     if (batch.items.length + batch.issues.length >= batchSize) {
       yield batch;
       batch = emptyBatch();
     }
   }
   const rest = carry + decoder.end();
+  if (rest.length > maxItemChars) throw tooLong(line + 1);
   if (rest.length) take(rest);
   if (batch.items.length || batch.issues.length) yield batch;
 }
@@ -78,6 +86,7 @@ const WS = new Set([' ', '\t', '\n', '\r', '\uFEFF']);
 export async function* jsonArrayBatches(
   source: AsyncIterable<Buffer | string>,
   batchSize = JSON_BATCH_ROWS,
+  maxItemChars = DEFAULT_MAX_FIELD_BYTES,
 ): AsyncGenerator<ItemBatch> {
   const decoder = new StringDecoder('utf8');
   let line = 1;
@@ -92,8 +101,13 @@ export async function* jsonArrayBatches(
   let index = 0;
   let batch = emptyBatch();
   const structure = (message: string) => new Invalid([rowIssue(line, null, message, 'json')]);
+  const tooLarge = () =>
+    new Invalid([
+      rowIssue(itemLine, null, `row too large: more than ${maxItemChars} characters`, 'too_large'),
+    ]);
 
   const finishItem = (text: string) => {
+    if (itemChars + text.length > maxItemChars) throw tooLarge();
     pieces.push(text);
     const path = `rows[${index++}]`;
     const item = parseItem(pieces.join(''), itemLine, path, batch.issues);
@@ -147,7 +161,7 @@ export async function* jsonArrayBatches(
     if (state === 'item') {
       const rest = text.slice(from);
       itemChars += rest.length;
-      if (itemChars > MAX_ITEM_CHARS) throw new Invalid([rowIssue(itemLine, null, 'row too large', 'json')]);
+      if (itemChars > maxItemChars) throw tooLarge();
       pieces.push(rest);
     }
   };

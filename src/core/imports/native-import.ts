@@ -27,13 +27,16 @@ export interface NativeImportSpec {
   mapping?: ColumnMapping;
   /** CSV: the first row names the columns (default true). */
   header?: boolean;
+  /** The largest cell, row or JSON line read (KPIHUB_IMPORT_MAX_FIELD_BYTES); beyond it the file is refused. */
+  maxFieldBytes?: number;
 }
 
 /** The file's rows in batches, whatever its format: CSV records (arrays) or JSON values. */
 async function* rowBatches(spec: NativeImportSpec, source: Readable): AsyncGenerator<ItemBatch> {
-  if (spec.format === 'ndjson') return yield* ndjsonBatches(source);
-  if (spec.format === 'json') return yield* jsonArrayBatches(source);
-  for await (const batch of csvBatches(source)) {
+  const max = spec.maxFieldBytes;
+  if (spec.format === 'ndjson') return yield* ndjsonBatches(source, undefined, max);
+  if (spec.format === 'json') return yield* jsonArrayBatches(source, undefined, max);
+  for await (const batch of csvBatches(source, undefined, max)) {
     const out: ItemBatch = { items: [], lines: [], paths: [], issues: [] };
     batch.records.forEach((record, i) => {
       // Blank rows carry nothing to import; the native API steps over them.

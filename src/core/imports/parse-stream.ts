@@ -20,6 +20,13 @@ export const CSV_BATCH_ROWS = 1_000;
 // parse failure that hides every later row; the row rules report it with its line.
 const OPTIONS = { bom: true, relax_column_count: true, relax_quotes: true } as const;
 
+/**
+ * The largest cell or row an import reads (KPIHUB_IMPORT_MAX_FIELD_BYTES), in characters.
+ * A row of KPI data is a few hundred; without a bound, one quote never closed makes the
+ * rest of the file a single cell that the parser holds and copies as it grows.
+ */
+export const DEFAULT_MAX_FIELD_BYTES = 1024 * 1024;
+
 function countLineBreaks(record: string[]): number {
   let n = 0;
   for (const cell of record) {
@@ -32,6 +39,8 @@ function countLineBreaks(record: string[]): number {
 const REASONS: Record<string, string> = {
   CSV_QUOTE_NOT_CLOSED: 'a quoted cell starts on this line and is never closed',
   CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'characters follow the closing quote of a cell',
+  CSV_MAX_RECORD_SIZE:
+    'the row starting on this line is larger than the import limit (a quote never closed makes the rest of the file one cell)',
 };
 
 /**
@@ -52,8 +61,12 @@ export function csvSyntaxError(error: CsvError, recordsRead: number, nextLine: n
  * error the parser cannot step over throws Invalid with its line. Line numbers are counted
  * here rather than asked of csv-parse: its `info` option costs half the speed.
  */
-export async function* csvBatches(source: Readable, batchSize = CSV_BATCH_ROWS): AsyncGenerator<CsvBatch> {
-  const parser = parse(OPTIONS);
+export async function* csvBatches(
+  source: Readable,
+  batchSize = CSV_BATCH_ROWS,
+  maxFieldBytes = DEFAULT_MAX_FIELD_BYTES,
+): AsyncGenerator<CsvBatch> {
+  const parser = parse({ ...OPTIONS, max_record_size: maxFieldBytes });
   let failure: unknown;
   let wake: (() => void) | undefined;
   const fail = (e: unknown) => {

@@ -57,7 +57,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
             actor: request.actor,
             kind: ACHIEVEIT_JOB_KINDS[file],
             payload: spooled,
-            meta: { filename: request.params.filename },
+            meta: { filename: request.params.filename, max_field_bytes: config.importMaxFieldBytes },
             maxAttempts: config.jobMaxAttempts,
           });
           return { jobId: job.id };

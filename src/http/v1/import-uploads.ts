@@ -150,6 +150,7 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           format,
           header,
           dry_run: flag(opts.dry_run, 'dry_run', false),
+          max_field_bytes: config.importMaxFieldBytes,
           ...(mapping ? { mapping } : {}),
           ...(upload.filename ? { filename: upload.filename } : {}),
         };
