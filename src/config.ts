@@ -48,6 +48,13 @@ export interface Config {
    * KPIHUB_WEBHOOK_ALLOW_HOSTS; never this server's own HOST:PORT.
    */
   readonly webhookTargets: TargetPolicy;
+  /** Deadlines of a request's phases and the most open connections (src/http/connection-limits.ts). */
+  readonly connections: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    readonly maxConnections: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -128,6 +135,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const host = env.HOST || '127.0.0.1';
   const port = intSetting(env, 'PORT', 8080, 0, 65535);
+  const requestTimeoutMs = intSetting(env, 'KPIHUB_REQUEST_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3600_000);
+  const headersTimeoutMs = intSetting(env, 'KPIHUB_HEADERS_TIMEOUT_MS', 30_000, 100, 3600_000);
+  // Node refuses a header deadline later than the whole request's.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `KPIHUB_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed KPIHUB_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
   return Object.freeze({
     host,
     port,
@@ -163,5 +178,11 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     analyticsMaxBatch: intSetting(env, 'KPIHUB_ANALYTICS_MAX_BATCH', 100, 1, 10_000),
     webhookTargets: webhookTargets(env, host, port),
+    connections: Object.freeze({
+      headersTimeoutMs,
+      requestTimeoutMs,
+      idleTimeoutMs: intSetting(env, 'KPIHUB_IDLE_TIMEOUT_MS', 30_000, 100, 3600_000),
+      maxConnections: intSetting(env, 'KPIHUB_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    }),
   });
 }

@@ -17,6 +17,7 @@ import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
 import { registerCharsetCheck } from './body-charset.ts';
+import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
 import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -47,6 +48,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger ?? (pino(loggerOptions(config)) as FastifyBaseLogger),
     bodyLimit: config.bodyLimit,
+    ...connectionOptions(config),
     // A client's own request id is kept (when sane) so its logs and ours line up.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -56,6 +58,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Each dialect's routes validate as its vendor does (src/http/validator-compiler.ts).
   app.setValidatorCompiler(validatorCompiler('default'));
+  applyConnectionLimits(app, config);
 
   // First of all: every route registered from here on must say who may call it.
   registerRoutePolicy(app);
