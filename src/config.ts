@@ -136,7 +136,13 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = intSetting(env, 'PORT', 8080, 0, 65535);
   const requestTimeoutMs = intSetting(env, 'KPIHUB_REQUEST_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3600_000);
-  const headersTimeoutMs = intSetting(env, 'KPIHUB_HEADERS_TIMEOUT_MS', 30_000, 100, 3600_000);
+  const headersTimeoutMs = intSetting(
+    env,
+    'KPIHUB_HEADERS_TIMEOUT_MS',
+    Math.min(30_000, requestTimeoutMs),
+    100,
+    3600_000,
+  );
   // Node refuses a header deadline later than the whole request's.
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError(

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { bootstrap } from './core/bootstrap.ts';
 import { buildApp } from './http/app.ts';
 import { startWorkers } from './jobs/index.ts';
+import { sweepSpoolAtStart } from './jobs/spool-sweep.ts';
 import { openStore, type Store } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
 
@@ -29,6 +30,7 @@ export async function startServer(config: Config): Promise<Running> {
   const app = await buildApp({ config, store });
   log = app.log;
   for (const message of early.splice(0)) checkpointFailed(message);
+  await sweepSpoolAtStart(config, app.log);
   if (boot.secret && boot.generated) {
     // Printed to the terminal, never logged: it is the only time the secret is shown.
     process.stdout.write(

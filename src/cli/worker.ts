@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { jobHandlers, startWorkers, Worker } from '../jobs/index.ts';
+import { sweepSpoolAtStart } from '../jobs/spool-sweep.ts';
 import { loggerOptions } from '../logger.ts';
 import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
@@ -23,6 +24,7 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
         onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
       });
       await migrateToLatest(store);
+      await sweepSpoolAtStart(cfg, logger);
       if (opts.once) {
         const n = await new Worker({
           store,
