@@ -11,6 +11,7 @@ import {
   isAchieveItHeader,
 } from './achieveit-rows.ts';
 import { linePath, rowIssue } from './csv-rows.ts';
+import { emptyFile } from './empty-file.ts';
 import { MetricResolver } from './metric-resolver.ts';
 import { csvBatches } from './parse-stream.ts';
 import { type ImportOptions, type ImportResult, type RowChunk, runImport } from './run-import.ts';
@@ -87,14 +88,9 @@ export async function* achieveItChunks(
     }
     yield { inputs, issues, rowsRead: rowsRead - before };
   }
-  if (rowsRead === 0) {
-    // An empty body, or a header alone, is most likely the wrong file.
-    yield {
-      inputs: [],
-      issues: [rowIssue(1, null, 'the file has no rows to apply', 'empty_file')],
-      rowsRead: 0,
-    };
-  }
+  // The upload route refuses such a file up front (empty-file.ts); a job made otherwise
+  // follows the same rule.
+  if (rowsRead === 0) yield { inputs: [], issues: emptyFile().issues, rowsRead: 0 };
 }
 
 /** Applies an AchieveIt file all or nothing; throws Invalid listing its bad rows. */

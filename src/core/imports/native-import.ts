@@ -13,6 +13,7 @@ import {
   type MappedRow,
 } from './column-mapping.ts';
 import { isEmptyRow, linePath } from './csv-rows.ts';
+import { emptyFile, refuseEmpty } from './empty-file.ts';
 import { type ItemBatch, jsonArrayBatches, ndjsonBatches } from './json-stream.ts';
 import { MetricResolver } from './metric-resolver.ts';
 import { csvBatches } from './parse-stream.ts';
@@ -49,6 +50,23 @@ async function* rowBatches(spec: NativeImportSpec, source: Readable): AsyncGener
   }
 }
 
+/** Data rows in each batch: blank rows and the CSV header row are not ones. */
+async function* dataRowCounts(spec: NativeImportSpec, source: Readable): AsyncGenerator<number> {
+  let header = spec.format === 'csv' && spec.header !== false;
+  for await (const batch of rowBatches(spec, source)) {
+    let n = batch.items.length + batch.issues.length;
+    if (header && batch.items.length) {
+      header = false;
+      n--;
+    }
+    yield n;
+  }
+}
+
+/** Throws the empty-file refusal (400, line 1) when the file has no data row. */
+export const refuseEmptyNative = (spec: NativeImportSpec, source: Readable): Promise<void> =>
+  refuseEmpty(dataRowCounts(spec, source), source);
+
 function mappingFor(spec: NativeImportSpec, first: unknown, header: string[] | null): CompiledMapping {
   const names =
     header ?? (first && typeof first === 'object' && !Array.isArray(first) ? Object.keys(first) : []);
@@ -82,6 +100,7 @@ export async function* nativeChunks(
   const resolver = new MetricResolver(store, orgId);
   const csvHeader = spec.format === 'csv' && spec.header !== false;
   let compiled: CompiledMapping | undefined;
+  let dataRows = 0;
   for await (const batch of rowBatches(spec, source)) {
     const issues: FieldIssue[] = [...batch.issues];
     const rows: MappedRow[] = [];
@@ -97,6 +116,7 @@ export async function* nativeChunks(
       if (row) rows.push(row);
     }
     const rowsRead = batch.items.length - start + batch.issues.length;
+    dataRows += rowsRead;
     if (!compiled) {
       yield { inputs: [], issues, rowsRead };
       continue;
@@ -120,6 +140,8 @@ export async function* nativeChunks(
     }
     yield { inputs, issues, rowsRead };
   }
+  // The upload routes refuse such a file up front; a job made otherwise follows the same rule.
+  if (dataRows === 0) yield { inputs: [], issues: emptyFile().issues, rowsRead: 0 };
 }
 
 /** Applies (or with dryRun, only checks) a native import file; throws Invalid listing its bad rows. */

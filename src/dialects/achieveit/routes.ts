@@ -1,8 +1,10 @@
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
 import type { AchieveItFile } from '../../core/imports/achieveit-rows.ts';
+import { refuseEmptyAchieveIt } from '../../core/imports/empty-file.ts';
 import { getJob } from '../../core/jobs.ts';
 import { ACHIEVEIT_JOB_KINDS } from '../../jobs/file-import-handlers.ts';
 import { enqueueJob, spoolToFile } from '../../jobs/index.ts';
@@ -49,10 +51,11 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request) => {
-        // No body at all is an empty file: the job rejects it with a reason.
+        // No body at all is an empty file, refused (400, line 1) like a header alone.
         const body = (request.body as Readable | undefined) ?? Readable.from([]);
         const spooled = await spoolToFile(body, { dir: config.dataDir, maxBytes: config.importMaxBytes });
         try {
+          await refuseEmptyAchieveIt(createReadStream(spooled.path), config.importMaxFieldBytes);
           const { job } = await enqueueJob(store, {
             actor: request.actor,
             kind: ACHIEVEIT_JOB_KINDS[file],

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -5,6 +6,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyRequest } from 'fastify';
 import { type FieldIssue, Invalid } from '../../core/errors.ts';
 import { type ColumnMapping, checkMapping, type ImportFormat } from '../../core/imports/column-mapping.ts';
+import { refuseEmptyNative } from '../../core/imports/native-import.ts';
 import { NATIVE_IMPORT_KIND, type NativeImportMeta } from '../../jobs/file-import-handlers.ts';
 import { enqueueJob, type SpooledFile, spoolToFile, toImportView } from '../../jobs/index.ts';
 import { ColumnMappingSchema, ImportOptionsQuery, ImportUploadBody } from './import-schemas.ts';
@@ -124,6 +126,10 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'Import a CSV, NDJSON or JSON file of data points (as a job)',
+        description:
+          'A file with no data row (empty, blank lines only, a CSV header alone, `[]`) is refused with 400 ' +
+          'naming line 1 ("empty file") and no job is made. A cell, row or JSON line beyond ' +
+          'KPIHUB_IMPORT_MAX_FIELD_BYTES fails the job naming its line.',
         querystring: ImportOptionsQuery,
         body: ImportUploadBody,
         response: { 202: Import, ...errorResponses },
@@ -146,6 +152,10 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const header = flag(opts.header, 'header', true);
         const mapping = parseMapping(opts.mapping);
         if (mapping) checkMapping(mapping, format, header);
+        await refuseEmptyNative(
+          { format, header, maxFieldBytes: config.importMaxFieldBytes },
+          createReadStream(upload.file.path),
+        );
         const meta: NativeImportMeta = {
           format,
           header,

@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+import { Invalid } from '../errors.ts';
+import { isAchieveItHeader } from './achieveit-rows.ts';
+import { rowIssue } from './csv-rows.ts';
+import { csvBatches } from './parse-stream.ts';
+
+// One rule for every file import: a file with nothing to apply (no bytes, blank lines
+// only, a header alone, `[]`) is refused with 400 naming line 1, before a job is made.
+// It is almost always the wrong file, and a job "completed, 0 rows" hides that.
+
+/** The refusal: 400 (a request that cannot be right as sent), on line 1, code empty_file. */
+export const emptyFile = (): Invalid =>
+  new Invalid([rowIssue(1, null, 'empty file: the file has no rows to apply', 'empty_file')], true);
+
+/**
+ * Reads `source` only until it holds a data row (`rows` yields how many each piece has) and
+ * throws emptyFile() when it has none. A file that does not parse is not judged here: its
+ * job reports the problem with its line, like any other.
+ */
+export async function refuseEmpty(rows: AsyncIterable<number>, source: Readable): Promise<void> {
+  try {
+    for await (const n of rows) if (n > 0) return;
+  } catch (e) {
+    if (e instanceof Invalid) return;
+    throw e;
+  } finally {
+    source.destroy();
+  }
+  throw emptyFile();
+}
+
+/** AchieveIt: any record after the optional header row is a row (a blank one is reported by its job). */
+export async function refuseEmptyAchieveIt(source: Readable, maxFieldBytes?: number): Promise<void> {
+  async function* rows() {
+    let first = true;
+    for await (const batch of csvBatches(source, undefined, maxFieldBytes)) {
+      let n = batch.records.length;
+      if (first && n > 0) {
+        first = false;
+        if (isAchieveItHeader(batch.records[0])) n--;
+      }
+      yield n;
+    }
+  }
+  await refuseEmpty(rows(), source);
+}
