@@ -8,6 +8,10 @@ export const LIMITS = Object.freeze({
   externalIdMax: 255,
   dimensionsPerMetric: 16,
   pageSizeMax: 100,
+  /** Highest page number of the page-numbered lists (Visible, Dcycle): keeps the offset small. */
+  pageMax: 1_000_000,
+  /** sort_order is an `integer` column: PostgreSQL's int4 holds no more. */
+  sortOrderMax: 2_147_483_647,
 });
 
 export const VALUE_TYPES = [

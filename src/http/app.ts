@@ -23,6 +23,8 @@ import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { registerInputGuard } from './input-guard.ts';
+import { registerJsonParser } from './json-body.ts';
 import { registerObservability } from './observability.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import type {} from './route-config.ts';
@@ -69,6 +71,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  registerJsonParser(app);
+  registerInputGuard(app);
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);

@@ -14,7 +14,7 @@ const KpiFields = {
   unit: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.unitMax }))),
   value_type: Type.Optional(ValueType),
   required: Type.Optional(Type.Boolean()),
-  sort_order: Type.Optional(Type.Integer({ minimum: 0 })),
+  sort_order: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.sortOrderMax })),
 };
 
 export const KpiCreate = Type.Object(KpiFields);
@@ -68,7 +68,7 @@ export const DatasetPage = Type.Object({
 });
 
 export const PageQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: 1 })),
   size: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSizeMax, default: 50 })),
 });
 

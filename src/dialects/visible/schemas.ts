@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { LIMITS } from '../../core/limits.ts';
 import { Nullable, StringEnum } from '../../http/schema-helpers.ts';
 
 // Visible's shapes, as its seed and DIALECTS.md document them.
@@ -36,13 +37,13 @@ export const DataPointsQuery = Type.Object({
   }),
   start_date: Type.Optional(Type.String({ format: 'date' })),
   end_date: Type.Optional(Type.String({ format: 'date' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
   exclude_blank: Type.Optional(Type.Boolean({ default: false })),
 });
 
 export const PageQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
 });
 

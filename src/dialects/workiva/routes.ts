@@ -6,6 +6,7 @@ import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { getJob } from '../../core/jobs.ts';
 import { readPoints } from '../../core/points/read.ts';
+import { registerJsonParser } from '../../http/json-body.ts';
 import { enqueueJob } from '../../jobs/queue.ts';
 import { decodeCursor } from '../../store/paging.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
@@ -46,12 +47,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   // The seed's curl, HTTPie, wget and Python samples POST with Content-Type JSON and no
   // body at all: an empty body is read as a batch of zero values (it completes at once).
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).trim() === '') return done(null, { data: [] });
-    return json(request, body as string, done);
-  });
+  registerJsonParser(app, () => ({ data: [] }));
 
   const batch = (
     kind: string,

@@ -54,7 +54,7 @@ export const MetricFields = {
   value_type: Type.Optional(ValueTypeSchema),
   frequency: Type.Optional(Nullable(FrequencySchema)),
   required: Type.Optional(Type.Boolean()),
-  sort_order: Type.Optional(Type.Integer({ minimum: 0 })),
+  sort_order: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.sortOrderMax })),
   external_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: LIMITS.externalIdMax }))),
 };
 
