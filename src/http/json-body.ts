@@ -20,23 +20,19 @@ const SHORT_NUMBER = 16;
  * It does not check the grammar: JSON.parse does that right after.
  */
 export function jsonTextProblem(text: string): Invalid | undefined {
+  if (text.includes('\u0000') || hasNulEscape(text)) {
+    return Invalid.field('body', 'must not contain the NUL character (\\u0000)', true);
+  }
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      for (i++; i < n; i++) {
-        const s = text.charCodeAt(i);
-        if (s === 0x22) break;
-        if (s === 0x5c /* \ */) {
-          i++;
-          if (text.charCodeAt(i) === 0x75 /* u */ && text.startsWith('0000', i + 1)) {
-            return Invalid.field('body', 'must not contain the NUL character (\\u0000)', true);
-          }
-        } else if (s === 0) {
-          return Invalid.field('body', 'must not contain the NUL character (\\u0000)', true);
-        }
-      }
+      // Jump to the closing quote: one not preceded by an odd run of backslashes.
+      let j = text.indexOf('"', i + 1);
+      while (j !== -1 && oddBackslashesBefore(text, j)) j = text.indexOf('"', j + 1);
+      if (j === -1) return undefined; // unterminated: JSON.parse reports it
+      i = j;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++depth > JSON_MAX_DEPTH) {
         return Invalid.field(
@@ -60,11 +56,23 @@ export function jsonTextProblem(text: string): Invalid | undefined {
         }
       }
       i = end - 1;
-    } else if (c === 0) {
-      return Invalid.field('body', 'must not contain the NUL character (\\u0000)', true);
     }
   }
   return undefined;
+}
+
+function oddBackslashesBefore(text: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && text.charCodeAt(k) === 0x5c) k--;
+  return (at - 1 - k) % 2 === 1;
+}
+
+/** `\u0000` as an escape (not the text `\\u0000`, an escaped backslash then "u0000"). */
+function hasNulEscape(text: string): boolean {
+  for (let k = text.indexOf('\\u0000'); k !== -1; k = text.indexOf('\\u0000', k + 1)) {
+    if (oddBackslashesBefore(text, k + 1)) return true;
+  }
+  return false;
 }
 
 const isNumberChar = (c: number) =>
