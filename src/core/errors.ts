@@ -65,8 +65,15 @@ export class Unauthorized extends DomainError {
   readonly kind = 'unauthorized';
 }
 
+/** Too large: the body (413), the request target (414) or the request head (431). */
 export class TooLarge extends DomainError {
   readonly kind = 'too_large';
+  constructor(
+    message: string,
+    readonly status: 413 | 414 | 431 = 413,
+  ) {
+    super(message);
+  }
 }
 
 /** The body is in a form this server does not read (e.g. a charset other than UTF-8). */

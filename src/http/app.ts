@@ -21,6 +21,7 @@ import { applyConnectionLimits, connectionOptions } from './connection-limits.ts
 import { registerCredentialsConstraint } from './constraints.ts';
 import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, RouteDialects } from './framework-errors.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerInputGuard } from './input-guard.ts';
@@ -47,7 +48,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Builds the whole HTTP application. It does not listen: the server (or a test's inject) does. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
+  const dialects = new RouteDialects();
   const app = Fastify({
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors(errorFormats, dialects),
+    clientErrorHandler: clientErrorHandler(errorFormats, dialects),
     loggerInstance: opts.logger ?? (pino(loggerOptions(config)) as FastifyBaseLogger),
     bodyLimit: config.bodyLimit,
     ...connectionOptions(config),
@@ -71,6 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  app.addHook('onRoute', (route) => dialects.record(route));
   registerJsonParser(app);
   registerInputGuard(app);
   registerCredentialsConstraint(app);

@@ -32,3 +32,7 @@ export const DEFAULT_STATUS: Record<ErrorLike['kind'], number> = {
 export function retryAfterHeaders(error: ErrorLike): Record<string, string> | undefined {
   return error.kind === 'rate_limited' ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
 }
+
+/** The status of an error: its kind's default, or the size limit a TooLarge names. */
+export const statusOf = (error: ErrorLike): number =>
+  error.kind === 'too_large' ? error.status : DEFAULT_STATUS[error.kind];

@@ -1,4 +1,4 @@
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-format.ts';
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 
 // AchieveIt documents no error body, only status codes. Ours is the smallest useful one:
 // {"message": "..."}, plus {"errors": [{line?, column?, field, reason}]} when a request (or,
@@ -20,7 +20,7 @@ export const achieveItErrorFormat: ErrorFormatter = (error) => {
     };
   }
   return {
-    status: DEFAULT_STATUS[error.kind],
+    status: statusOf(error),
     headers: retryAfterHeaders(error),
     body: { message: error.message },
   };

@@ -1,5 +1,5 @@
 import { fieldSegments } from '../../core/errors.ts';
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-format.ts';
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 
 // Dcycle answers like the FastAPI service it is: validation problems as 422
 // {"detail":[{"loc","msg","type"}]}, everything else as {"detail","code"}.
@@ -29,7 +29,7 @@ export const dcycleErrorFormat: ErrorFormatter = (error) => {
     };
   }
   return {
-    status: DEFAULT_STATUS[error.kind],
+    status: statusOf(error),
     headers: retryAfterHeaders(error),
     body: { detail: error.message, code: CODES[error.kind] },
   };

@@ -31,7 +31,8 @@ export const visibleErrorFormat: ErrorFormatter = (error) => {
       body: { errors: error.issues.map((i) => ({ type, field: visibleField(i.field), message: i.message })) },
     };
   }
-  const status = error.kind === 'too_large' ? 400 : DEFAULT_STATUS[error.kind];
+  const status =
+    error.kind === 'too_large' ? (error.status === 413 ? 400 : error.status) : DEFAULT_STATUS[error.kind];
   const type = TYPES[error.kind];
   const body =
     error.kind === 'forbidden' ||

@@ -1,5 +1,5 @@
 import { fieldSegments } from '../../core/errors.ts';
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-format.ts';
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 import { fieldName } from '../../http/error-handler.ts';
 
 // Vitally documents only its success body, {"message":"Success."}. Errors keep that shape:
@@ -25,7 +25,7 @@ export const vitallyErrorFormat: ErrorFormatter = (error) => {
     return { status: 400, body: { message: `Invalid batch: ${summary}`, errors } };
   }
   return {
-    status: DEFAULT_STATUS[error.kind],
+    status: statusOf(error),
     headers: retryAfterHeaders(error),
     body: { message: error.message },
   };

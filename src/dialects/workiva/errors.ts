@@ -1,5 +1,5 @@
 import type { ErrorFormatter } from '../../http/error-format.ts';
-import { DEFAULT_STATUS, retryAfterHeaders } from '../../http/error-format.ts';
+import { DEFAULT_STATUS, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 import { workivaTarget } from './mapping.ts';
 
 // Workiva's errors: {"code":"400BadRequest","message":"…"} with optional
@@ -17,6 +17,12 @@ const CODES: Record<string, string> = {
   unavailable: '503ServiceUnavailable',
 };
 
+const TOO_LARGE_CODES = {
+  413: '413PayloadTooLarge',
+  414: '414URITooLong',
+  431: '431RequestHeaderFieldsTooLarge',
+};
+
 /** The seed's own wording where ours would add nothing or reveal internals. */
 const MESSAGES: Record<string, string> = {
   invalid: 'The request was unacceptable, often due to a missing or invalid parameter',
@@ -26,9 +32,9 @@ const MESSAGES: Record<string, string> = {
 };
 
 export const workivaErrorFormat: ErrorFormatter = (error) => {
-  const status = error.kind === 'invalid' ? 400 : DEFAULT_STATUS[error.kind];
+  const status = error.kind === 'invalid' ? 400 : statusOf(error);
   const body: { code: string; message: string; details?: unknown[] } = {
-    code: CODES[error.kind],
+    code: error.kind === 'too_large' ? TOO_LARGE_CODES[error.status] : CODES[error.kind],
     message: MESSAGES[error.kind] ?? error.message,
   };
   if (error.kind === 'invalid' && error.issues.length > 0) {

@@ -1,4 +1,4 @@
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../error-format.ts';
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders, statusOf } from '../error-format.ts';
 
 // The native API's errors: RFC 9457 problem details, with an `errors` list of
 // {field, message} for validation problems.
@@ -16,7 +16,7 @@ const TITLES: Record<string, string> = {
 };
 
 export const problemFormat: ErrorFormatter = (error) => {
-  const status = error.kind === 'invalid' && error.shape ? 400 : DEFAULT_STATUS[error.kind];
+  const status = error.kind === 'invalid' && error.shape ? 400 : statusOf(error);
   const errors =
     error.kind === 'invalid'
       ? error.issues.map((i) => ({
