@@ -9,7 +9,37 @@ export function isIsoDate(s: string): boolean {
   const m = ISO_DATE.exec(s);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+  // Year 0000 is no calendar year, and PostgreSQL's date refuses it: both engines refuse.
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+}
+
+/** A date bound of a query (`from`, `to`, `start_date`…): a real date of years 0001–9999. */
+export function queryDate(value: string | undefined, field: string): string | undefined {
+  if (value !== undefined && !isIsoDate(value)) {
+    throw new Invalid(
+      [{ field, in: 'query', message: 'must be a date YYYY-MM-DD of the years 0001-9999' }],
+      true,
+    );
+  }
+  return value;
+}
+
+/** An instant of a query (`as_of`): ISO-8601 with a date part, years 0001–9999, as UTC text. */
+export function queryInstant(value: string, field: string): string {
+  const t = new Date(value);
+  const year = t.getUTCFullYear();
+  if (
+    !/^\d{4}-\d{2}-\d{2}T/.test(value) ||
+    !isIsoDate(value.slice(0, 10)) ||
+    Number.isNaN(t.getTime()) ||
+    year < 1 ||
+    year > 9999
+  ) {
+    throw new Invalid([
+      { field, message: 'must be an ISO-8601 date-time of the years 0001-9999', in: 'query' },
+    ]);
+  }
+  return t.toISOString();
 }
 
 // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes every year as given.

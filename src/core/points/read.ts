@@ -12,6 +12,7 @@ import {
 import { Invalid, NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';
+import { queryDate, queryInstant } from '../periods.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 
 export interface PointQuery {
@@ -41,13 +42,7 @@ function filterByDimensionIds(metric: Metric, coords: Record<string, string> | u
  * them as text, where `…T12:00:00+02:00` or `…T10:00:05Z` would sort wrongly against
  * `…T10:00:05.123Z`; PostgreSQL would take words like 'yesterday'.
  */
-function instant(asOf: string): string {
-  const t = new Date(asOf);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(asOf) || Number.isNaN(t.getTime())) {
-    throw new Invalid([{ field: 'as_of', message: 'must be an ISO-8601 date-time', in: 'query' }]);
-  }
-  return t.toISOString();
-}
+const instant = (asOf: string) => queryInstant(asOf, 'as_of');
 
 export async function readPoints(
   store: Store,
@@ -57,8 +52,8 @@ export async function readPoints(
 ): Promise<Page<StoredPoint>> {
   const metric = await getMetric(store.db, orgId, metricId);
   const filter: PointFilter = {
-    from: q.from,
-    to: q.to,
+    from: queryDate(q.from, 'from'),
+    to: queryDate(q.to, 'to'),
     coordinates: filterByDimensionIds(metric, q.coordinates),
     after: decodeCursor(q.cursor),
     limit: q.limit + 1,
@@ -111,7 +106,12 @@ export async function readPointsPage(
   const metricIds = [...new Set(q.metricIds)];
   const found = await findMetricsByIds(store.db, orgId, metricIds.filter(isUuid));
   if (found.length !== metricIds.length) throw new NotFound('metric');
-  const filter = { metricIds, from: q.from, to: q.to, excludeBlank: q.excludeBlank };
+  const filter = {
+    metricIds,
+    from: queryDate(q.from, 'start_date'),
+    to: queryDate(q.to, 'end_date'),
+    excludeBlank: q.excludeBlank,
+  };
   const [rows, total] = await Promise.all([
     listPointsOffset(store.db, orgId, filter, (q.page - 1) * q.size, q.size),
     countPoints(store.db, orgId, filter),
