@@ -9,7 +9,7 @@ import {
   listRevisions,
   type PointFilter,
 } from '../../store/points.ts';
-import { Invalid, NotFound } from '../errors.ts';
+import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';
 import { queryDate, queryInstant } from '../periods.ts';

@@ -1,5 +1,5 @@
 import { fieldSegments } from '../../core/errors.ts';
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
+import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 import { fieldName } from '../../http/error-handler.ts';
 
 // Vitally documents only its success body, {"message":"Success."}. Errors keep that shape:

@@ -1,5 +1,5 @@
 import type { ErrorFormatter } from '../../http/error-format.ts';
-import { DEFAULT_STATUS, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
+import { retryAfterHeaders, statusOf } from '../../http/error-format.ts';
 import { workivaTarget } from './mapping.ts';
 
 // Workiva's errors: {"code":"400BadRequest","message":"…"} with optional
