@@ -1,4 +1,5 @@
 import type { FieldIssue } from '../errors.ts';
+import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
 import { parseAsOfDate } from './as-of-date.ts';
 import { decimalProblem, isEmptyRow, rowIssue } from './csv-rows.ts';
 
@@ -126,6 +127,10 @@ export function achieveItRowReader(file: AchieveItFile): AchieveItRowReader {
   return (record, line, issues) => {
     if (isEmptyRow(record)) {
       issues.push(rowIssue(line, null, 'empty row: the file must not contain empty rows', 'empty_row'));
+      return null;
+    }
+    if (containsNul(record)) {
+      issues.push(rowIssue(line, null, `the row ${NUL_MESSAGE}`, 'nul'));
       return null;
     }
     if (record.length < layout.length - 1 || record.length > layout.length) {

@@ -1,5 +1,6 @@
 import { type FieldIssue, Invalid } from '../errors.ts';
 import { isUuid } from '../ids.ts';
+import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
 import type { PointInput } from '../points/write.ts';
 import { parseIsoDate } from './as-of-date.ts';
 
@@ -195,6 +196,10 @@ export function compileMapping(
     read(row, line, path, issues) {
       if (typeof row !== 'object' || row === null || (csv ? !Array.isArray(row) : Array.isArray(row))) {
         issues.push({ field: path, line, message: csv ? 'not a row' : 'a row must be a JSON object' });
+        return null;
+      }
+      if (containsNul(row)) {
+        issues.push({ field: path, line, message: `the row ${NUL_MESSAGE}` });
         return null;
       }
       const before = issues.length;
