@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyRequest } from 'fastify';
-import { type FieldIssue, Invalid } from '../../core/errors.ts';
+import { DomainError, type FieldIssue, Invalid } from '../../core/errors.ts';
 import { type ColumnMapping, checkMapping, type ImportFormat } from '../../core/imports/column-mapping.ts';
 import { refuseEmptyNative } from '../../core/imports/native-import.ts';
 import { NATIVE_IMPORT_KIND, type NativeImportMeta } from '../../jobs/file-import-handlers.ts';
@@ -84,6 +84,18 @@ function formatOf(
   throw Invalid.field('format', 'say which format the file is in: csv, ndjson or json');
 }
 
+/**
+ * The multipart parser (busboy) reports a body it cannot read — no boundary, cut short —
+ * with plain errors; they are the client's fault, a 400, not a 500. Errors of our own
+ * (domain errors, file-system errors with an errno) pass through unchanged.
+ */
+function malformedMultipart(e: unknown): unknown {
+  if (e instanceof DomainError || !(e instanceof Error) || 'errno' in e) return e;
+  const status = (e as { statusCode?: number }).statusCode;
+  if (status === 413) return e;
+  return Invalid.field('file', `the multipart body cannot be read: ${e.message}`, true);
+}
+
 /** A multipart upload: its fields (before or after the file) and the file, spooled to disk. */
 async function readMultipart(
   request: FastifyRequest,
@@ -105,7 +117,7 @@ async function readMultipart(
     }
   } catch (e) {
     await file?.remove();
-    throw e;
+    throw malformedMultipart(e);
   }
   if (!file) throw Invalid.field('file', 'required: a multipart part named file', true);
   return { fields, file, type, filename };
