@@ -48,11 +48,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Builds the whole HTTP application. It does not listen: the server (or a test's inject) does. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
-  const dialects = new RouteDialects();
+  const routeDialects = new RouteDialects();
   const app = Fastify({
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: frameworkErrors(errorFormats, dialects),
-    clientErrorHandler: clientErrorHandler(errorFormats, dialects),
+    frameworkErrors: frameworkErrors(errorFormats, routeDialects),
+    clientErrorHandler: clientErrorHandler(errorFormats, routeDialects),
     loggerInstance: opts.logger ?? (pino(loggerOptions(config)) as FastifyBaseLogger),
     bodyLimit: config.bodyLimit,
     ...connectionOptions(config),
@@ -76,7 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  app.addHook('onRoute', (route) => dialects.record(route));
+  app.addHook('onRoute', (route) => routeDialects.record(route));
   registerJsonParser(app);
   registerInputGuard(app);
   registerCredentialsConstraint(app);
