@@ -25,12 +25,21 @@ let failed = false;
 try {
   execFileSync('npx', ['vitest', 'run', 'test/fuzz/hostile-input.test.ts'], {
     stdio: 'inherit',
-    env: { ...process.env, FUZZ_CASES: cases, FUZZ_SEED: seed, FUZZ_REPORT: report, FUZZ_BUDGET_MS: String(12 * 3600_000) },
+    env: {
+      ...process.env,
+      FUZZ_CASES: cases,
+      FUZZ_SEED: seed,
+      FUZZ_REPORT: report,
+      FUZZ_BUDGET_MS: String(12 * 3600_000),
+    },
   });
 } catch {
   failed = true;
 }
-const runs: Figures[] = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const runs: Figures[] = readFileSync(report, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 rmSync(dir, { recursive: true, force: true });
 
 const rows = runs.map((r) => {
@@ -39,11 +48,15 @@ const rows = runs.map((r) => {
     .map(([s, n]) => `${s}×${n}`)
     .join(', ');
   const skipped = Object.values(r.skippedKnown).reduce((a, b) => a + b, 0);
-  const violations = Object.entries(r.violations).map(([k, n]) => `${k}: ${n}`).join('; ') || 'none';
+  const violations =
+    Object.entries(r.violations)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join('; ') || 'none';
   return `| ${r.engine} | ${r.cases.toLocaleString('en-US')} | ${r.fiveHundreds} | ${rejections} | ${skipped} | ${violations} | ${(r.durationMs / 1000).toFixed(0)} s | ${r.seed} |`;
 });
 const known = new Map<string, number>();
-for (const r of runs) for (const [k, n] of Object.entries(r.skippedKnown)) known.set(k, (known.get(k) ?? 0) + n);
+for (const r of runs)
+  for (const [k, n] of Object.entries(r.skippedKnown)) known.set(k, (known.get(k) ?? 0) + n);
 writeSection(
   'fuzz',
   `## Hostile input (fuzz)

@@ -22,6 +22,8 @@ export function writeSection(name: string, markdown: string): void {
   const block = `${start}\n${markdown.trim()}\n${end}`;
   const at = text.indexOf(start);
   const next =
-    at >= 0 ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}` : `${text.trimEnd()}\n\n${block}\n`;
+    at >= 0
+      ? `${text.slice(0, at)}${block}${text.slice(text.indexOf(end) + end.length)}`
+      : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(FILE, next);
 }
