@@ -132,6 +132,8 @@ async function runEngine(db: ScratchDatabase, dir: string): Promise<Outcome> {
         const [name, , send] = pick(weighted);
         n++;
         const t0 = performance.now();
+        // Counted in the minute it started, so the last requests in flight stay in the last minute.
+        const minute = Math.floor((Date.now() - started) / 60_000);
         let failed: string | undefined;
         try {
           const res = await send();
@@ -139,7 +141,6 @@ async function runEngine(db: ScratchDatabase, dir: string): Promise<Outcome> {
         } catch (e) {
           failed = `${name}: ${(e as Error).message}`;
         }
-        const minute = Math.floor((Date.now() - started) / 60_000);
         if (!latencies[minute]) latencies[minute] = [];
         latencies[minute].push(performance.now() - t0);
         out.requests++;
