@@ -1,11 +1,12 @@
 // npm run bench: starts KPI Hub on fresh SQLite files and measures each section against
 // its reference in the same run, then prints the ratios and writes docs/benchmarks.md.
 // BENCH_QUICK=1 runs smaller sizes (same code paths); BENCH_ONLY=name,name runs some sections.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { BenchEnv, BenchSection, BenchServer } from './types.ts';
+import { startServer } from './server.ts';
+import type { BenchEnv, BenchSection } from './types.ts';
 
 type SectionModule = { run(env: BenchEnv): Promise<BenchSection> };
 
@@ -16,62 +17,6 @@ const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   workiva: () => import('./workiva.ts'),
   'csv-import': () => import('./csv-import.ts'),
 };
-
-const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';
-let port = 18000 + Math.floor(Math.random() * 1000);
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/ready`);
-      if (res.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become ready');
-}
-
-/**
- * KPI Hub in a child process, so the load generator and the server use separate cores; run
- * as `npm start` runs it (the bundle built by `npm run build`, see main()).
- */
-async function startServer(dir: string, env: Record<string, string> = {}): Promise<BenchServer> {
-  const p = port++;
-  const dbDir = mkdtempSync(join(dir, 'db-'));
-  // BENCH_PROFILE_DIR=<dir> makes every server of the run write a V8 CPU profile there.
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const child = spawn(process.execPath, [...profile, 'dist/kpihub.mjs', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(p),
-      HOST: '127.0.0.1',
-      KPIHUB_DATABASE_URL: `sqlite:${join(dbDir, 'kpihub.db')}`,
-      KPIHUB_DATA_DIR: dbDir,
-      KPIHUB_ADMIN_KEY: ADMIN_KEY,
-      KPIHUB_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${p}`;
-  await waitReady(url, child);
-  const orgs = await fetch(`${url}/v1/datasets?limit=1`, {
-    headers: { authorization: `Bearer ${ADMIN_KEY}` },
-  });
-  if (!orgs.ok) throw new Error(`admin key refused: ${orgs.status}`);
-  return {
-    url,
-    key: ADMIN_KEY,
-    orgId: '',
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 

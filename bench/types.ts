@@ -7,6 +7,8 @@ export interface BenchServer {
   /** An admin key of the server's default organization. */
   key: string;
   orgId: string;
+  /** The server process, for the reliability scripts' RSS samples. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
