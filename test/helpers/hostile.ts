@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { type DialectShape, dialectOfTag } from './error-shapes.ts';
-import type { FuzzRequest } from './known-defects.ts';
 
 // Hostile requests generated from the app's own OpenAPI document: a route list with its
 // parameters and body schema, and for each route bodies, query strings and path values that
@@ -382,9 +381,23 @@ const QUERY_HOSTILE = fc.oneof(
   hostileValue.map(queryText),
 );
 
+/** The request as the fuzzer sent it, for the failure report. */
+export interface RequestDescription {
+  method: string;
+  /** The OpenAPI path template, e.g. /v1/datasets/{id}. */
+  route: string;
+  /** The URL as sent (path and query string, raw). */
+  url: string;
+  /** The raw body text, if any. */
+  body: string;
+  contentType?: string;
+  /** True when the fuzzer added body properties the schema does not declare. */
+  extraProperties: boolean;
+}
+
 export interface HostileRequest {
   inject: InjectOptions & { url: string };
-  describe: Omit<FuzzRequest, 'engine'>;
+  describe: RequestDescription;
 }
 
 let idemCounter = 0;
