@@ -17,12 +17,21 @@ function migrations(caps: Capabilities): Record<string, Migration> {
   };
 }
 
+/** PostgreSQL's invalid_schema_name. */
+const SCHEMA_VANISHED = '3F000';
+
 export async function migrateToLatest(store: Store): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.caps) };
   // The schema is named so Kysely's bookkeeping table is looked for in our own schema and
   // not in another one of the same database (tests run each file in a schema of its own).
   const migrator = new Migrator({ db: store.db, provider, migrationTableSchema: store.schema });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    // Kysely's introspection reads the catalog of every schema in the database; a schema
+    // dropped by someone else meanwhile (another app, a parallel test file) fails that read
+    // with 3F000 although ours is fine. Migrations are idempotent: read again.
+    if (error && (error as { code?: string }).code === SCHEMA_VANISHED && attempt < 3) continue;
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
