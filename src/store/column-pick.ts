@@ -26,3 +26,15 @@ export function pickRows<T extends object, K extends keyof T & string>(
     return out;
   });
 }
+
+/**
+ * A table's whole column list, checked when compiling: a column added to the table and not
+ * to the list is a type error at the list (naming the missing column), so an insert built
+ * from it cannot silently drop the new column.
+ */
+export function everyColumn<Row>() {
+  return <const L extends readonly (keyof Row & string)[]>(
+    columns: L &
+      (Exclude<keyof Row, L[number]> extends never ? unknown : { missing: Exclude<keyof Row, L[number]> }),
+  ): L => columns;
+}

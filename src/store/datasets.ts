@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { pickColumns, pickRows } from './column-pick.ts';
+import { everyColumn, pickColumns, pickRows } from './column-pick.ts';
 import type { DB } from './schema.ts';
 
 export type DatasetRow = DB['datasets'];
 
-const DATASET_COLUMNS = [
+const DATASET_COLUMNS = everyColumn<DatasetRow>()([
   'id',
   'org_id',
   'name',
@@ -13,11 +13,7 @@ const DATASET_COLUMNS = [
   'updated_at',
   'created_by',
   'updated_by',
-] as const satisfies readonly (keyof DatasetRow)[];
-// A column added to the table and not to the list fails to compile here.
-const _allDatasetColumns: Exclude<keyof DatasetRow, (typeof DATASET_COLUMNS)[number]> extends never
-  ? true
-  : never = true;
+]);
 
 /** What an update may change; ids, organization and audit fields are the server's. */
 export const DATASET_UPDATE_COLUMNS = ['name', 'description'] as const;

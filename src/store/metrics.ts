@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import { isUuid } from '../core/ids.ts';
-import { pickColumns, pickRows } from './column-pick.ts';
+import { everyColumn, pickColumns, pickRows } from './column-pick.ts';
 import type { UpdateStamp } from './datasets.ts';
 import type { DB } from './schema.ts';
 
 export type MetricRow = DB['metrics'];
 export type DimensionRow = DB['dimensions'];
 
-const METRIC_COLUMNS = [
+const METRIC_COLUMNS = everyColumn<MetricRow>()([
   'id',
   'org_id',
   'dataset_id',
@@ -23,21 +23,8 @@ const METRIC_COLUMNS = [
   'updated_at',
   'created_by',
   'updated_by',
-] as const satisfies readonly (keyof MetricRow)[];
-const DIMENSION_COLUMNS = [
-  'id',
-  'org_id',
-  'metric_id',
-  'name',
-  'position',
-] as const satisfies readonly (keyof DimensionRow)[];
-// A column added to a table and not to its list fails to compile here.
-const _allMetricColumns: Exclude<keyof MetricRow, (typeof METRIC_COLUMNS)[number]> extends never
-  ? true
-  : never = true;
-const _allDimensionColumns: Exclude<keyof DimensionRow, (typeof DIMENSION_COLUMNS)[number]> extends never
-  ? true
-  : never = true;
+]);
+const DIMENSION_COLUMNS = everyColumn<DimensionRow>()(['id', 'org_id', 'metric_id', 'name', 'position']);
 
 /**
  * What an update may change. Not the dataset: a metric never moves between datasets (its
