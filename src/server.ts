@@ -30,7 +30,7 @@ export async function startServer(config: Config): Promise<Running> {
   const app = await buildApp({ config, store });
   log = app.log;
   for (const message of early.splice(0)) checkpointFailed(message);
-  await sweepSpoolAtStart(config, app.log);
+  await sweepSpoolAtStart(config, store, app.log);
   if (boot.secret && boot.generated) {
     // Printed to the terminal, never logged: it is the only time the secret is shown.
     process.stdout.write(

@@ -24,7 +24,7 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
         onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
       });
       await migrateToLatest(store);
-      await sweepSpoolAtStart(cfg, logger);
+      await sweepSpoolAtStart(cfg, store, logger);
       if (opts.once) {
         const n = await new Worker({
           store,

@@ -7,11 +7,12 @@ import { isUuid } from './ids.ts';
 import { withLiveProgress } from './live-progress.ts';
 
 // Reading an organization's jobs (imports, Workiva operations). The queue's own jobs
-// (webhook deliveries) are not the organization's business and read as not found.
+// (webhook deliveries) are not the organization's business and read as not found, and so
+// does a job whose payload is still being stored (staging): it is not accepted yet.
 
 export async function getJob(db: Kysely<DB>, orgId: string, id: string, what = 'import'): Promise<JobRow> {
   const row = isUuid(id) ? await findJob(db, orgId, id) : undefined;
-  if (!row || row.internal) throw new NotFound(what);
+  if (!row || row.internal || row.status === 'staging') throw new NotFound(what);
   return withLiveProgress(row);
 }
 

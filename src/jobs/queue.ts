@@ -12,14 +12,19 @@ import { Conflict, Invalid, TooLarge } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Store } from '../store/database.ts';
 import {
+  deletePayloadChunksFrom,
+  deleteStagingJob,
   findJobByIdempotencyKey,
   insertJob,
   insertPayloadChunk,
   isUniqueViolation,
   type JobRow,
+  lastPayloadSeq,
   payloadChunkCount,
   payloadChunkReader,
+  queueStagedJob,
   releaseIdempotencyKey,
+  staleStagingJobIds,
   UNFINISHED,
 } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
@@ -122,6 +127,11 @@ function payloadInfo(payload: PayloadSource | undefined): { bytes: number; sha25
   return { bytes: payload.bytes, sha256: payload.sha256 };
 }
 
+function payloadBytes(payload: PayloadSource): number {
+  if (typeof payload === 'string') return Buffer.byteLength(payload);
+  return Buffer.isBuffer(payload) ? payload.length : payload.bytes;
+}
+
 async function* payloadPieces(payload: PayloadSource): AsyncIterable<Buffer> {
   if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
     const buf = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -138,6 +148,22 @@ async function* payloadPieces(payload: PayloadSource): AsyncIterable<Buffer> {
  * to enqueue a job atomically with other writes; enqueueJob wraps it in a transaction.
  */
 export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promise<Enqueued> {
+  const out = await insertJobRow(trx, opts, 'queued');
+  if (out.created && opts.payload !== undefined) {
+    let seq = 0;
+    for await (const data of payloadPieces(opts.payload)) {
+      await insertPayloadChunk(trx, { job_id: out.job.id, org_id: opts.actor.orgId, seq: seq++, data });
+    }
+  }
+  return out;
+}
+
+/** The Idempotency-Key check and the job's row, with the given status; no payload. */
+async function insertJobRow(
+  trx: Kysely<DB>,
+  opts: EnqueueOptions,
+  status: 'queued' | 'staging',
+): Promise<Enqueued> {
   const at = now();
   const { actor } = opts;
   const info = payloadInfo(opts.payload);
@@ -171,7 +197,7 @@ export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promi
     id: newId(),
     org_id: actor.orgId,
     kind: opts.kind,
-    status: 'queued',
+    status,
     internal: opts.internal ? 1 : 0,
     attempts: 0,
     max_attempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -213,24 +239,104 @@ export async function enqueueJobIn(trx: Kysely<DB>, opts: EnqueueOptions): Promi
     }
     throw e;
   }
-  if (opts.payload !== undefined) {
-    let seq = 0;
-    for await (const data of payloadPieces(opts.payload)) {
-      await insertPayloadChunk(trx, { job_id: job.id, org_id: actor.orgId, seq: seq++, data });
-    }
-  }
   return { job, created: true };
 }
 
 /**
- * Stores a job and its payload in one transaction, so an accepted job is never lost and
- * never half-stored; answer the client (202, job id) only after this resolves. A spooled
- * file is read in ~1 MB pieces inside the transaction; the caller removes it afterwards.
+ * Payloads bigger than this are staged: stored in transactions of at most this size.
+ * One transaction of a whole 200 MB file held SQLite's event loop for ~1.8 s at its
+ * commit (the writer's WAL checkpoint copied every page of it: the background
+ * checkpointer cannot copy pages not yet committed) and kept every other writer out for
+ * the seconds the inserts took. A commit of 4 MB takes tens of milliseconds.
+ */
+export const STAGE_BYTES = 4 * PAYLOAD_CHUNK_BYTES;
+
+/**
+ * Stores a job and its payload, so an accepted job is never lost and never half-stored:
+ * answer the client (202, job id) only after this resolves. A payload of at most
+ * STAGE_BYTES is stored in one transaction. A bigger one is staged: the job's row is
+ * committed as 'staging' (no worker claims it, no listing shows it, its Idempotency-Key
+ * is taken), the payload follows in transactions of STAGE_BYTES with the event loop and
+ * the writer free between them, and a last short transaction makes it 'queued'. If
+ * anything fails on the way the staging job and its chunks are deleted; if the process
+ * dies, the sweep at the next start deletes them (sweepStaleStagingJobs).
+ *
+ * A job with an ordering key is never staged: its id is its place in its key's order, so
+ * it must be queued in the transaction that gives it that id (a Workiva batch is bounded
+ * by KPIHUB_WORKIVA_MAX_BYTES anyway). The caller removes a spooled file afterwards.
  */
 export async function enqueueJob(store: Store, opts: EnqueueOptions): Promise<Enqueued> {
-  const out = await writeTransaction(store, (trx) => enqueueJobIn(trx, opts));
+  const { payload } = opts;
+  const staged = payload !== undefined && !opts.orderingKey && payloadBytes(payload) > STAGE_BYTES;
+  const out = staged
+    ? await enqueueStaged(store, opts, payload)
+    : await writeTransaction(store, (trx) => enqueueJobIn(trx, opts));
   if (out.created) queueEvents.emit('enqueued', opts.kind);
   return out;
+}
+
+async function enqueueStaged(store: Store, opts: EnqueueOptions, payload: PayloadSource): Promise<Enqueued> {
+  const out = await writeTransaction(store, (trx) => insertJobRow(trx, opts, 'staging'));
+  if (!out.created) return out;
+  const { id } = out.job;
+  const orgId = opts.actor.orgId;
+  try {
+    let seq = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      const pieces = batch;
+      batch = [];
+      batchBytes = 0;
+      // The pieces are read before the transaction opens: it holds only the inserts.
+      await writeTransaction(store, async (trx) => {
+        for (const data of pieces)
+          await insertPayloadChunk(trx, { job_id: id, org_id: orgId, seq: seq++, data });
+      });
+      // The commit was synchronous on SQLite: let requests that waited meanwhile run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    for await (const data of payloadPieces(payload)) {
+      batch.push(data);
+      batchBytes += data.length;
+      if (batchBytes >= STAGE_BYTES) await flush();
+    }
+    if (batch.length) await flush();
+    const at = now();
+    const queued = await writeTransaction(store, (trx) => queueStagedJob(trx, id, at));
+    if (!queued) throw new Error(`staging job ${id} was removed before its payload was complete`);
+    return { job: { ...out.job, status: 'queued', updated_at: at }, created: true };
+  } catch (e) {
+    // Best effort: what is left (the process dies now) goes at the next start's sweep.
+    await removeStagingJob(store, id).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Deletes a staging job and its payload, the chunks a few at a time from the last one
+ * (on SQLite, deleting a 200 MB payload at once would hold the event loop like storing
+ * it did), then the job's row.
+ */
+export async function removeStagingJob(store: Store, jobId: string): Promise<void> {
+  const step = Math.max(1, Math.floor(STAGE_BYTES / PAYLOAD_CHUNK_BYTES));
+  for (let from = (await lastPayloadSeq(store.db, jobId)) - step + 1; ; from -= step) {
+    await writeTransaction(store, (trx) => deletePayloadChunksFrom(trx, jobId, Math.max(0, from)));
+    if (from <= 0) break;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await writeTransaction(store, (trx) => deleteStagingJob(trx, jobId));
+}
+
+/**
+ * Deletes the staging jobs older than `graceMs`: an enqueue that was interrupted (the
+ * process died) before its job was queued. A younger one may be another process's
+ * enqueue in progress, and is kept.
+ */
+export async function sweepStaleStagingJobs(store: Store, graceMs: number, at = Date.now()): Promise<number> {
+  const ids = await staleStagingJobIds(store.db, new Date(at - graceMs).toISOString());
+  for (const id of ids) await removeStagingJob(store, id);
+  return ids.length;
 }
 
 /** A job's stored payload, chunk by chunk, in order. Memory holds one chunk at a time. */

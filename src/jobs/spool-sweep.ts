@@ -1,6 +1,8 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
+import type { Store } from '../store/database.ts';
+import { sweepStaleStagingJobs } from './queue.ts';
 
 // An upload is streamed to data/spool/<id>.part, copied into the job's payload rows in the
 // enqueue transaction, then removed. A crash between the two leaves the file behind for
@@ -8,6 +10,10 @@ import type { Config } from '../config.ts';
 // so at start whatever is left is removed. Several processes may share one data directory,
 // though, and another API process may be spooling an upload right now: only files that
 // nothing has written to for longer than a request may last are taken.
+//
+// A big payload is copied into a 'staging' job in several transactions (queue.ts): a crash
+// meanwhile leaves that job and part of its payload. Nothing ever claims or shows it; the
+// same sweep deletes the staging jobs older than a request may last.
 
 /** How old a spool file must be to be a leftover: a request's whole deadline, and a minute more. */
 export const spoolGraceMs = (config: Config): number => config.connections.requestTimeoutMs + 60_000;
@@ -49,6 +55,7 @@ export async function sweepSpool(dataDir: string, graceMs: number, at = Date.now
 /** The sweep at a start (serve, worker): logged, and never a reason not to start. */
 export async function sweepSpoolAtStart(
   config: Config,
+  store: Store,
   log: { info(o: object, m: string): void; warn(o: object, m: string): void },
 ): Promise<void> {
   try {
@@ -57,5 +64,11 @@ export async function sweepSpoolAtStart(
       log.info({ files: removed.length }, 'removed spool files left by an interrupted upload');
   } catch (e) {
     log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not sweep the spool directory');
+  }
+  try {
+    const jobs = await sweepStaleStagingJobs(store, spoolGraceMs(config));
+    if (jobs) log.info({ jobs }, 'removed staging jobs left by an interrupted upload');
+  } catch (e) {
+    log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not sweep staging jobs');
   }
 }

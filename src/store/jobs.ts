@@ -3,8 +3,16 @@ import type { Store } from './database.ts';
 import type { DB } from './schema.ts';
 
 export type JobRow = DB['jobs'];
+/** A job's status as clients see it. */
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
-export const UNFINISHED: JobStatus[] = ['queued', 'running'];
+/**
+ * Stored statuses add 'staging': a big payload is being stored in several short
+ * transactions (queue.ts enqueueJob); workers never claim such a job and no listing or
+ * status route shows it. It becomes 'queued' in one last transaction, or is deleted.
+ */
+export type StoredJobStatus = JobStatus | 'staging';
+/** Not finished: an Idempotency-Key replay meanwhile is a Conflict. */
+export const UNFINISHED: StoredJobStatus[] = ['staging', 'queued', 'running'];
 
 export async function insertJob(db: Kysely<DB>, row: JobRow): Promise<void> {
   await db.insertInto('jobs').values(row).execute();
@@ -56,9 +64,14 @@ export interface JobFilter {
   kind?: string;
 }
 
-/** An organization's jobs (not the queue's internal ones), newest first. */
+/** An organization's jobs (not the queue's internal ones, nor those still staging), newest first. */
 export function listJobs(db: Kysely<DB>, orgId: string, f: JobFilter): Promise<JobRow[]> {
-  let q = db.selectFrom('jobs').selectAll().where('org_id', '=', orgId).where('internal', '=', 0);
+  let q = db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('internal', '=', 0)
+    .where('status', '!=', 'staging');
   if (f.status) q = q.where('status', '=', f.status);
   if (f.kind) q = q.where('kind', '=', f.kind);
   if (f.after) q = q.where('id', '<', f.after);
@@ -197,6 +210,48 @@ export async function requeueJob(
     })
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
+}
+
+/** A staging job's payload is complete: it becomes 'queued' (false if it is no longer staging). */
+export async function queueStagedJob(db: Kysely<DB>, jobId: string, at: string): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({ status: 'queued', updated_at: at })
+    .where('id', '=', jobId)
+    .where('status', '=', 'staging')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Staging jobs created before `before` (ISO time): what an interrupted enqueue left. */
+export async function staleStagingJobIds(db: Kysely<DB>, before: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('status', '=', 'staging')
+    .where('created_at', '<', before)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The highest payload chunk number of a job (-1 when it has none). */
+export async function lastPayloadSeq(db: Kysely<DB>, jobId: string): Promise<number> {
+  const row = await db
+    .selectFrom('job_payload_chunks')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('job_id', '=', jobId)
+    .executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? -1 : Number(row.seq);
+}
+
+/** Deletes a job's payload chunks numbered `from` and up. */
+export async function deletePayloadChunksFrom(db: Kysely<DB>, jobId: string, from: number): Promise<void> {
+  await db.deleteFrom('job_payload_chunks').where('job_id', '=', jobId).where('seq', '>=', from).execute();
+}
+
+/** Deletes a job that is still staging (its chunks go with it). */
+export async function deleteStagingJob(db: Kysely<DB>, jobId: string): Promise<void> {
+  await db.deleteFrom('jobs').where('id', '=', jobId).where('status', '=', 'staging').execute();
 }
 
 export async function payloadChunkCount(db: Kysely<DB>, jobId: string): Promise<number> {
