@@ -47,8 +47,11 @@ export {
   type PayloadSource,
   queueEvents,
   readPayload,
+  removeStagingJob,
   type SpooledFile,
+  STAGE_BYTES,
   spoolToFile,
+  sweepStaleStagingJobs,
 } from './queue.ts';
 export {
   type JobContext,

@@ -296,12 +296,18 @@ async function enqueueStaged(store: Store, opts: EnqueueOptions, payload: Payloa
       // The commit was synchronous on SQLite: let requests that waited meanwhile run.
       await new Promise<void>((resolve) => setImmediate(resolve));
     };
+    let stored = 0;
     for await (const data of payloadPieces(payload)) {
       batch.push(data);
       batchBytes += data.length;
+      stored += data.length;
       if (batchBytes >= STAGE_BYTES) await flush();
     }
     if (batch.length) await flush();
+    // The job's payload_bytes (and its Idempotency-Key hash) describe the whole payload:
+    // a spool file cut short is a failure, not a smaller job.
+    if (stored !== payloadBytes(payload))
+      throw new Error(`staging job ${id}: ${stored} bytes read, ${payloadBytes(payload)} expected`);
     const at = now();
     const queued = await writeTransaction(store, (trx) => queueStagedJob(trx, id, at));
     if (!queued) throw new Error(`staging job ${id} was removed before its payload was complete`);
