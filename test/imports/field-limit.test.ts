@@ -107,9 +107,9 @@ describe.each(engines())('an import never stalls the API [%s]', (engine) => {
   it('/health answers within 1 s at every probe while a 30 MB one-cell CSV is imported', async () => {
     const url = await ctx().app.listen({ host: '127.0.0.1', port: 0 });
     const worker = new Worker({ store: ctx().store, handlers: jobHandlers, pollMs: 20 }).start();
-    // While the upload is stored (spooled, then copied into the job in one transaction) and
-    // while the worker parses it. The parse is what this limit is about; storing 30 MB in one
-    // SQLite commit still takes a few hundred ms (an open item, see the report).
+    // While the upload is stored (spooled, then copied into the job in transactions of a few
+    // MB: one commit of the whole file held SQLite's event loop for seconds at 200 MB) and
+    // while the worker parses it.
     const latencies = { storing: [] as number[], importing: [] as number[] };
     let phase: keyof typeof latencies = 'storing';
     let probing = true;
@@ -156,6 +156,6 @@ describe.each(engines())('an import never stalls the API [%s]', (engine) => {
     }
     expect(latencies.storing.length + latencies.importing.length).toBeGreaterThan(3);
     expect(Math.max(0, ...latencies.importing)).toBeLessThan(1000);
-    expect(Math.max(0, ...latencies.storing)).toBeLessThan(3000);
+    expect(Math.max(0, ...latencies.storing)).toBeLessThan(1000);
   }, 120_000);
 });
