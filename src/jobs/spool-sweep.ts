@@ -4,8 +4,8 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store/database.ts';
 import { sweepStaleStagingJobs } from './queue.ts';
 
-// An upload is streamed to data/spool/<id>.part, copied into the job's payload rows in the
-// enqueue transaction, then removed. A crash between the two leaves the file behind for
+// An upload is streamed to data/spool/<id>.part, copied into the job's payload rows by the
+// enqueue, then removed. A crash between the two leaves the file behind for
 // good: no job ever references a spool file (the job holds its own copy of the payload),
 // so at start whatever is left is removed. Several processes may share one data directory,
 // though, and another API process may be spooling an upload right now: only files that
