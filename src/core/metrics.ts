@@ -7,7 +7,7 @@ import { now } from '../store/time.ts';
 import type { Actor } from './context.ts';
 import { Conflict, Invalid, NotFound } from './errors.ts';
 import { newId } from './ids.ts';
-import type { Frequency, ValueType } from './limits.ts';
+import { type Frequency, LIMITS, type ValueType } from './limits.ts';
 
 export interface Dimension {
   id: string;
@@ -77,6 +77,20 @@ function checkDimensionNames(dims: { name: string }[], path: string): void {
   });
 }
 
+/**
+ * sort_order is an int4 column on PostgreSQL and must read back as a JSON integer: a value a
+ * route schema let through (a dialect coerces "-Infinity" or "1e400" to a number) stops here,
+ * so both engines refuse it alike and nothing stored can break a later read.
+ */
+function checkSortOrder(value: number | undefined, field: string): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || Math.abs(value) > LIMITS.sortOrderMax)
+    throw Invalid.field(
+      field,
+      `must be a whole number between -${LIMITS.sortOrderMax} and ${LIMITS.sortOrderMax}`,
+    );
+}
+
 /** `kpis[0]` + `unit` → `kpis[0].unit`; a metric that is the whole body has no prefix. */
 const fieldPath = (base: string, field: string): string => (base ? `${base}.${field}` : field);
 
@@ -103,6 +117,7 @@ export function newMetricRows(
       externalIds.add(input.external_id);
     }
     checkDimensionNames(input.dimensions ?? [], fieldPath(path(i), 'dimensions'));
+    checkSortOrder(input.sort_order, fieldPath(path(i), 'sort_order'));
     metrics.push({
       id,
       org_id: actor.orgId,
@@ -212,6 +227,7 @@ export async function updateMetric(
     const row = await store.findMetric(trx, actor.orgId, id);
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
+    checkSortOrder(patch.sort_order, 'sort_order');
     if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
     const { dimensions, required } = patch;
     // Named field by field: whatever else the object carries at run time is not a change.

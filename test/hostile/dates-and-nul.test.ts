@@ -96,6 +96,43 @@ describe.each(engines())('dates, sort_order and NUL refused on both engines [%s]
     expect(await counts()).toEqual(before);
   });
 
+  it('sort_order given as text that a dialect coerces to ±Infinity or past int4 → 422, nothing stored, reads stay 200', async () => {
+    const dcycle = (method: string, url: string, payload?: string) =>
+      ctx().app.inject({
+        method: method as 'GET',
+        url,
+        headers: { 'x-api-key': ctx().orgA.write, 'content-type': 'application/json' },
+        ...(payload === undefined ? {} : { payload }),
+      });
+    const created = await dcycle(
+      'POST',
+      '/v1/custom-kpi-datasets',
+      '{"name":"d","kpis":[{"name":"k","value_type":"number","sort_order":1}]}',
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    const ds = created.json() as { id: string; kpis: { id: string }[] };
+    const before = await counts();
+    for (const v of ['"-Infinity"', '"Infinity"', '"1e400"', '"-1e400"', '"2147483648"', '"-2147483649"']) {
+      const post = await dcycle(
+        'POST',
+        '/v1/custom-kpi-datasets',
+        `{"name":"d","kpis":[{"name":"k","value_type":"number","sort_order":${v}}]}`,
+      );
+      expect(post.statusCode, `${v} ${post.body}`).toBe(422);
+      expect(post.json().detail[0].loc, v).toEqual(expect.arrayContaining(['sort_order']));
+      const put = await dcycle(
+        'PUT',
+        `/v1/custom-kpi-datasets/${ds.id}/kpis/${ds.kpis[0].id}`,
+        `{"name":"k","value_type":"number","required":true,"sort_order":${v}}`,
+      );
+      expect(put.statusCode, `${v} ${put.body}`).toBe(422);
+      expect(put.json().detail[0].loc, v).toEqual(expect.arrayContaining(['sort_order']));
+    }
+    expect(await counts()).toEqual(before);
+    expect((await dcycle('GET', '/v1/custom-kpi-datasets')).statusCode).toBe(200);
+    expect((await ctx().call(ctx().orgA.read, { method: 'GET', url: '/v1/datasets' })).statusCode).toBe(200);
+  });
+
   it('NUL in a query value or a path parameter → 400; a coordinates filter with NUL is a 400', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
     const filter = encodeURIComponent('{"region":"E\u0000U"}');

@@ -56,6 +56,22 @@ describe.each(engines())('empty files are refused up front [%s]', (engine) => {
     expect(await stored()).toEqual(before);
   });
 
+  it('native: no body and no content type at all → 400 empty file, no job (it answered 500)', async () => {
+    const before = await stored();
+    const res = await ctx().call(ctx().orgA.write, { method: 'POST', url: '/v1/imports?format=csv' });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      status: 400,
+      errors: [{ field: 'lines[1]', line: 1, message: expect.stringContaining('empty file') }],
+    });
+    const bare = await ctx().call(ctx().orgA.write, { method: 'POST', url: '/v1/imports' });
+    expect(bare.statusCode, bare.body).toBeGreaterThanOrEqual(400);
+    expect(bare.statusCode, bare.body).toBeLessThan(500);
+    expect(bare.headers['content-type']).toContain('application/problem+json');
+    expect(await stored()).toEqual(before);
+  });
+
   it('a file with one row is still taken (202)', async () => {
     const res = await ctx().call(ctx().orgA.write, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -154,7 +154,11 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ? await readMultipart(request, dir, maxBytes)
         : {
             fields: {} as Options,
-            file: await spoolToFile(request.body as Readable, { dir, maxBytes }),
+            // No body at all (no content type either) never reaches a parser: an empty file.
+            file: await spoolToFile((request.body as Readable | undefined) ?? Readable.from([]), {
+              dir,
+              maxBytes,
+            }),
             type: request.headers['content-type'],
             filename: undefined,
           };
