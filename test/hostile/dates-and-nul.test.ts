@@ -133,6 +133,17 @@ describe.each(engines())('dates, sort_order and NUL refused on both engines [%s]
     expect((await ctx().call(ctx().orgA.read, { method: 'GET', url: '/v1/datasets' })).statusCode).toBe(200);
   });
 
+  it('event counts with a year 0000 from/to → 400 problem naming it (it answered 500 on PostgreSQL)', async () => {
+    for (const q of ['from=0000-01-01', 'to=0000-01-01', 'from=0000-01-01&to=0000-01-01']) {
+      const res = await ctx().call(ctx().orgA.read, {
+        method: 'GET',
+        url: `/v1/events/counts?event=signup&granularity=day&${q}`,
+      });
+      const body = expectProblem(res, 400);
+      expect(JSON.stringify(body.errors), q).toMatch(/"field":"(from|to)"/);
+    }
+  });
+
   it('NUL in a query value or a path parameter → 400; a coordinates filter with NUL is a 400', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
     const filter = encodeURIComponent('{"region":"E\u0000U"}');

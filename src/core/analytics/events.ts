@@ -3,6 +3,7 @@ import * as store from '../../store/analytics-events.ts';
 import type { Page } from '../../store/paging.ts';
 import type { DB } from '../../store/schema.ts';
 import { Invalid } from '../errors.ts';
+import { queryDate } from '../periods.ts';
 import { type JsonObject, normalizeTimestamp } from './messages.ts';
 import { type Granularity, type SeriesPoint, toSeries } from './series.ts';
 
@@ -94,6 +95,9 @@ export async function countEvents(
   orgId: string,
   q: EventQuery & { event: string; granularity: Granularity; from?: string; to?: string },
 ): Promise<EventCounts> {
+  // Years 0001-9999 only, on both engines (PostgreSQL has no year 0000).
+  queryDate(q.from, 'from');
+  queryDate(q.to, 'to');
   if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
     throw new Invalid([{ field: 'to', in: 'query', message: 'must not be before from' }], true);
   }
