@@ -1,16 +1,63 @@
+import type { Kysely } from 'kysely';
 import type { Storage } from '../core/ports/index.ts';
 import type { Store } from './database.ts';
+import { GroupCommit } from './group-commit.ts';
+import { accessRepositories } from './repositories/access.ts';
+import { analyticsRepositories } from './repositories/analytics.ts';
+import { catalogRepositories } from './repositories/catalog.ts';
+import { jobRepositories } from './repositories/jobs.ts';
+import { pointRepositories } from './repositories/points.ts';
+import type { DB } from './schema.ts';
+import { writeTransaction } from './transactions.ts';
 
-// Builds core's Storage port over a store. Each area's repositories live in
-// src/store/repositories/<area>.ts and are spread in here.
-export function createStorage(store: Store): Storage {
-  const bind = (db: Store['db'], inTransaction: boolean): Storage => {
+export type StorageRole = 'writer' | 'reader';
+
+// One GroupCommit per (store, apply function): the items of one kind of write share commits.
+const groups = new WeakMap<Store, Map<unknown, GroupCommit<unknown, unknown>>>();
+
+/**
+ * Builds core's Storage over a store: each area's repositories (src/store/repositories)
+ * bound to one connection. 'reader' binds them to the store's read connection (on SQLite
+ * a second, read-only one that never waits behind a write).
+ */
+export function createStorage(store: Store, role: StorageRole = 'writer'): Storage {
+  const bind = (db: Kysely<DB>, inTransaction: boolean): Storage => {
+    const h = { store, db };
     const storage: Storage = {
-      // Inside a transaction a nested unit of work joins it (Kysely has no nested transactions).
+      ...accessRepositories(h),
+      ...analyticsRepositories(h),
+      ...catalogRepositories(h),
+      ...jobRepositories(h),
+      ...pointRepositories(h),
       transaction: (fn) =>
-        inTransaction ? fn(storage) : db.transaction().execute((trx) => fn(bind(trx, true))),
+        inTransaction ? fn(storage) : writeTransaction(store, (trx) => fn(bind(trx, true))),
+      writeGrouped: (apply, item, maxItems) =>
+        inTransaction
+          ? apply(storage, item)
+          : grouped(store, (trx) => bind(trx, true), apply, item, maxItems),
     };
     return storage;
   };
-  return bind(store.db, false);
+  return bind(role === 'reader' ? store.reader : store.db, false);
+}
+
+function grouped<T, R>(
+  store: Store,
+  within: (trx: Kysely<DB>) => Storage,
+  apply: (tx: Storage, item: T) => Promise<R>,
+  item: T,
+  maxItems?: number,
+): Promise<R> {
+  if (!store.caps.singleWriter) return writeTransaction(store, (trx) => apply(within(trx), item));
+  let byApply = groups.get(store);
+  if (!byApply) {
+    byApply = new Map();
+    groups.set(store, byApply);
+  }
+  let group = byApply.get(apply) as GroupCommit<T, R> | undefined;
+  if (!group) {
+    group = new GroupCommit<T, R>(store, (trx, queued) => apply(within(trx), queued), maxItems);
+    byApply.set(apply, group as GroupCommit<unknown, unknown>);
+  }
+  return group.submit(item);
 }
