@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { sqliteHandleOf } from '../../src/store/engine/sqlite.ts';
-import { SAFETY_NET_PAGES, startWalCheckpointer } from '../../src/store/wal-checkpointer.ts';
+import { SAFETY_NET_PAGES, startWalCheckpointer } from '../../src/store/engine/sqlite-wal-checkpointer.ts';
 
 // SQLite only: the WAL and its checkpoints are SQLite's.
 describe('background WAL checkpoints (SQLite)', () => {

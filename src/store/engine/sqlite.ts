@@ -4,9 +4,9 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDialectConfig, sql } from 'kysely';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
-import { startWalCheckpointer } from '../wal-checkpointer.ts';
 import { sqliteQueries } from './sqlite-queries.ts';
 import { prepared, runEach } from './sqlite-statements.ts';
+import { startWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { BulkInsert, ChunkReader, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
 // SQLite through better-sqlite3: one writer, a synchronous in-process driver. Bulk paths run

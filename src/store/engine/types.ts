@@ -65,7 +65,7 @@ export interface StoreOptions {
   poolSize?: number;
   /**
    * SQLite file: checkpoint the WAL from a background thread instead of inside commits
-   * (wal-checkpointer.ts). For long-running processes that write: the server and workers.
+   * (engine/sqlite-wal-checkpointer.ts). For long-running processes that write: the server and workers.
    */
   checkpointInBackground?: boolean;
   /** Told when the background checkpoint fails (the writer then checkpoints by itself). */
