@@ -88,13 +88,20 @@ export function isSqliteUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+// Specs are module constants: each one's ON CONFLICT text is built once.
+const tails = new WeakMap<BulkInsert<unknown>, string>();
+
 function conflictTail(spec: BulkInsert<unknown>): string {
-  const c = spec.conflict;
-  if (!c) return '';
-  const action = c.update?.length
-    ? `do update set ${c.update.map((col) => `${col} = excluded.${col}`).join(', ')}`
-    : 'do nothing';
-  return `on conflict (${c.target.join(', ')}) ${action}`;
+  let tail = tails.get(spec);
+  if (tail === undefined) {
+    const c = spec.conflict;
+    const action = c?.update?.length
+      ? `do update set ${c.update.map((col) => `${col} = excluded.${col}`).join(', ')}`
+      : 'do nothing';
+    tail = c ? `on conflict (${c.target.join(', ')}) ${action}` : '';
+    tails.set(spec, tail);
+  }
+  return tail;
 }
 
 export function sqliteEngine(handle: SQLite.Database): EngineOps {
