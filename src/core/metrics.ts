@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../store/database.ts';
 import type { DimensionRow, MetricRow } from '../store/metrics.ts';
 import * as store from '../store/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../store/paging.ts';
@@ -166,7 +167,7 @@ export async function insertMetricRows(
 
 /** A concurrent request took the external_id between our check and our write. */
 function raceToConflict(error: unknown): never {
-  if (store.isUniqueViolation(error)) throw new Conflict('external_id is already used by another metric');
+  if (isUniqueViolation(error)) throw new Conflict('external_id is already used by another metric');
   throw error;
 }
 

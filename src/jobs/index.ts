@@ -76,7 +76,7 @@ export function startWorkers(
   logger?: JobLogger,
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
-  const separate = opts.ownConnection !== false && !apiStore.caps.singleWriter;
+  const separate = opts.ownConnection !== false && apiStore.engine.concurrentWriters;
   const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
   const worker = new Worker({
     store: own ?? apiStore,

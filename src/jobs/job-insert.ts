@@ -3,10 +3,10 @@ import type { Kysely } from 'kysely';
 import type { Actor } from '../core/context.ts';
 import { Conflict, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { isUniqueViolation } from '../store/database.ts';
 import {
   findJobByIdempotencyKey,
   insertJob,
-  isUniqueViolation,
   type JobRow,
   releaseIdempotencyKey,
   UNFINISHED,

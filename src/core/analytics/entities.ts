@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import * as store from '../../store/analytics-entities.ts';
+import { listLinks } from '../../store/analytics-links.ts';
 import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
 import type { DB } from '../../store/schema.ts';
 import { NotFound } from '../errors.ts';
@@ -87,8 +88,8 @@ export async function getEntity(
   if (!row) throw new NotFound('entity');
   const ref = { kind: type, external_id: externalId };
   const [parents, children, history] = await Promise.all([
-    store.listLinks(db, orgId, ref, 'parents', LINKS_MAX),
-    store.listLinks(db, orgId, ref, 'children', LINKS_MAX),
+    listLinks(db, orgId, ref, 'parents', LINKS_MAX),
+    listLinks(db, orgId, ref, 'children', LINKS_MAX),
     store.listTraitHistory(db, orgId, row.id, opts.historyLimit),
   ]);
   const link = (l: { kind: string; external_id: string; created_at: string }) => ({

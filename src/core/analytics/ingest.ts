@@ -104,7 +104,7 @@ async function applyEntities(
   // With concurrent writers, new entities are created first and every row is then read
   // locked, so two batches about one entity merge one after the other. A single-writer
   // engine runs one batch at a time: it reads, and creates what is missing with the write.
-  const concurrent = !store.caps.singleWriter;
+  const concurrent = store.engine.concurrentWriters;
   if (concurrent) {
     await insertEntityStubs(
       store,

@@ -1,12 +1,8 @@
 import type { Kysely } from 'kysely';
-import {
-  deleteLinks,
-  deleteOtherParents,
-  insertLinks,
-  type LinkRef,
-} from '../../store/analytics-entities.ts';
+import { deleteLinks, deleteOtherParents, insertLinks } from '../../store/analytics-links.ts';
 import type { Store } from '../../store/database.ts';
 import type { DB } from '../../store/schema.ts';
+import type { LinkRef } from '../../store/tables/analytics.ts';
 import type { CheckedMessage } from './messages.ts';
 
 // Links between entities, as the messages of a batch change them, in message order:

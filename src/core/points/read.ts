@@ -1,14 +1,9 @@
 import type { Store } from '../../store/database.ts';
 import { findMetricsByIds } from '../../store/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
-import {
-  countPoints,
-  listPoints,
-  listPointsAsOf,
-  listPointsOffset,
-  listRevisions,
-  type PointFilter,
-} from '../../store/points.ts';
+import { listPoints, listPointsAsOf, type PointFilter } from '../../store/point-listing.ts';
+import { listRevisions } from '../../store/point-revisions.ts';
+import { countPoints, listPointsOffset } from '../../store/point-sets.ts';
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';

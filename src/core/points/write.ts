@@ -4,12 +4,12 @@ import { groupCommitted } from '../../store/group-commit.ts';
 import {
   findByIdentity,
   findPointsByIds,
-  type IdentityKey,
   type PointRow,
   type RevisionRow,
   upsertPointsWithRevisions,
 } from '../../store/points.ts';
 import type { DB } from '../../store/schema.ts';
+import type { IdentityKey } from '../../store/tables/points.ts';
 import { now } from '../../store/time.ts';
 import { lockKeys, writeTransaction } from '../../store/transactions.ts';
 import type { Actor } from '../context.ts';
