@@ -209,6 +209,41 @@ describe.each(engines())('write path [%s]', (engine) => {
     expect((await rows(m.id))[0].value).toBe('3');
   });
 
+  it('an id no point has falls back to period + coordinates when they are given; an id a point has wins', async () => {
+    const m = await metric();
+    const storage = createStorage(ctx().store);
+    const [p] = await writePoints(storage, actorA(), [day(m.id, '2024-01-01', '1')]);
+    const [byPeriod] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: newId(), periodStart: '2024-01-01', value: '2', path: 'v[0]' },
+    ]);
+    expect(byPeriod).toMatchObject({ id: p.id, period_start: '2024-01-01', value: '2' });
+    const [byId] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: p.id, periodStart: '2024-02-01', value: '3', path: 'v[0]' },
+    ]);
+    expect(byId).toMatchObject({ id: p.id, period_start: '2024-01-01', value: '3' });
+
+    // A period the caller could not read is reported only when it is needed.
+    const periodIssues = [{ field: 'v[0].reportingPeriod.start', message: 'must be a month from 1 to 12' }];
+    const [kept] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: p.id, periodIssues, value: '4', path: 'v[0]' },
+    ]);
+    expect(kept).toMatchObject({ id: p.id, value: '4' });
+    const e = await invalid(() =>
+      writePoints(storage, actorA(), [
+        { metricId: m.id, id: newId(), periodIssues, value: '5', path: 'v[0]' },
+      ]),
+    );
+    expect(e.issues).toEqual(periodIssues);
+
+    // Deletes follow the same rule.
+    expect(
+      await deletePoints(storage, actorA(), [
+        { metricId: m.id, id: newId(), periodStart: '2024-01-01', path: 'v[0]' },
+      ]),
+    ).toBe(1);
+    expect((await rows(m.id)).map((r) => [r.id, r.deleted_at !== null])).toEqual([[p.id, true]]);
+  });
+
   it('an id must name a live point of this metric and organization', async () => {
     const m = await metric();
     const other = await metric({ name: 'Other' });
