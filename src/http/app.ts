@@ -15,6 +15,7 @@ import { vitallyRoutes } from '../dialects/vitally/routes.ts';
 import { workivaRoutes } from '../dialects/workiva/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
+import { createStorage } from '../store/storage.ts';
 import { registerAuth } from './auth.ts';
 import { registerCharsetCheck } from './body-charset.ts';
 import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';
@@ -71,7 +72,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerRoutePolicy(app);
 
   const authenticator = new KeyAuthenticator(store.reader, store.db);
-  app.decorate('services', { config, store, authenticator });
+  app.decorate('services', {
+    config,
+    store,
+    storage: createStorage(store),
+    reader: createStorage(store, 'reader'),
+    authenticator,
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

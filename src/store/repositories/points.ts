@@ -1,7 +1,34 @@
+import { withDimensions } from '../../core/metrics.ts';
 import type { PointPorts } from '../../core/ports/index.ts';
+import { findMetricsByIds } from '../metrics.ts';
+import {
+  countPoints,
+  findByIdentity,
+  findPointsByIds,
+  listPoints,
+  listPointsAsOf,
+  listPointsOffset,
+  listRevisions,
+  upsertPointsWithRevisions,
+} from '../points.ts';
+import { lockKeys } from '../transactions.ts';
 import type { RepositoryHandle } from './handle.ts';
 
-// core's PointPorts over the store's queries.
-export function pointRepositories(_h: RepositoryHandle): PointPorts {
-  return {};
+// core's PointPorts over the store's queries. listPoints and listPointsAsOf read through
+// the store's main connection as they always have (they take the store for its engine).
+export function pointRepositories(h: RepositoryHandle): PointPorts {
+  const { store, db } = h;
+  return {
+    lockKeys: (keys) => lockKeys(store, db, keys),
+    pointsByIds: (orgId, ids) => findPointsByIds(db, orgId, ids),
+    pointsByIdentity: (orgId, metricId, keys) => findByIdentity(store, db, orgId, metricId, keys),
+    savePoints: (rows, revisions) => upsertPointsWithRevisions(store, db, rows, revisions),
+    listPoints: (orgId, metricId, f) => listPoints(store, orgId, metricId, f),
+    listPointsAsOf: (orgId, metricId, asOf, f) => listPointsAsOf(store, orgId, metricId, asOf, f),
+    listPointsOffset: (orgId, f, offset, limit) => listPointsOffset(db, orgId, f, offset, limit),
+    countPoints: (orgId, f) => countPoints(db, orgId, f),
+    pointRevisions: (orgId, pointId) => listRevisions(db, orgId, pointId),
+    metricsWithDimensions: async (orgId, ids) => withDimensions(db, await findMetricsByIds(db, orgId, ids)),
+    findMetricIds: async (orgId, ids) => (await findMetricsByIds(db, orgId, ids)).map((m) => m.id),
+  };
 }
