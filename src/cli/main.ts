@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createApiKey, parseScopes, toKeyInfo } from '../core/api-keys.ts';
+import { now } from '../core/clock.ts';
 import { listApiKeys, revokeApiKey } from '../store/api-keys.ts';
 import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { findOrganization, insertOrganization, listOrganizations } from '../store/organizations.ts';
-import { now } from '../store/time.ts';
 import { registerImportCommand } from './import.ts';
 import { registerWorkerCommand } from './worker.ts';
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type ApiKeyRow, findKeysByLookup, insertApiKey, touchApiKey } from '../store/api-keys.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { now } from './clock.ts';
 import type { Scope } from './context.ts';
 import { Invalid } from './errors.ts';
 import { newId } from './ids.ts';

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import * as store from '../store/datasets.ts';
 import * as metricStore from '../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../store/paging.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { NotFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { insertMetricRows, type Metric, type MetricInput, newMetricRows, withDimensions } from './metrics.ts';
+import { decodeCursor, type Page, toPage } from './paging.ts';
 
 export interface Dataset {
   id: string;

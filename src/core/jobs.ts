@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import { findJob, type JobRow, type JobStatus, listJobs } from '../store/jobs.ts';
-import { decodeCursor, type Page, toPage } from '../store/paging.ts';
 import type { DB } from '../store/schema.ts';
 import { Invalid, NotFound } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { withLiveProgress } from './live-progress.ts';
+import { decodeCursor, type Page, toPage } from './paging.ts';
 
 // Reading an organization's jobs (imports, Workiva operations). The queue's own jobs
 // (webhook deliveries) are not the organization's business and read as not found, and so

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { DimensionRow, MetricRow } from '../store/metrics.ts';
 import * as store from '../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../store/paging.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { Conflict, Invalid, NotFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { type Frequency, LIMITS, type ValueType } from './limits.ts';
+import { decodeCursor, type Page, toPage } from './paging.ts';
 
 export interface Dimension {
   id: string;

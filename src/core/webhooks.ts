@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { deleteWebhook as deleteRow, findWebhook, upsertWebhook } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { Invalid, NotFound } from './errors.ts';
 import { checkWebhookTarget, type TargetPolicy } from './webhook-targets.ts';

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
+import { now } from '../core/clock.ts';
 import type { Actor } from '../core/context.ts';
 import { Conflict, Invalid, TooLarge } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -28,7 +29,6 @@ import {
   UNFINISHED,
 } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
 import { writeTransaction } from '../store/transactions.ts';
 
 /** Payloads are stored in pieces of this size: big enough to be few rows, small enough to stream. */

@@ -1,9 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/core/api-keys.ts';
+import { now } from '../../src/core/clock.ts';
 import { hashSecret } from '../../src/core/secrets.ts';
 import { revokeApiKey } from '../../src/store/api-keys.ts';
-import { now } from '../../src/store/time.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import * as store from '../../store/analytics-entities.ts';
-import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
 import type { DB } from '../../store/schema.ts';
 import { NotFound } from '../errors.ts';
+import { decodeCursor, type Page, toPage } from '../paging.ts';
 import type { EntityKind, JsonObject } from './messages.ts';
 
 // Reading analytics entities: a page of them, or one with its links and trait history.

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import * as store from '../../store/analytics-events.ts';
-import type { Page } from '../../store/paging.ts';
 import type { DB } from '../../store/schema.ts';
 import { Invalid } from '../errors.ts';
+import type { Page } from '../paging.ts';
 import { queryDate } from '../periods.ts';
 import { type JsonObject, normalizeTimestamp } from './messages.ts';
 import { type Granularity, type SeriesPoint, toSeries } from './series.ts';

@@ -12,7 +12,7 @@ import { type EventRow, insertEvents } from '../../store/analytics-events.ts';
 import type { Store } from '../../store/database.ts';
 import { groupCommitted } from '../../store/group-commit.ts';
 import type { DB } from '../../store/schema.ts';
-import { now } from '../../store/time.ts';
+import { now } from '../clock.ts';
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
 import { applyLinks } from './links.ts';

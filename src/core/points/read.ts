@@ -1,6 +1,5 @@
 import type { Store } from '../../store/database.ts';
 import { findMetricsByIds } from '../../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
 import {
   countPoints,
   listPoints,
@@ -12,6 +11,7 @@ import {
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';
+import { decodeCursor, type Page, toPage } from '../paging.ts';
 import { queryDate, queryInstant } from '../periods.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 

@@ -10,8 +10,8 @@ import {
   upsertPointsWithRevisions,
 } from '../../store/points.ts';
 import type { DB } from '../../store/schema.ts';
-import { now } from '../../store/time.ts';
 import { lockKeys, writeTransaction } from '../../store/transactions.ts';
+import { now } from '../clock.ts';
 import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid, NotFound } from '../errors.ts';
 import { newId } from '../ids.ts';

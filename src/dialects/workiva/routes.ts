@@ -5,10 +5,10 @@ import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/batches.ts'
 import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { getJob } from '../../core/jobs.ts';
+import { decodeCursor } from '../../core/paging.ts';
 import { readPoints } from '../../core/points/read.ts';
 import { registerJsonParser } from '../../http/json-body.ts';
 import { enqueueJob } from '../../jobs/queue.ts';
-import { decodeCursor } from '../../store/paging.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
 import { isFinished, operationPath, toMetricValue, toOperation, valuesPath } from './mapping.ts';
 import {
