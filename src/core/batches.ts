@@ -3,6 +3,7 @@ import { findPointsByIds } from '../store/points.ts';
 import type { DB } from '../store/schema.ts';
 import { Conflict, NotFound } from './errors.ts';
 import { getMetric, type Metric } from './metrics.ts';
+import type { Storage } from './ports/index.ts';
 
 // Rules for accepting an asynchronous batch of values for one metric (Workiva's
 // batchUpsertion / batchDeletion), checked before the batch is queued.
@@ -11,12 +12,12 @@ const ID_CHUNK = 10_000;
 
 /** The metric, which must belong to the dataset (Workiva: the program); else NotFound. */
 export async function getDatasetMetric(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   datasetId: string,
   metricId: string,
 ): Promise<Metric> {
-  const metric = await getMetric(db, orgId, metricId);
+  const metric = await getMetric(storage, orgId, metricId);
   if (metric.dataset_id !== datasetId) throw new NotFound('metric');
   return metric;
 }

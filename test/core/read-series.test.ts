@@ -6,6 +6,7 @@ import { createMetric, type Metric, type MetricInput } from '../../src/core/metr
 import { readAllPoints, readPoints } from '../../src/core/points/read.ts';
 import { aggregate, series } from '../../src/core/points/series.ts';
 import { type PointInput, writePoints } from '../../src/core/points/write.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -31,7 +32,11 @@ describe.each(engines())('reads and series [%s]', (engine) => {
   const ctx = useTestContext(engine);
   const actor = (): Actor => ({ orgId: ctx().orgA.id, actor: 'alice', keyId: 'k', scopes: ['write'] });
   const metric = (input: Partial<MetricInput> = {}): Promise<Metric> =>
-    createMetric(ctx().store.db, actor(), null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor(), null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
   const write = async (metricId: string, points: Omit<PointInput, 'metricId' | 'path'>[]) =>
     (
       await writePoints(

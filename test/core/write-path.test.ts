@@ -11,6 +11,7 @@ import {
   withPointWriter,
   writePoints as writeRows,
 } from '../../src/core/points/write.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 
@@ -34,7 +35,11 @@ describe.each(engines())('write path [%s]', (engine) => {
   const actorB = (): Actor => ({ orgId: ctx().orgB.id, actor: 'bob', keyId: 'key-b', scopes: ['write'] });
 
   const metric = (input: Partial<MetricInput> = {}, actor = actorA()): Promise<Metric> =>
-    createMetric(ctx().store.db, actor, null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor, null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
 
   const rows = (metricId: string) =>
     ctx()

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import { findMetricsByIds } from '../../store/metrics.ts';
+import { findMetricsByIds, listDimensions } from '../../store/metrics.ts';
 import type { DB } from '../../store/schema.ts';
 import { isUuid } from '../ids.ts';
-import { type Metric, withDimensions } from '../metrics.ts';
+import { type Metric, toMetrics } from '../metrics.ts';
 
 /** Metrics a write touches, loaded once per writer (a big file references few metrics). */
 export class MetricCache {
@@ -23,7 +23,14 @@ export class MetricCache {
     if (missing.length === 0) return;
     // An id that is no uuid names no metric (and PostgreSQL would reject it as a uuid value).
     const rows = await findMetricsByIds(this.db, this.orgId, missing.filter(isUuid));
-    for (const m of await withDimensions(this.db, rows)) this.metrics.set(m.id, m);
+    const dims = rows.length
+      ? await listDimensions(
+          this.db,
+          this.orgId,
+          rows.map((r) => r.id),
+        )
+      : [];
+    for (const m of toMetrics(rows, dims)) this.metrics.set(m.id, m);
     for (const id of missing) if (!this.metrics.has(id)) this.metrics.set(id, null);
   }
 

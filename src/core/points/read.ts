@@ -8,6 +8,7 @@ import {
   listRevisions,
   type PointFilter,
 } from '../../store/points.ts';
+import { createStorage } from '../../store/storage.ts';
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { getMetric, type Metric } from '../metrics.ts';
@@ -50,7 +51,7 @@ export async function readPoints(
   metricId: string,
   q: PointQuery,
 ): Promise<Page<StoredPoint>> {
-  const metric = await getMetric(store.db, orgId, metricId);
+  const metric = await getMetric(createStorage(store), orgId, metricId);
   const filter: PointFilter = {
     from: queryDate(q.from, 'from'),
     to: queryDate(q.to, 'to'),

@@ -1,5 +1,6 @@
 import Big from 'big.js';
 import type { Store } from '../../store/database.ts';
+import { createStorage } from '../../store/storage.ts';
 import { Invalid } from '../errors.ts';
 import { getMetric } from '../metrics.ts';
 import { bucketStart, type Granularity } from '../periods.ts';
@@ -30,7 +31,7 @@ export async function series(
   agg: Aggregate,
   q: Omit<PointQuery, 'cursor' | 'limit'>,
 ): Promise<{ granularity: Granularity; agg: Aggregate; points: SeriesPoint[] }> {
-  const metric = await getMetric(store.db, orgId, metricId);
+  const metric = await getMetric(createStorage(store), orgId, metricId);
   if (agg !== 'count' && !isNumericType(metric.value_type)) {
     throw Invalid.field('agg', `only count works on a ${metric.value_type} metric`);
   }

@@ -8,7 +8,6 @@ import { getJob } from '../../core/jobs.ts';
 import { decodeCursor } from '../../core/paging.ts';
 import { readPoints } from '../../core/points/read.ts';
 import { registerJsonParser } from '../../http/json-body.ts';
-import { enqueueJob } from '../../jobs/queue.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
 import { isFinished, operationPath, toMetricValue, toOperation, valuesPath } from './mapping.ts';
 import {
@@ -41,7 +40,7 @@ async function deprecated(_request: FastifyRequest, reply: FastifyReply, payload
 }
 
 export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, config } = app.services;
+  const { store, storage, reader, config, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'workiva', ...(route.config ?? {}) };
   });
@@ -78,7 +77,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const { programId, metricId } = request.params;
         const { orgId } = request.actor;
-        await getDatasetMetric(store.db, orgId, programId, metricId);
+        await getDatasetMetric(storage, orgId, programId, metricId);
         const data = (request.body as { data: { id?: string }[] }).data;
         await checkIdsBelongToMetric(
           store.db,
@@ -87,7 +86,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           data.flatMap((v) => (v.id === undefined ? [] : [v.id])),
         );
         const meta: WorkivaJobMeta = { programId, metricId };
-        const { job } = await enqueueJob(store, {
+        const { job } = await jobs.enqueue({
           actor: request.actor,
           kind,
           meta: { ...meta },
@@ -138,7 +137,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await getJob(store.reader, request.actor.orgId, request.params.operationId, 'operation');
+      const row = await getJob(reader, request.actor.orgId, request.params.operationId, 'operation');
       if (!isFinished(row)) reply.header('retry-after', RETRY_AFTER);
       return toOperation(row, baseUrl(request));
     },
@@ -166,7 +165,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const after = decodeCursor(next);
       if (after !== undefined && !isUuid(after))
         throw new Invalid([{ field: '$next', in: 'query', message: 'is not a cursor this API gave' }], true);
-      await getDatasetMetric(store.db, orgId, programId, metricId);
+      await getDatasetMetric(storage, orgId, programId, metricId);
       const limit = request.query.$maxpagesize ?? PAGE_SIZE;
       const page = await readPoints(store, orgId, metricId, { cursor: next, limit });
       const out: { data: ReturnType<typeof toMetricValue>[]; '@nextLink'?: string } = {

@@ -104,7 +104,7 @@ const toInput = (
 });
 
 export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, config } = app.services;
+  const { store, storage, reader, config } = app.services;
 
   app.put(
     '/metrics/:id/data_points',
@@ -129,7 +129,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const metric = await getMetric(store.db, request.actor.orgId, request.params.id);
+      const metric = await getMetric(storage, request.actor.orgId, request.params.id);
       // Plain object literals (no spread): this runs once per point of every write.
       const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
         metricId: metric.id,
@@ -225,7 +225,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
+      await getMetric(storage, request.actor.orgId, request.params.id);
       await deletePoints(store, request.actor, [
         { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
       ]);
@@ -251,7 +251,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
+      await getMetric(storage, request.actor.orgId, request.params.id);
       const q = request.query;
       await deletePoints(store, request.actor, [
         { ...toInput(request.params.id, q, 0), path: 'query', coordinates: parseCoordinates(q.coordinates) },
