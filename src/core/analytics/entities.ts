@@ -1,7 +1,7 @@
 import { NotFound } from '../errors.ts';
 import { decodeCursor, type Page, toPage } from '../paging.ts';
 import type { Storage } from '../ports/index.ts';
-import type { EntityKind, JsonObject } from './messages.ts';
+import type { EntityKind, JsonObject } from './message-types.ts';
 import type { EntityRecord } from './records.ts';
 
 // Reading analytics entities: a page of them, or one with its links and trait history.

@@ -2,7 +2,8 @@ import { Invalid } from '../errors.ts';
 import type { Page } from '../paging.ts';
 import { queryDate } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
-import { type JsonObject, normalizeTimestamp } from './messages.ts';
+import type { JsonObject } from './message-types.ts';
+import { normalizeTimestamp } from './messages.ts';
 import type { EventRecord } from './records.ts';
 import { type Granularity, type SeriesPoint, toSeries } from './series.ts';
 

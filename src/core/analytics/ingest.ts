@@ -3,7 +3,8 @@ import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Storage } from '../ports/index.ts';
 import { applyLinks } from './links.ts';
-import { type AnalyticsMessage, type CheckedMessage, checkBatch, type EntityKind } from './messages.ts';
+import type { AnalyticsMessage, EntityKind } from './message-types.ts';
+import { type CheckedMessage, checkBatch } from './messages.ts';
 import type {
   EntityRecord as EntityRow,
   EventRecord as EventRow,
