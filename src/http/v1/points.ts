@@ -104,7 +104,7 @@ const toInput = (
 });
 
 export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, storage, reader, config } = app.services;
+  const { store, storage, config } = app.services;
 
   app.put(
     '/metrics/:id/data_points',
