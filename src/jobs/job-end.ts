@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
+import { now } from '../core/clock.ts';
 import type { FieldIssue } from '../core/errors.ts';
 import { endJob, type JobEnd, type JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
 import { rejectedItems } from './issues.ts';
 import type { JobOutcome } from './types.ts';
 import { enqueueWebhookDelivery } from './webhooks.ts';

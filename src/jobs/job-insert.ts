@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { now } from '../core/clock.ts';
 import type { Actor } from '../core/context.ts';
 import { Conflict, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -12,7 +13,6 @@ import {
   UNFINISHED,
 } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
 import { type PayloadSource, payloadInfo } from './spool.ts';
 
 // A job's row as it is accepted: its options, the Idempotency-Key rules, the row itself.

@@ -1,10 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { now } from '../core/clock.ts';
 import type { Actor, Scope } from '../core/context.ts';
 import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
 import { type JobRow, renewLease } from '../store/jobs.ts';
-import { now } from '../store/time.ts';
 import { outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { readPayload } from './queue.ts';
 import { type JobContext, LeaseLost } from './types.ts';

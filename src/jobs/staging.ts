@@ -1,3 +1,4 @@
+import { now } from '../core/clock.ts';
 import type { Store } from '../store/database.ts';
 import {
   deletePayloadChunksFrom,
@@ -7,7 +8,6 @@ import {
   queueStagedJob,
   staleStagingJobIds,
 } from '../store/jobs.ts';
-import { now } from '../store/time.ts';
 import { writeTransaction } from '../store/transactions.ts';
 import { type Enqueued, type EnqueueOptions, insertJobRow } from './job-insert.ts';
 import { PAYLOAD_CHUNK_BYTES, type PayloadSource, payloadBytes, payloadPieces } from './spool.ts';

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { pino } from 'pino';
+import { now } from '../core/clock.ts';
 import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
 import { claimJob, type JobEnd, type JobRow, requeueJob } from '../store/jobs.ts';
-import { now } from '../store/time.ts';
 import { writeTransaction } from '../store/transactions.ts';
 import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { type JobLogger, Run } from './job-run.ts';

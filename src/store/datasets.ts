@@ -39,6 +39,16 @@ export function findDataset(db: Kysely<DB>, orgId: string, id: string): Promise<
     .executeTakeFirst();
 }
 
+export async function datasetExists(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('datasets')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return found !== undefined;
+}
+
 export function listDatasetsAfter(db: Kysely<DB>, orgId: string, after: string | undefined, limit: number) {
   let q = db.selectFrom('datasets').selectAll().where('org_id', '=', orgId);
   if (after) q = q.where('id', '>', after);

@@ -1,11 +1,10 @@
 import { type Kysely, sql } from 'kysely';
+import type { JobStatus } from '../core/job-types.ts';
 import type { Store } from './database.ts';
 import type { ChunkReader } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
 export type JobRow = DB['jobs'];
-/** A job's status as clients see it. */
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
 /**
  * Stored statuses add 'staging': a big payload is being stored in several short
  * transactions (queue.ts enqueueJob); workers never claim such a job and no listing or

@@ -33,7 +33,11 @@ describe.each(engines())('reads and series [%s]', (engine) => {
   const ctx = useTestContext(engine);
   const actor = (): Actor => ({ orgId: ctx().orgA.id, actor: 'alice', keyId: 'k', scopes: ['write'] });
   const metric = (input: Partial<MetricInput> = {}): Promise<Metric> =>
-    createMetric(ctx().store.db, actor(), null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor(), null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
   const write = async (metricId: string, points: Omit<PointInput, 'metricId' | 'path'>[]) =>
     (
       await writePoints(

@@ -31,7 +31,11 @@ describe.each(engines())('write path [%s]', (engine) => {
   const actorB = (): Actor => ({ orgId: ctx().orgB.id, actor: 'bob', keyId: 'key-b', scopes: ['write'] });
 
   const metric = (input: Partial<MetricInput> = {}, actor = actorA()): Promise<Metric> =>
-    createMetric(ctx().store.db, actor, null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor, null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
 
   const rows = (metricId: string) =>
     ctx()

@@ -6,6 +6,7 @@ import { importAchieveItFile } from '../../src/core/imports/achieveit-import.ts'
 import { createMetric } from '../../src/core/metrics.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 import { countEach } from '../helpers/rows.ts';
 
@@ -20,7 +21,7 @@ describe.each(engines())('NUL in import rows [%s]', (engine) => {
     ({ store, database } = await createTestStore(engine));
     const a = await insertOrganization(store.db, 'A');
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
-    await createMetric(store.db, actor, null, { name: 'k', external_id: 'KPI-1' });
+    await createMetric(createStorage(store), actor, null, { name: 'k', external_id: 'KPI-1' });
   });
   afterAll(async () => {
     await store.close();

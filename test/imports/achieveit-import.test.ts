@@ -7,6 +7,7 @@ import type { AchieveItFile } from '../../src/core/imports/achieveit-rows.ts';
 import { createMetric } from '../../src/core/metrics.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
 // The core of the AchieveIt file import, below HTTP and the queue: rows are checked, their
@@ -26,9 +27,11 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
     other = { orgId: b.id, actor: 'tester', keyId: 'k2', scopes: ['write'] };
     for (const ext of ['KPI-1', 'KPI-2', 'Revenue (Q) #3']) {
-      metricIds[ext] = (await createMetric(store.db, actor, null, { name: ext, external_id: ext })).id;
+      metricIds[ext] = (
+        await createMetric(createStorage(store), actor, null, { name: ext, external_id: ext })
+      ).id;
     }
-    await createMetric(store.db, other, null, { name: 'B only', external_id: 'B-ONLY' });
+    await createMetric(createStorage(store), other, null, { name: 'B only', external_id: 'B-ONLY' });
   });
   afterAll(async () => {
     await store.close();
@@ -162,7 +165,11 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
   });
 
   it('reports the write path problems with the file column', async () => {
-    await createMetric(store.db, actor, null, { name: 'whole', external_id: 'WHOLE', value_type: 'integer' });
+    await createMetric(createStorage(store), actor, null, {
+      name: 'whole',
+      external_id: 'WHOLE',
+      value_type: 'integer',
+    });
     const issues = await rejected('WHOLE,1.5,2024-01-01\n');
     expect(issues).toEqual([
       expect.objectContaining({ line: 1, column: 'Current Metric Value', field: 'lines[1].value' }),

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
 import { jobHandlers, Worker } from '../../src/jobs/index.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { countEach } from '../helpers/rows.ts';
@@ -20,7 +21,7 @@ describe.each(engines())('import field size limit [%s]', (engine) => {
 
   beforeAll(async () => {
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
-    await createMetric(ctx().store.db, actor, null, { name: 'Revenue', external_id: 'REV' });
+    await createMetric(createStorage(ctx().store), actor, null, { name: 'Revenue', external_id: 'REV' });
   });
 
   async function achieveIt(csv: string) {

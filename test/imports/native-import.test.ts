@@ -7,6 +7,7 @@ import { importNativeFile, type NativeImportSpec } from '../../src/core/imports/
 import { createMetric } from '../../src/core/metrics.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
 // Native file imports below HTTP: CSV, NDJSON and JSON through a column mapping.
@@ -22,9 +23,10 @@ describe.each(engines())('native file import [%s]', (engine) => {
     ({ store, database } = await createTestStore(engine));
     const a = await insertOrganization(store.db, 'A');
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
-    revenue = (await createMetric(store.db, actor, null, { name: 'Revenue', external_id: 'REV' })).id;
+    revenue = (await createMetric(createStorage(store), actor, null, { name: 'Revenue', external_id: 'REV' }))
+      .id;
     byRegion = (
-      await createMetric(store.db, actor, null, {
+      await createMetric(createStorage(store), actor, null, {
         name: 'Sales',
         external_id: 'SALES',
         dimensions: [{ name: 'region' }],

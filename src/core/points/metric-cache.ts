@@ -1,6 +1,6 @@
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
-import type { Metric } from '../metrics.ts';
+import { type Metric, withDimensions } from '../metrics.ts';
 import type { Storage } from '../ports/index.ts';
 
 /** Metrics a write touches, loaded once per writer (a big file references few metrics). */
@@ -33,7 +33,9 @@ export class MetricCache {
 /** The organization's metrics among `ids`, with their dimensions; ids that are no uuid name none. */
 function metricsOf(storage: Storage, orgId: string, ids: string[]): Promise<Metric[]> {
   const valid = ids.filter(isUuid);
-  return valid.length === 0 ? Promise.resolve([]) : storage.metricsWithDimensions(orgId, valid);
+  return valid.length === 0
+    ? Promise.resolve([])
+    : storage.findMetricsByIds(orgId, valid).then((rows) => withDimensions(storage, rows));
 }
 
 /** One metric of the organization, with its dimensions; NotFound when it has none by that id. */

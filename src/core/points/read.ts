@@ -1,7 +1,7 @@
-import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import type { Metric } from '../metrics.ts';
+import { decodeCursor, type Page, toPage } from '../paging.ts';
 import { queryDate, queryInstant } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
 import { pointMetric } from './metric-cache.ts';
@@ -97,7 +97,7 @@ export async function readPointsPage(
   q: { metricIds: string[]; from?: string; to?: string; excludeBlank?: boolean; page: number; size: number },
 ): Promise<{ items: StoredPoint[]; total: number }> {
   const metricIds = [...new Set(q.metricIds)];
-  const found = await storage.findMetricIds(orgId, metricIds.filter(isUuid));
+  const found = (await storage.findMetricsByIds(orgId, metricIds.filter(isUuid))).map((m) => m.id);
   if (found.length !== metricIds.length) throw new NotFound('metric');
   const filter = {
     metricIds,

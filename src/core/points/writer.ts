@@ -1,4 +1,4 @@
-import { now } from '../../store/time.ts';
+import { now } from '../clock.ts';
 import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
 import type { Metric } from '../metrics.ts';

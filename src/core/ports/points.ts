@@ -30,8 +30,4 @@ export interface PointPorts {
   countPoints(orgId: string, f: PointSetFilter): Promise<number>;
   /** A point's revisions, oldest first. */
   pointRevisions(orgId: string, pointId: string): Promise<StoredRevision[]>;
-  /** The organization's metrics with these ids (uuids), each with its dimensions. */
-  metricsWithDimensions(orgId: string, ids: string[]): Promise<Metric[]>;
-  /** Which of these ids (uuids) are the organization's metrics. */
-  findMetricIds(orgId: string, ids: string[]): Promise<string[]>;
 }

@@ -45,7 +45,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const metric = await getMetric(store.db, request.actor.orgId, request.params.metric_id);
+      const metric = await getMetric(storage, request.actor.orgId, request.params.metric_id);
       const { rows } = await writePoints(
         storage,
         request.actor,
@@ -108,7 +108,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const page = request.query.page ?? 1;
       const size = request.query.page_size ?? 25;
-      const { items, total } = await listMetricsPage(store.db, request.actor.orgId, { page, size });
+      const { items, total } = await listMetricsPage(storage, request.actor.orgId, { page, size });
       return {
         metrics: items.map(toVisibleMetric),
         meta: pageMeta(page, size, total),
@@ -128,7 +128,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const metric = await createMetric(store.db, request.actor, null, metricInputFromVisible(request.body));
+      const metric = await createMetric(storage, request.actor, null, metricInputFromVisible(request.body));
       return reply.code(201).send({ metric: toVisibleMetric(metric) });
     },
   );

@@ -4,11 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { getJob } from '../../core/jobs.ts';
+import { decodeCursor } from '../../core/paging.ts';
 import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/points/batch-acceptance.ts';
 import { readPoints } from '../../core/points/read.ts';
 import { registerJsonParser } from '../../http/json-body.ts';
-import { enqueueJob } from '../../jobs/queue.ts';
-import { decodeCursor } from '../../store/paging.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
 import { isFinished, operationPath, toMetricValue, toOperation, valuesPath } from './mapping.ts';
 import {
@@ -41,7 +40,7 @@ async function deprecated(_request: FastifyRequest, reply: FastifyReply, payload
 }
 
 export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, storage, config } = app.services;
+  const { store, storage, reader, config, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'workiva', ...(route.config ?? {}) };
   });
@@ -87,7 +86,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           data.flatMap((v) => (v.id === undefined ? [] : [v.id])),
         );
         const meta: WorkivaJobMeta = { programId, metricId };
-        const { job } = await enqueueJob(store, {
+        const { job } = await jobs.enqueue({
           actor: request.actor,
           kind,
           meta: { ...meta },
@@ -138,7 +137,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await getJob(store.reader, request.actor.orgId, request.params.operationId, 'operation');
+      const row = await getJob(reader, request.actor.orgId, request.params.operationId, 'operation');
       if (!isFinished(row)) reply.header('retry-after', RETRY_AFTER);
       return toOperation(row, baseUrl(request));
     },

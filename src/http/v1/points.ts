@@ -130,7 +130,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const metric = await getMetric(store.db, request.actor.orgId, request.params.id);
+      const metric = await getMetric(storage, request.actor.orgId, request.params.id);
       // Plain object literals (no spread): this runs once per point of every write.
       const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
         metricId: metric.id,
@@ -226,7 +226,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
+      await getMetric(storage, request.actor.orgId, request.params.id);
       await deletePoints(storage, request.actor, [
         { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
       ]);
@@ -252,7 +252,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
+      await getMetric(storage, request.actor.orgId, request.params.id);
       const q = request.query;
       await deletePoints(storage, request.actor, [
         { ...toInput(request.params.id, q, 0), path: 'query', coordinates: parseCoordinates(q.coordinates) },

@@ -1,16 +1,9 @@
-import { withDimensions } from '../../core/metrics.ts';
 import type { PointPorts } from '../../core/ports/index.ts';
 import { findMetricsByIds } from '../metrics.ts';
-import {
-  countPoints,
-  findByIdentity,
-  findPointsByIds,
-  listPoints,
-  listPointsAsOf,
-  listPointsOffset,
-  listRevisions,
-  upsertPointsWithRevisions,
-} from '../points.ts';
+import { listPoints, listPointsAsOf } from '../point-listing.ts';
+import { listRevisions } from '../point-revisions.ts';
+import { countPoints, listPointsOffset } from '../point-sets.ts';
+import { findByIdentity, findPointsByIds, upsertPointsWithRevisions } from '../points.ts';
 import { lockKeys } from '../transactions.ts';
 import type { RepositoryHandle } from './handle.ts';
 
@@ -28,7 +21,5 @@ export function pointRepositories(h: RepositoryHandle): PointPorts {
     listPointsOffset: (orgId, f, offset, limit) => listPointsOffset(db, orgId, f, offset, limit),
     countPoints: (orgId, f) => countPoints(db, orgId, f),
     pointRevisions: (orgId, pointId) => listRevisions(db, orgId, pointId),
-    metricsWithDimensions: async (orgId, ids) => withDimensions(db, await findMetricsByIds(db, orgId, ids)),
-    findMetricIds: async (orgId, ids) => (await findMetricsByIds(db, orgId, ids)).map((m) => m.id),
   };
 }
