@@ -4,8 +4,8 @@ import type { AchieveItFile } from '../core/imports/achieveit-rows.ts';
 import type { ColumnMapping, ImportFormat } from '../core/imports/column-mapping.ts';
 import { importNativeFile } from '../core/imports/native-import.ts';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/imports/run-import.ts';
-import type { Store } from '../store/database.ts';
 import { withPinnedConnection } from '../store/pinned.ts';
+import { type ImportSession, importSession } from './import-session.ts';
 import type { JobContext, JobHandler, JobOutcome } from './types.ts';
 
 // The jobs that apply uploaded files. The file was stored with the job; it is read back
@@ -44,7 +44,7 @@ export function importOutcome(result: ImportResult): JobOutcome {
   };
 }
 
-type FileImport = (store: Store, source: Readable, opts: ImportOptions) => Promise<ImportResult>;
+type FileImport = (on: ImportSession, source: Readable, opts: ImportOptions) => Promise<ImportResult>;
 
 /**
  * Runs a file import as this job: the job's end is recorded in the import's own write
@@ -54,7 +54,7 @@ type FileImport = (store: Store, source: Readable, opts: ImportOptions) => Promi
 function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
   return withPinnedConnection(ctx.store, async (pinned, joined) =>
     importOutcome(
-      await apply(pinned, payloadStream(ctx), {
+      await apply(importSession(pinned, ctx.actor), payloadStream(ctx), {
         dryRun,
         onProgress: progressReporter(ctx),
         beforeCommit: (result) => ctx.finish(joined, importOutcome(result)),
@@ -73,8 +73,11 @@ const achieveItHandler =
   (file: AchieveItFile): JobHandler =>
   (ctx) => {
     const { max_field_bytes } = ctx.meta as FileImportLimits;
-    return fileJob(ctx, (store, source, opts) =>
-      importAchieveItFile(store, ctx.actor, file, source, { ...opts, maxFieldBytes: max_field_bytes }),
+    return fileJob(ctx, (on, source, opts) =>
+      importAchieveItFile(on.ports, on.session, ctx.actor.orgId, file, source, {
+        ...opts,
+        maxFieldBytes: max_field_bytes,
+      }),
     );
   };
 
@@ -99,7 +102,7 @@ const nativeImportHandler: JobHandler = (ctx) => {
   };
   return fileJob(
     ctx,
-    (store, source, opts) => importNativeFile(store, ctx.actor, spec, source, opts),
+    (on, source, opts) => importNativeFile(on.ports, on.session, ctx.actor.orgId, spec, source, opts),
     meta.dry_run,
   );
 };

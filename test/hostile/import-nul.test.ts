@@ -4,6 +4,7 @@ import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
 import { importAchieveItFile } from '../../src/core/imports/achieveit-import.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
@@ -33,8 +34,9 @@ describe.each(engines())('NUL in import rows [%s]', (engine) => {
   ])('NUL in %s → Invalid naming line 2, nothing stored', async (_what, text) => {
     const before = await countEach(store, ['data_points', 'point_revisions']);
     const error = await importAchieveItFile(
-      store,
-      actor,
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
       'metricupdates',
       Readable.from([Buffer.from(text)]),
     ).catch((e) => e);

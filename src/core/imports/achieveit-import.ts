@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
-import type { Store } from '../../store/database.ts';
-import type { Actor } from '../context.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { PointInput } from '../points/write.ts';
+import type { ImportPorts } from '../ports/imports.ts';
 import {
   type AchieveItFile,
   type AchieveItRow,
@@ -10,11 +9,12 @@ import {
   COLUMNS,
   isAchieveItHeader,
 } from './achieveit-rows.ts';
+import type { BatchChunk, WriteSession } from './batch-runner.ts';
 import { linePath, rowIssue } from './csv-rows.ts';
 import { emptyFile } from './empty-file.ts';
 import { MetricResolver } from './metric-resolver.ts';
 import { csvBatches } from './parse-stream.ts';
-import { type ImportOptions, type ImportResult, type RowChunk, runImport } from './run-import.ts';
+import { type ImportOptions, type ImportResult, runImport } from './run-import.ts';
 
 // An AchieveIt CSV file (metric updates or progress updates) applied as one unit: rows are
 // checked as they stream in, their External IDs resolved a chunk at a time, and the good
@@ -46,13 +46,13 @@ function toInput(row: AchieveItRow, metricId: string): PointInput {
 
 /** The file's rows as chunks for runImport. */
 export async function* achieveItChunks(
-  store: Store,
+  ports: ImportPorts,
   orgId: string,
   file: AchieveItFile,
   source: Readable,
   maxFieldBytes?: number,
-): AsyncGenerator<RowChunk> {
-  const resolver = new MetricResolver(store, orgId);
+): AsyncGenerator<BatchChunk> {
+  const resolver = new MetricResolver(ports, orgId);
   const readRow = achieveItRowReader(file);
   let first = true;
   let rowsRead = 0;
@@ -86,22 +86,23 @@ export async function* achieveItChunks(
         );
       }
     }
-    yield { inputs, issues, rowsRead: rowsRead - before };
+    yield { inputs, issues, read: rowsRead - before };
   }
   // The upload route refuses such a file up front (empty-file.ts); a job made otherwise
   // follows the same rule.
-  if (rowsRead === 0) yield { inputs: [], issues: emptyFile().issues, rowsRead: 0 };
+  if (rowsRead === 0) yield { inputs: [], issues: emptyFile().issues, read: 0 };
 }
 
 /** Applies an AchieveIt file all or nothing; throws Invalid listing its bad rows. */
 export function importAchieveItFile(
-  store: Store,
-  actor: Actor,
+  ports: ImportPorts,
+  session: WriteSession,
+  orgId: string,
   file: AchieveItFile,
   source: Readable,
   opts: ImportOptions & { maxFieldBytes?: number } = {},
 ): Promise<ImportResult> {
-  return runImport(store, actor, achieveItChunks(store, actor.orgId, file, source, opts.maxFieldBytes), {
+  return runImport(session, achieveItChunks(ports, orgId, file, source, opts.maxFieldBytes), {
     columns: ACHIEVEIT_ISSUE_COLUMNS,
     ...opts,
   });
