@@ -3,11 +3,11 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
-import type { AchieveItFile } from '../../core/imports/achieveit-rows.ts';
-import { refuseEmptyAchieveIt } from '../../core/imports/empty-file.ts';
 import { getJob } from '../../core/jobs.ts';
-import { ACHIEVEIT_JOB_KINDS } from '../../jobs/file-import-handlers.ts';
 import { enqueueJob, spoolToFile } from '../../jobs/index.ts';
+import { refuseEmptyAchieveIt } from './csv-import.ts';
+import { ACHIEVEIT_JOB_KINDS } from './csv-jobs.ts';
+import type { AchieveItFile } from './csv-rows.ts';
 import { toJobStatus } from './mapping.ts';
 import {
   CsvBody,

@@ -1,20 +1,20 @@
 import type { Readable } from 'node:stream';
-import type { FieldIssue } from '../errors.ts';
-import type { PointInput } from '../points/write.ts';
-import type { ImportPorts } from '../ports/imports.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import type { BatchChunk, WriteSession } from '../../core/imports/batch-runner.ts';
+import { linePath, rowIssue } from '../../core/imports/csv-rows.ts';
+import { emptyFile, refuseEmpty } from '../../core/imports/empty-file.ts';
+import { MetricResolver } from '../../core/imports/metric-resolver.ts';
+import { csvBatches } from '../../core/imports/parse-stream.ts';
+import { type ImportOptions, type ImportResult, runImport } from '../../core/imports/run-import.ts';
+import type { PointInput } from '../../core/points/write.ts';
+import type { ImportPorts } from '../../core/ports/imports.ts';
 import {
   type AchieveItFile,
   type AchieveItRow,
   achieveItRowReader,
   COLUMNS,
   isAchieveItHeader,
-} from './achieveit-rows.ts';
-import type { BatchChunk, WriteSession } from './batch-runner.ts';
-import { linePath, rowIssue } from './csv-rows.ts';
-import { emptyFile } from './empty-file.ts';
-import { MetricResolver } from './metric-resolver.ts';
-import { csvBatches } from './parse-stream.ts';
-import { type ImportOptions, type ImportResult, runImport } from './run-import.ts';
+} from './csv-rows.ts';
 
 // An AchieveIt CSV file (metric updates or progress updates) applied as one unit: rows are
 // checked as they stream in, their External IDs resolved a chunk at a time, and the good
@@ -106,4 +106,20 @@ export function importAchieveItFile(
     columns: ACHIEVEIT_ISSUE_COLUMNS,
     ...opts,
   });
+}
+
+/** AchieveIt: any record after the optional header row is a row (a blank one is reported by its job). */
+export async function refuseEmptyAchieveIt(source: Readable, maxFieldBytes?: number): Promise<void> {
+  async function* rows() {
+    let first = true;
+    for await (const batch of csvBatches(source, undefined, maxFieldBytes)) {
+      let n = batch.records.length;
+      if (first && n > 0) {
+        first = false;
+        if (isAchieveItHeader(batch.records[0])) n--;
+      }
+      yield n;
+    }
+  }
+  await refuseEmpty(rows(), source);
 }
