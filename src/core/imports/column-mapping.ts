@@ -2,7 +2,7 @@ import { type FieldIssue, Invalid } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
 import type { PointInput } from '../points/write.ts';
-import { parseIsoDate } from './as-of-date.ts';
+import { parseIsoDate } from './iso-date.ts';
 
 // How the rows of a native import file become data points: which column (CSV header name
 // or 0-based index) or key (NDJSON / JSON object) holds each field. Without a mapping, each
