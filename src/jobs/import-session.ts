@@ -16,6 +16,6 @@ export interface ImportSession {
 export function importSession(store: Store, actor: Actor): ImportSession {
   return {
     ports: importRepositories({ store, db: store.db }),
-    session: (fn) => withPointWriter(store, actor, fn),
+    session: (_mode, fn) => withPointWriter(store, actor, fn),
   };
 }

@@ -24,9 +24,10 @@ export interface BatchProgress {
 
 /**
  * The write path for one batch: runs `fn` with a writer inside one write transaction, which
- * commits when `fn` returns and the writer found no problem (withPointWriter).
+ * commits when `fn` returns and the writer found no problem (withPointWriter). In 'dry-run'
+ * the writer is to validate only (see DRY_RUN_HOLD until it can be told so).
  */
-export type WriteSession = <T>(fn: (w: PointWriter) => Promise<T>) => Promise<T>;
+export type WriteSession = <T>(mode: BatchMode, fn: (w: PointWriter) => Promise<T>) => Promise<T>;
 
 export interface BatchSpec {
   /** 'dry-run': every item is validated, nothing is stored. */
@@ -55,9 +56,9 @@ class DryRunDone extends Error {
   }
 }
 
-// The writer writes only while its list of problems is empty; it has no other way to be
-// told to validate only. A dry run holds it with this placeholder for the whole batch.
-// TODO(issue 11): replace by a validate-only mode of the writer (core/points).
+// The writer writes only while its list of problems is empty; it has no other way yet to
+// be told to validate only. A dry run holds it with this placeholder for the whole batch.
+// TODO(issue 11): once the writer takes the session's mode (validate only), drop the hold.
 const DRY_RUN_HOLD: FieldIssue = { field: '', message: 'dry run' };
 const releaseHold = (w: PointWriter) => {
   const at = w.issues.indexOf(DRY_RUN_HOLD);
@@ -90,7 +91,7 @@ export async function runBatch(
 ): Promise<BatchProgress> {
   const dryRun = spec.mode === 'dry-run';
   try {
-    return await session(async (w) => {
+    return await session(spec.mode, async (w) => {
       if (dryRun) w.issues.push(DRY_RUN_HOLD);
       const sourceIssues = spec.sourceIssues === 'writer' ? w.issues : [];
       const read = await writeChunks(w, chunks, spec, sourceIssues);

@@ -67,7 +67,7 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
   });
   return withPinnedConnection(ctx.store, async (pinned, joined) =>
     outcome(
-      await runBatch((fn) => withPointWriter(pinned, ctx.actor, fn), valueChunks(ctx, joined), {
+      await runBatch((_mode, fn) => withPointWriter(pinned, ctx.actor, fn), valueChunks(ctx, joined), {
         mode: 'apply',
         op,
         writeSize: WRITE_BATCH,
