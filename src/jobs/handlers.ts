@@ -1,3 +1,4 @@
+import { achieveItJobHandlers } from '../dialects/achieveit/csv-jobs.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, workivaDelete, workivaUpsert } from '../dialects/workiva/jobs.ts';
 import { fileImportHandlers } from './file-import-handlers.ts';
 import type { JobHandlers } from './types.ts';
@@ -8,6 +9,7 @@ import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
 export const jobHandlers: JobHandlers = {
   [WEBHOOK_KIND]: deliverWebhook,
   ...fileImportHandlers,
+  ...achieveItJobHandlers,
   [WORKIVA_UPSERT]: workivaUpsert,
   [WORKIVA_DELETE]: workivaDelete,
 };

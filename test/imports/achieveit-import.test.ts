@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
-import { importAchieveItFile } from '../../src/core/imports/achieveit-import.ts';
-import type { AchieveItFile } from '../../src/core/imports/achieveit-rows.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importAchieveItFile } from '../../src/dialects/achieveit/csv-import.ts';
+import type { AchieveItFile } from '../../src/dialects/achieveit/csv-rows.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -47,7 +48,13 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
       .orderBy('period_start')
       .execute();
   const run = (text: string, file: AchieveItFile = 'metricupdates', who = actor) =>
-    importAchieveItFile(store, who, file, Readable.from([Buffer.from(text)]));
+    importAchieveItFile(
+      importSession(store, who).ports,
+      importSession(store, who).session,
+      who.orgId,
+      file,
+      Readable.from([Buffer.from(text)]),
+    );
   async function rejected(text: string, file: AchieveItFile = 'metricupdates') {
     const before = await points();
     const error = await run(text, file).catch((e) => e);
@@ -187,7 +194,13 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     const text = 'KPI-1,3,2024-06-01,café ✓\nKPI-2,4,2024-06-01\n';
     const bytes = Buffer.from(text);
     const pieces = [...bytes].map((b) => Buffer.from([b]));
-    await importAchieveItFile(store, actor, 'metricupdates', Readable.from(pieces));
+    await importAchieveItFile(
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
+      'metricupdates',
+      Readable.from(pieces),
+    );
     const stored = await points();
     expect(
       stored.find((p) => p.metric_id === metricIds['KPI-1'] && p.period_start === '2024-06-01')?.notes,

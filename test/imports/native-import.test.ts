@@ -5,6 +5,7 @@ import { Invalid } from '../../src/core/errors.ts';
 import { checkMapping } from '../../src/core/imports/column-mapping.ts';
 import { importNativeFile, type NativeImportSpec } from '../../src/core/imports/native-import.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -48,7 +49,14 @@ describe.each(engines())('native file import [%s]', (engine) => {
       .orderBy('coord_key')
       .execute();
   const run = (spec: NativeImportSpec, text: string, dryRun = false) =>
-    importNativeFile(store, actor, spec, Readable.from([Buffer.from(text)]), { dryRun });
+    importNativeFile(
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
+      spec,
+      Readable.from([Buffer.from(text)]),
+      { dryRun },
+    );
   async function rejected(spec: NativeImportSpec, text: string, dryRun = false) {
     const before = await points();
     const error = await run(spec, text, dryRun).catch((e) => e);

@@ -18,8 +18,9 @@ export function withPointWriter<T>(
   actor: Actor,
   fn: (w: PointWriter) => Promise<T>,
   known: Metric[] = [],
+  opts: { validateOnly?: boolean } = {},
 ): Promise<T> {
-  return storage.transaction((tx) => runWriter(tx, actor, known, fn));
+  return storage.transaction((tx) => runWriter(tx, actor, known, fn, opts.validateOnly));
 }
 
 /** Deletes by id or by period + coordinates, all or nothing; throws Invalid naming what is missing. */

@@ -31,9 +31,16 @@ class Writer implements PointWriter {
     private readonly tx: Storage,
     private readonly actor: Actor,
     known: Metric[] = [],
+    /** A dry run: every input is validated (and deletes looked up), nothing is written. */
+    private readonly validateOnly = false,
   ) {
     this.metrics = new MetricCache(tx, actor.orgId);
     this.metrics.seed(known);
+  }
+
+  /** Writing stops at the first problem (we go on validating, to report them all), or never starts in a dry run. */
+  private get holding(): boolean {
+    return this.validateOnly || this.issues.length > 0;
   }
 
   /**
@@ -52,7 +59,7 @@ class Writer implements PointWriter {
       const n = normalize(input, this.metrics.get(input.metricId), byId, this.report);
       if (n) normalized.push(n);
     }
-    if (this.issues.length && !lookUp) return undefined;
+    if (this.holding && !lookUp) return undefined;
 
     const metricIds = [...new Set(normalized.map((n) => n.metricId))];
     const toLock = metricIds.filter((id) => !this.locked.has(id));
@@ -76,7 +83,7 @@ class Writer implements PointWriter {
         reportMissingId(n.input, this.report); // deleted by another writer between our read and the lock
       }
     }
-    if (this.issues.length && !lookUp) return undefined;
+    if (this.holding && !lookUp) return undefined;
     return { normalized, current };
   }
 
@@ -140,7 +147,7 @@ class Writer implements PointWriter {
       changed.set(key, gone);
       revisions.push(revision(gone, 'delete', live.value, this.actor, at));
     }
-    if (this.issues.length) return 0;
+    if (this.holding) return 0;
     await this.tx.savePoints([...changed.values()], revisions);
     this.applied += changed.size;
     return changed.size;
@@ -156,8 +163,9 @@ export async function runWriter<T>(
   actor: Actor,
   known: Metric[],
   fn: (w: PointWriter) => Promise<T>,
+  validateOnly = false,
 ): Promise<T> {
-  const writer = new Writer(tx, actor, known);
+  const writer = new Writer(tx, actor, known, validateOnly);
   const out = await fn(writer);
   if (writer.issues.length) throw new Invalid(writer.issues);
   return out;

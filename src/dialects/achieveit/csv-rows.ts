@@ -1,7 +1,7 @@
-import type { FieldIssue } from '../errors.ts';
-import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import { decimalProblem, isEmptyRow, rowIssue } from '../../core/imports/csv-rows.ts';
+import { containsNul, NUL_MESSAGE } from '../../core/nul-text.ts';
 import { parseAsOfDate } from './as-of-date.ts';
-import { decimalProblem, isEmptyRow, rowIssue } from './csv-rows.ts';
 
 // The rows of AchieveIt's two CSV files, as its documentation lays them out: columns in a
 // fixed order, the last (Comment) optional, a header row optional. These are pure rules:
