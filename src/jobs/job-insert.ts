@@ -61,35 +61,71 @@ export async function insertJobRow(
   status: 'queued' | 'staging',
 ): Promise<Enqueued> {
   const at = now();
-  const { actor } = opts;
   const info = payloadInfo(opts.payload);
   const requestHash = createHash('sha256')
     .update(`${opts.kind}\u0000${opts.requestKey ?? ''}\u0000${info.sha256 ?? ''}`)
     .digest('hex');
   if (opts.idempotencyKey) {
-    const earlier = await findJobByIdempotencyKey(trx, actor.orgId, opts.idempotencyKey);
-    if (earlier) {
-      const windowMs = (opts.idempotencyWindowSeconds ?? 24 * 3600) * 1000;
-      const expired = Date.parse(earlier.created_at) + windowMs < Date.parse(at);
-      if (UNFINISHED.includes(earlier.status as never)) {
-        throw new Conflict('A request with this Idempotency-Key is still being processed');
-      }
-      if (!expired) {
-        if (earlier.request_hash !== requestHash) {
-          throw new Invalid([
-            {
-              field: 'Idempotency-Key',
-              in: 'header',
-              message: 'this Idempotency-Key was already used for a different request',
-            },
-          ]);
-        }
-        return { job: earlier, created: false };
-      }
-      await releaseIdempotencyKey(trx, actor.orgId, earlier.id);
-    }
+    const earlier = await earlierJob(trx, opts, opts.idempotencyKey, requestHash, at);
+    if (earlier) return { job: earlier, created: false };
   }
-  const job: JobRow = {
+  const job = newJobRow(opts, status, info, requestHash, at);
+  try {
+    await insertJob(trx, job);
+  } catch (e) {
+    // Two requests with one key raced past the lookup: the unique index let one through.
+    if (opts.idempotencyKey && isUniqueViolation(e)) {
+      throw new Conflict('A request with this Idempotency-Key is still being processed');
+    }
+    throw e;
+  }
+  return { job, created: true };
+}
+
+/**
+ * The job an earlier request with this Idempotency-Key made, when this request is a replay
+ * of it (same request, within the window). Conflict while that job is unfinished; Invalid
+ * for a different request within the window. After the window the key is released.
+ */
+async function earlierJob(
+  trx: Kysely<DB>,
+  opts: EnqueueOptions,
+  key: string,
+  requestHash: string,
+  at: string,
+): Promise<JobRow | undefined> {
+  const earlier = await findJobByIdempotencyKey(trx, opts.actor.orgId, key);
+  if (!earlier) return undefined;
+  const windowMs = (opts.idempotencyWindowSeconds ?? 24 * 3600) * 1000;
+  const expired = Date.parse(earlier.created_at) + windowMs < Date.parse(at);
+  if (UNFINISHED.includes(earlier.status as never)) {
+    throw new Conflict('A request with this Idempotency-Key is still being processed');
+  }
+  if (!expired) {
+    if (earlier.request_hash !== requestHash) {
+      throw new Invalid([
+        {
+          field: 'Idempotency-Key',
+          in: 'header',
+          message: 'this Idempotency-Key was already used for a different request',
+        },
+      ]);
+    }
+    return earlier;
+  }
+  await releaseIdempotencyKey(trx, opts.actor.orgId, earlier.id);
+  return undefined;
+}
+
+function newJobRow(
+  opts: EnqueueOptions,
+  status: 'queued' | 'staging',
+  info: { bytes: number },
+  requestHash: string,
+  at: string,
+): JobRow {
+  const { actor } = opts;
+  return {
     id: newId(),
     org_id: actor.orgId,
     kind: opts.kind,
@@ -126,14 +162,4 @@ export async function insertJobRow(
     finished_at: null,
     created_by: actor.actor,
   };
-  try {
-    await insertJob(trx, job);
-  } catch (e) {
-    // Two requests with one key raced past the lookup: the unique index let one through.
-    if (opts.idempotencyKey && isUniqueViolation(e)) {
-      throw new Conflict('A request with this Idempotency-Key is still being processed');
-    }
-    throw e;
-  }
-  return { job, created: true };
 }
