@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { KeyAuthenticator } from '../core/api-keys.ts';
 import type { Storage } from '../core/ports/index.ts';
-import type { Enqueued, EnqueueOptions } from '../jobs/queue.ts';
+import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
 import type { Store } from '../store/database.ts';
 
 /** Accepting work for later: the job and its payload, committed before the answer. */

@@ -30,29 +30,20 @@
 import type { Config } from '../config.ts';
 import { openStore, type Store } from '../store/database.ts';
 import { jobHandlers } from './handlers.ts';
-import { type JobLogger, Worker } from './worker.ts';
+import type { JobLogger } from './job-run.ts';
+import { Worker } from './worker.ts';
 
 export { findJob, listJobs } from '../store/jobs.ts';
 export { jobHandlers } from './handlers.ts';
 export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
 export { issueIndex, rejectedItems } from './issues.ts';
+export { backoffMs } from './job-end.ts';
+export { DEFAULT_MAX_ATTEMPTS, type Enqueued, type EnqueueOptions } from './job-insert.ts';
+export type { JobLogger } from './job-run.ts';
 export { payloadLines } from './payload.ts';
-export {
-  DEFAULT_MAX_ATTEMPTS,
-  type Enqueued,
-  type EnqueueOptions,
-  enqueueJob,
-  enqueueJobIn,
-  PAYLOAD_CHUNK_BYTES,
-  type PayloadSource,
-  queueEvents,
-  readPayload,
-  removeStagingJob,
-  type SpooledFile,
-  STAGE_BYTES,
-  spoolToFile,
-  sweepStaleStagingJobs,
-} from './queue.ts';
+export { enqueueJob, enqueueJobIn, queueEvents, readPayload } from './queue.ts';
+export { PAYLOAD_CHUNK_BYTES, type PayloadSource, type SpooledFile, spoolToFile } from './spool.ts';
+export { removeStagingJob, STAGE_BYTES, sweepStaleStagingJobs } from './staging.ts';
 export {
   type JobContext,
   type JobHandler,
@@ -63,7 +54,7 @@ export {
   LeaseLost,
 } from './types.ts';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
-export { backoffMs, type JobLogger, Worker, type WorkerOptions } from './worker.ts';
+export { Worker, type WorkerOptions } from './worker.ts';
 
 export interface RunningWorkers {
   readonly worker: Worker;
@@ -85,7 +76,7 @@ export function startWorkers(
   logger?: JobLogger,
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
-  const separate = opts.ownConnection !== false && !apiStore.caps.singleWriter;
+  const separate = opts.ownConnection !== false && apiStore.engine.concurrentWriters;
   const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
   const worker = new Worker({
     store: own ?? apiStore,

@@ -42,15 +42,6 @@ export const METRIC_UPDATE_COLUMNS = [
 ] as const;
 export type MetricChanges = Partial<Pick<MetricRow, (typeof METRIC_UPDATE_COLUMNS)[number]>>;
 
-/**
- * The unique (org_id, external_id) index refused a row: two requests raced past the
- * check for a free external_id. Both engines' codes, so callers need not know which runs.
- */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: DimensionRow[]): Promise<void> {
   if (rows.length) await db.insertInto('metrics').values(pickRows(rows, METRIC_COLUMNS)).execute();
   if (dims.length) await db.insertInto('dimensions').values(pickRows(dims, DIMENSION_COLUMNS)).execute();

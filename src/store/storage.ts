@@ -48,7 +48,7 @@ function grouped<T, R>(
   item: T,
   maxItems?: number,
 ): Promise<R> {
-  if (!store.caps.singleWriter) return writeTransaction(store, (trx) => apply(within(trx), item));
+  if (store.engine.concurrentWriters) return writeTransaction(store, (trx) => apply(within(trx), item));
   let byApply = groups.get(store);
   if (!byApply) {
     byApply = new Map();

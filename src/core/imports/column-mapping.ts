@@ -1,7 +1,7 @@
 import { type FieldIssue, Invalid } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
-import type { PointInput } from '../points/write.ts';
+import type { PointInput } from '../points/point-input.ts';
 import { parseIsoDate } from './as-of-date.ts';
 
 // How the rows of a native import file become data points: which column (CSV header name

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Store } from '../../store/database.ts';
 import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
-import type { PointInput } from '../points/write.ts';
+import type { PointInput } from '../points/point-input.ts';
 import {
   type ColumnMapping,
   type CompiledMapping,

@@ -1,7 +1,9 @@
 import type { Store } from '../../store/database.ts';
+import { createStorage } from '../../store/storage.ts';
 import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
-import { MAX_ISSUES, type PointInput, withPointWriter } from '../points/write.ts';
+import { MAX_ISSUES, type PointInput } from '../points/point-input.ts';
+import { withPointWriter } from '../points/write.ts';
 
 // The one loop every file import runs: chunks of rows, already checked by the file's own
 // rules, go to the write path inside one transaction. The file's problems and the write
@@ -71,7 +73,7 @@ export async function runImport(
   // placeholder problem so it only validates, and takes the placeholder out at the end.
   const placeholder: FieldIssue = { field: '', message: 'dry run' };
   try {
-    return await withPointWriter(store, actor, async (w) => {
+    return await withPointWriter(createStorage(store), actor, async (w) => {
       if (opts.dryRun) w.issues.push(placeholder);
       let rowsRead = 0;
       // The file's own problems join the write path's: from the first one on, it stops

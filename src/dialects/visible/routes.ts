@@ -47,7 +47,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const metric = await getMetric(storage, request.actor.orgId, request.params.metric_id);
       const { rows } = await writePoints(
-        store,
+        storage,
         request.actor,
         request.body.data_points.map((p, i) => ({
           metricId: metric.id,
@@ -77,7 +77,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query;
       const page = q.page ?? 1;
       const size = q.page_size ?? 25;
-      const { items, total } = await readPointsPage(store, request.actor.orgId, {
+      const { items, total } = await readPointsPage(storage, request.actor.orgId, {
         metricIds: splitIds(q.metric_id),
         from: q.start_date,
         to: q.end_date,

@@ -1,10 +1,11 @@
-import { pointMetrics } from '../../core/batches.ts';
 import { type FieldIssue, Invalid } from '../../core/errors.ts';
-import { type PointInput, type PointWriter, withPointWriter } from '../../core/points/write.ts';
+import type { PointInput, PointWriter } from '../../core/points/point-input.ts';
+import { withPointWriter } from '../../core/points/write.ts';
 import { issueIndex } from '../../jobs/issues.ts';
 import { payloadLines } from '../../jobs/payload.ts';
 import type { JobContext, JobHandler } from '../../jobs/types.ts';
 import { withPinnedConnection } from '../../store/pinned.ts';
+import { createStorage } from '../../store/storage.ts';
 import { PeriodCache, toPointInput, valuesPath } from './mapping.ts';
 import type { MetricValueInputT } from './schemas.ts';
 
@@ -36,15 +37,13 @@ function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[])
   const periods = new PeriodCache();
   let received = 0;
   return withPinnedConnection(ctx.store, (pinned, joined) =>
-    withPointWriter(pinned, ctx.actor, async (w) => {
+    withPointWriter(createStorage(pinned), ctx.actor, async (w) => {
       for await (const lines of payloadLines(ctx.payload())) {
         const values = lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as MetricValueInputT);
-        const ids = values.flatMap((v) => (v.id === undefined ? [] : [v.id]));
-        const existing = new Set((await pointMetrics(joined, ctx.actor.orgId, ids)).keys());
         const issues: FieldIssue[] = [];
         const inputs: PointInput[] = [];
         values.forEach((v, i) => {
-          const input = toPointInput(v, metricId, received + i, existing, periods, issues);
+          const input = toPointInput(v, metricId, received + i, periods, issues);
           if (input) inputs.push(input);
         });
         received += values.length;

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/batches.ts';
 import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { getJob } from '../../core/jobs.ts';
 import { decodeCursor } from '../../core/paging.ts';
+import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/points/batch-acceptance.ts';
 import { readPoints } from '../../core/points/read.ts';
 import { registerJsonParser } from '../../http/json-body.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
@@ -80,7 +80,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await getDatasetMetric(storage, orgId, programId, metricId);
         const data = (request.body as { data: { id?: string }[] }).data;
         await checkIdsBelongToMetric(
-          store.db,
+          storage,
           orgId,
           metricId,
           data.flatMap((v) => (v.id === undefined ? [] : [v.id])),
@@ -167,7 +167,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new Invalid([{ field: '$next', in: 'query', message: 'is not a cursor this API gave' }], true);
       await getDatasetMetric(storage, orgId, programId, metricId);
       const limit = request.query.$maxpagesize ?? PAGE_SIZE;
-      const page = await readPoints(store, orgId, metricId, { cursor: next, limit });
+      const page = await readPoints(storage, orgId, metricId, { cursor: next, limit });
       const out: { data: ReturnType<typeof toMetricValue>[]; '@nextLink'?: string } = {
         data: page.items.map(toMetricValue),
       };

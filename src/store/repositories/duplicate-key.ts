@@ -1,5 +1,5 @@
 import { DuplicateKey } from '../../core/ports/errors.ts';
-import { isUniqueViolation } from '../metrics.ts';
+import { isUniqueViolation } from '../database.ts';
 
 /** Re-throws a unique-index refusal as core's DuplicateKey; anything else as it came. */
 export function uniqueToDuplicateKey(error: unknown): never {
