@@ -14,7 +14,6 @@ import { vitallyRoutes } from '../dialects/vitally/routes.ts';
 import { workivaRoutes } from '../dialects/workiva/routes.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
-import { createStorage } from '../store/storage.ts';
 import { registerAuth } from './auth.ts';
 import { registerCharsetCheck } from './body-charset.ts';
 import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';

@@ -1,4 +1,3 @@
-import type { Metric } from '../metrics.ts';
 import type {
   IdentityKey,
   PointFilter,

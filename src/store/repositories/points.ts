@@ -1,5 +1,4 @@
 import type { PointPorts } from '../../core/ports/index.ts';
-import { findMetricsByIds } from '../metrics.ts';
 import { listPoints, listPointsAsOf } from '../point-listing.ts';
 import { listRevisions } from '../point-revisions.ts';
 import { countPoints, listPointsOffset } from '../point-sets.ts';
