@@ -17,6 +17,5 @@ export function createServices(config: Config, store: Store): Services {
     authenticator: new KeyAuthenticator(reader, storage),
     jobs: { enqueue: (opts) => enqueueJob(store, opts) },
     health: { databaseAnswers: () => pingDatabase(store) },
-    store,
   };
 }

@@ -2,7 +2,6 @@ import type { Config } from '../config.ts';
 import type { KeyAuthenticator } from '../core/api-keys.ts';
 import type { Storage } from '../core/ports/index.ts';
 import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
-import type { Store } from '../store/database.ts';
 
 /** Accepting work for later: the job and its payload, committed before the answer. */
 export interface JobService {
@@ -24,11 +23,6 @@ export interface Services {
   authenticator: KeyAuthenticator;
   jobs: JobService;
   health: HealthService;
-  /**
-   * The store itself, for the core functions still taking it (points, imports: issue 11,
-   * moving onto `storage`); no new caller.
-   */
-  store: Store;
 }
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { JobStatus } from '../core/job-types.ts';
+import type { JobFilter, JobStatus } from '../core/job-types.ts';
 import type { Store } from './database.ts';
 import type { ChunkReader } from './engine/types.ts';
 import type { DB } from './schema.ts';
@@ -55,13 +55,6 @@ export async function releaseIdempotencyKey(db: Kysely<DB>, orgId: string, jobId
     .where('org_id', '=', orgId)
     .where('id', '=', jobId)
     .execute();
-}
-
-export interface JobFilter {
-  after?: string;
-  limit: number;
-  status?: JobStatus;
-  kind?: string;
 }
 
 /** An organization's jobs (not the queue's internal ones, nor those still staging), newest first. */

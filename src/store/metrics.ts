@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { MetricFilter, UpdateStamp } from '../core/catalog-types.ts';
 import { isUuid } from '../core/ids.ts';
 import { everyColumn, pickColumns, pickRows } from './column-pick.ts';
-import type { UpdateStamp } from './datasets.ts';
 import type { DB } from './schema.ts';
 
 export type MetricRow = DB['metrics'];
@@ -75,13 +75,6 @@ export function findMetricsByExternalIds(
 export function findMetricsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<MetricRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('metrics').selectAll().where('org_id', '=', orgId).where('id', 'in', ids).execute();
-}
-
-export interface MetricFilter {
-  datasetIds?: string[];
-  after?: string;
-  limit: number;
-  offset?: number;
 }
 
 export function listMetrics(db: Kysely<DB>, orgId: string, f: MetricFilter): Promise<MetricRow[]> {

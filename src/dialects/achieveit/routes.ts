@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
 import { getJob } from '../../core/jobs.ts';
-import { enqueueJob, spoolToFile } from '../../jobs/index.ts';
+import { spoolToFile } from '../../jobs/index.ts';
 import { refuseEmptyAchieveIt } from './csv-import.ts';
 import { ACHIEVEIT_JOB_KINDS } from './csv-jobs.ts';
 import type { AchieveItFile } from './csv-rows.ts';
@@ -27,7 +27,7 @@ const SUMMARIES: Record<AchieveItFile, string> = {
 };
 
 export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, store, reader } = app.services;
+  const { config, reader, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'achieveit', ...(route.config ?? {}) };
   });
@@ -56,7 +56,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const spooled = await spoolToFile(body, { dir: config.dataDir, maxBytes: config.importMaxBytes });
         try {
           await refuseEmptyAchieveIt(createReadStream(spooled.path), config.importMaxFieldBytes);
-          const { job } = await enqueueJob(store, {
+          const { job } = await jobs.enqueue({
             actor: request.actor,
             kind: ACHIEVEIT_JOB_KINDS[file],
             payload: spooled,

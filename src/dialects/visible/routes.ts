@@ -24,7 +24,7 @@ const VISIBLE_RATE_LIMIT = { max: 300, timeWindow: 5 * 60 * 1000 };
 export const VISIBLE_MAX_POINTS = 50;
 
 export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, storage, config } = app.services;
+  const { storage, config } = app.services;
   // Set on each route: the rate-limit plugin reads a route's limit before onRoute hooks here run.
   const rateLimit = config.rateLimit.vendorLimits ? VISIBLE_RATE_LIMIT : undefined;
   const read: FastifyContextConfig = { dialect: 'visible', scope: 'read', ...(rateLimit && { rateLimit }) };

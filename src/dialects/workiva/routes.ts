@@ -40,7 +40,7 @@ async function deprecated(_request: FastifyRequest, reply: FastifyReply, payload
 }
 
 export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, storage, reader, config, jobs } = app.services;
+  const { storage, reader, config, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'workiva', ...(route.config ?? {}) };
   });

@@ -105,7 +105,7 @@ const toInput = (
 });
 
 export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, storage, config } = app.services;
+  const { storage, config } = app.services;
 
   app.put(
     '/metrics/:id/data_points',
