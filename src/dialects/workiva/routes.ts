@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
-import { getJob } from '../../core/jobs.ts';
+import { getJob } from '../../core/job-views.ts';
 import { decodeCursor } from '../../core/paging.ts';
 import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/points/batch-acceptance.ts';
 import { readPoints } from '../../core/points/read.ts';
