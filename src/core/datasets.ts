@@ -7,15 +7,8 @@ import { insertMetricRows, type Metric, type MetricInput, newMetricRows, withDim
 import { decodeCursor, type Page, toPage } from './paging.ts';
 import type { Storage } from './ports/index.ts';
 
-export interface Dataset {
-  id: string;
-  org_id: string;
-  name: string;
-  description: string | null;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  updated_by: string | null;
+/** A dataset as answers show it: its stored row with its metrics. */
+export interface Dataset extends DatasetRecord {
   metrics: Metric[];
 }
 

@@ -7,18 +7,23 @@ export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
 export interface JobRecord {
   id: string;
   org_id: string;
+  /** Which handler runs it, e.g. `workiva.batchUpsertion`. */
   kind: string;
   /** A JobStatus, or 'staging' while a big payload is still being stored. */
   status: string;
-  /** 1 for the queue's own jobs (webhook deliveries). */
+  /** 1 for the queue's own jobs (webhook deliveries), which imports listings leave out. */
   internal: number;
   attempts: number;
   max_attempts: number;
+  /** Not claimable before this time (retry backoff). */
   run_after: string;
+  /** `<worker id>/<claim token>` of the worker holding the lease. */
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** Jobs with the same key run one at a time, in id (acceptance) order. */
   ordering_key: string | null;
   idempotency_key: string | null;
+  /** SHA-256 of the request (kind, request key, payload): tells a replay from a reuse of the key. */
   request_hash: string | null;
   payload_bytes: number;
   received: number;
@@ -32,6 +37,7 @@ export interface JobRecord {
   progress: string | null;
   /** JSON: the accepting request (actor, request id) and whatever the handler needs. */
   meta: string;
+  /** The last infrastructure error, kept while the job waits for its retry. */
   last_error: string | null;
   created_at: string;
   updated_at: string;
@@ -52,6 +58,7 @@ export interface JobFilter {
 export interface WebhookRecord {
   org_id: string;
   url: string;
+  /** Kept as is because signing needs it (shown once, when set). */
   secret: string;
   created_at: string;
   updated_at: string;

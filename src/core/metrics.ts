@@ -17,23 +17,12 @@ export interface Dimension {
   name: string;
 }
 
-export interface Metric {
-  id: string;
-  org_id: string;
-  dataset_id: string | null;
-  name: string;
-  description: string | null;
-  unit: string | null;
+/** The typed view of a MetricRow: enums narrowed, `required` a boolean, with its dimensions. */
+export interface Metric extends Omit<MetricRow, 'value_type' | 'frequency' | 'required'> {
   value_type: ValueType;
   frequency: Frequency | null;
   required: boolean;
-  sort_order: number;
-  external_id: string | null;
   dimensions: Dimension[];
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  updated_by: string | null;
 }
 
 export interface MetricInput {

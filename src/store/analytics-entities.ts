@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { EntityRef } from '../core/analytics/records.ts';
 import type { Store } from './database.ts';
 import { rowChunks } from './engine/row-chunks.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
-import type { EntityRef } from './tables/analytics.ts';
 
 // Analytics entities and their trait history. Writes take the store for its engine
 // (EngineOps.insertRows, EngineOps.queries): the fastest bulk form differs per engine.

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { EventFilter } from '../core/analytics/records.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
@@ -23,12 +24,6 @@ const EVENTS: BulkInsert<EventRow> = { table: 'analytics_events', columns: EVENT
 
 export function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
   return store.engine.insertRows(db, EVENTS, rows);
-}
-
-export interface EventFilter {
-  userId?: string;
-  accountId?: string;
-  event?: string;
 }
 
 type EventsEb = ExpressionBuilder<DB, 'analytics_events'>;

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { EntityRef, LinkRef } from '../core/analytics/records.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
-import type { EntityRef, LinkRef } from './tables/analytics.ts';
 
 // Links between analytics entities, by external ids (a user can be linked to an account
 // before the account's own message arrives).

@@ -1,13 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Organization } from '../core/access-types.ts';
 import { now } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
 import type { DB } from './schema.ts';
-
-export interface Organization {
-  id: string;
-  name: string;
-  created_at: string;
-}
 
 export async function insertOrganization(db: Kysely<DB>, name: string): Promise<Organization> {
   const row = { id: newId(), name, created_at: now() };

@@ -1,17 +1,9 @@
 import { sql } from 'kysely';
+import type { PointFilter } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
 import type { PointRow } from './points.ts';
 
 // Paged reads of one metric's points: as they are now, or as they were at a given time.
-
-export interface PointFilter {
-  from?: string;
-  to?: string;
-  /** dimension id → member; a point matches when its coordinates have every pair. */
-  coordinates?: Record<string, string>;
-  after?: string;
-  limit: number;
-}
 
 function coordinateMatch(store: Store, key: string, member: string) {
   // JSON text on both engines; the engines differ only in how a key is read out of it.

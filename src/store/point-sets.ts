@@ -1,14 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { PointSetFilter } from '../core/points/point-record.ts';
 import type { DB } from './schema.ts';
 
 // Points across several metrics, page-numbered (Visible's GET /data_points).
-
-export interface PointSetFilter {
-  metricIds: string[];
-  from?: string;
-  to?: string;
-  excludeBlank?: boolean;
-}
 
 function pointSet(db: Kysely<DB>, orgId: string, f: PointSetFilter) {
   let q = db

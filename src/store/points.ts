@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { isUuid } from '../core/ids.ts';
+import type { IdentityKey } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert, ColumnKind } from './engine/types.ts';
 import type { DB } from './schema.ts';
-import type { IdentityKey } from './tables/points.ts';
 
 export type PointRow = DB['data_points'];
 export type RevisionRow = Omit<DB['point_revisions'], 'id'>;

@@ -7,17 +7,20 @@ export interface EntityRecord {
   /** organization | account | user | custom_object_instance */
   kind: string;
   external_id: string;
+  /** Custom object instances only: their name and the custom object they belong to. */
   name: string | null;
   custom_object_id: string | null;
   /** JSON object of the current traits. */
   traits: string;
-  /** JSON object: trait key → timestamp of the message that last set or removed it. */
+  /** JSON object: trait key → ISO timestamp of the message that last set or removed it. */
   trait_times: string;
+  /** Timestamp of the message that last set name / custom_object_id. */
   attrs_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
+/** An analytics entity named by the customer's own id. */
 export interface EntityRef {
   kind: string;
   external_id: string;
@@ -32,6 +35,7 @@ export interface LinkRecord {
   created_at: string;
 }
 
+/** A link between two entities, without its bookkeeping columns. */
 export type LinkRef = Omit<LinkRecord, 'org_id' | 'created_at'>;
 
 export interface TraitHistoryRecord {
@@ -43,6 +47,7 @@ export interface TraitHistoryRecord {
   old_value: string | null;
   /** JSON text; null when the key was removed. */
   new_value: string | null;
+  /** The message's timestamp. */
   changed_at: string;
   recorded_at: string;
   message_id: string | null;
@@ -58,7 +63,7 @@ export interface EventRecord {
   /** JSON object. */
   properties: string;
   occurred_at: string;
-  /** UTC calendar day of occurred_at. */
+  /** UTC calendar day of occurred_at: the unit the counts are grouped by, on both engines. */
   day: string;
   message_id: string | null;
   received_at: string;

@@ -29,6 +29,7 @@ export interface RevisionRecord {
   org_id: string;
   point_id: string;
   metric_id: string;
+  /** insert | update | delete */
   op: string;
   old_value: string | null;
   new_value: string | null;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { EntityRef, LinkRef } from '../../core/analytics/records.ts';
+import type { IdentityKey } from '../../core/points/point-record.ts';
 import type { DB } from '../schema.ts';
-import type { EntityRef, LinkRef } from '../tables/analytics.ts';
-import type { IdentityKey } from '../tables/points.ts';
 
 // Lookups and writes whose fastest form differs per engine beyond the SQL text: SQLite's
 // synchronous driver runs one cached prepared statement per key (no SQL to build per

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
+import type { LinkRef } from '../../core/analytics/records.ts';
 import type { DB } from '../schema.ts';
-import type { LinkRef } from '../tables/analytics.ts';
 import type { EngineQueries } from './queries.ts';
 import { prepared } from './sqlite-statements.ts';
 
