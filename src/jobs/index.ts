@@ -24,16 +24,17 @@
 // (per-item FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed`
 // at once; any non-domain error is retried with exponential backoff up to max_attempts.
 //
-// Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or startWorkers(config, store).
+// Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or
+// startWorkers(config, store, jobHandlers), with jobHandlers from src/job-handlers.ts.
 // `npm start` runs one beside the API (KPIHUB_WORKERS > 0); `kpihub worker` runs them alone.
 
 import type { Config } from '../config.ts';
 import { openStore, type Store } from '../store/database.ts';
-import { jobHandlers } from './handlers.ts';
+import type { JobHandlers } from './types.ts';
 import { type JobLogger, Worker } from './worker.ts';
 
 export { findJob, listJobs } from '../store/jobs.ts';
-export { jobHandlers } from './handlers.ts';
+export { coreJobHandlers } from './handlers.ts';
 export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
 export { issueIndex, rejectedItems } from './issues.ts';
 export { payloadLines } from './payload.ts';
@@ -71,7 +72,7 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts `config.workers` concurrent job runners with every known handler. Beside the API
+ * Starts `config.workers` concurrent job runners with the handlers given. Beside the API
  * (`npm start`) on PostgreSQL they get a pool of their own, so long batches never take the
  * API's connections. On a single-writer engine (SQLite) they share the API's connection:
  * its lock queues the API's writes fairly behind a batch, whereas a second connection
@@ -82,6 +83,7 @@ export interface RunningWorkers {
 export function startWorkers(
   config: Config,
   apiStore: Store,
+  handlers: JobHandlers,
   logger?: JobLogger,
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
@@ -89,7 +91,7 @@ export function startWorkers(
   const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
   const worker = new Worker({
     store: own ?? apiStore,
-    handlers: jobHandlers,
+    handlers,
     logger,
     concurrency: Math.max(1, config.workers),
     leaseSeconds: config.jobLeaseSeconds,
