@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { newId } from '../src/core/ids.ts';
 import { openStore } from '../src/store/database.ts';
+import { sqliteHandleOf } from '../src/store/engine/sqlite.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 
 export interface RawPoint {
@@ -28,7 +29,7 @@ export async function rawUpsert(
   const perTransaction = opts.perTransaction ?? 1000;
   const store = openStore({ engine: 'sqlite', path: join(mkdtempSync(join(dir, 'raw-')), 'raw.db') });
   await migrateToLatest(store);
-  const db = store.sqlite!;
+  const db = sqliteHandleOf(store)!;
   const org = newId();
   const metric = newId();
   const at = new Date().toISOString();

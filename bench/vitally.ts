@@ -10,6 +10,7 @@ import { toCoreMessages } from '../src/dialects/vitally/mapping.ts';
 import { openStore } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { insertOrganization } from '../src/store/organizations.ts';
+import { createStorage } from '../src/store/storage.ts';
 import type { BenchEnv, BenchSection } from './types.ts';
 
 const TARGET = 20_000;
@@ -77,12 +78,16 @@ async function inProcess(dir: string, batches: number): Promise<number> {
   const bodies = Array.from({ length: batches }, (_, i) =>
     toCoreMessages(JSON.parse(vitallyBatch('core', i))),
   );
+  const storage = createStorage(store);
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (next < bodies.length) {
-        await ingestBatch(store, actor, bodies[next++], { maxBatch: BATCH, dedupWindowSeconds: 7 * 86_400 });
+        await ingestBatch(storage, actor, bodies[next++], {
+          maxBatch: BATCH,
+          dedupWindowSeconds: 7 * 86_400,
+        });
       }
     }),
   );

@@ -7,6 +7,7 @@ import { startWorkers } from './jobs/index.ts';
 import { sweepSpoolAtStart } from './jobs/spool-sweep.ts';
 import { openStore, type Store } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { createStorage } from './store/storage.ts';
 
 export interface Running {
   app: FastifyInstance;
@@ -27,7 +28,7 @@ export async function startServer(config: Config): Promise<Running> {
     onCheckpointError: checkpointFailed,
   });
   await migrateToLatest(store);
-  const boot = await bootstrap(store.db, config.adminKey);
+  const boot = await bootstrap(createStorage(store), config.adminKey);
   const app = await buildApp({ config, store });
   log = app.log;
   for (const message of early.splice(0)) checkpointFailed(message);

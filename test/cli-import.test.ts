@@ -8,6 +8,7 @@ import { RowEstimate } from '../src/cli/import-report.ts';
 import { createMetric } from '../src/core/metrics.ts';
 import { jobHandlers } from '../src/job-handlers.ts';
 import { Worker } from '../src/jobs/index.ts';
+import { createStorage } from '../src/store/storage.ts';
 import { useTestContext } from './helpers/app.ts';
 
 // `kpihub import` as a user runs it: a child process talking HTTP to a real server (the
@@ -65,7 +66,9 @@ describe('kpihub import', () => {
     url = await ctx().app.listen({ host: '127.0.0.1', port: 0 });
     worker = new Worker({ store: ctx().store, handlers: jobHandlers, pollMs: 20 }).start();
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
-    revenue = (await createMetric(ctx().store.db, actor, null, { name: 'Revenue', external_id: 'REV' })).id;
+    revenue = (
+      await createMetric(createStorage(ctx().store), actor, null, { name: 'Revenue', external_id: 'REV' })
+    ).id;
   });
   afterAll(async () => {
     await worker.stop();

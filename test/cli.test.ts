@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyAuthenticator } from '../src/core/api-keys.ts';
 import { openStore } from '../src/store/database.ts';
+import { createStorage } from '../src/store/storage.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/engines.ts';
 
 // The kpihub command as a user runs it: a child process per command, against a temporary
@@ -138,7 +139,7 @@ describe('kpihub command', { timeout: 120_000 }, () => {
     // The printed secret authenticates as that organization.
     const store = openStore({ engine: 'sqlite', path: join(dir, 'cli.db') });
     try {
-      const found = await new KeyAuthenticator(store.db).authenticate(key.secret);
+      const found = await new KeyAuthenticator(createStorage(store)).authenticate(key.secret);
       expect(found).toMatchObject({ id: key.id, orgId, scopes: ['read', 'write'] });
       const row = await store.db
         .selectFrom('api_keys')
@@ -149,7 +150,7 @@ describe('kpihub command', { timeout: 120_000 }, () => {
       const revoked = await kpihub(['keys', 'revoke', key.id], env);
       expect(revoked.code, revoked.stderr).toBe(0);
       expect(JSON.parse(revoked.stdout)).toEqual({ revoked: key.id });
-      expect(await new KeyAuthenticator(store.db).authenticate(key.secret)).toBeNull();
+      expect(await new KeyAuthenticator(createStorage(store)).authenticate(key.secret)).toBeNull();
 
       const listed = await kpihub(['keys', 'list'], env);
       expect(listed.code, listed.stderr).toBe(0);

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createApiKey, parseScopes, toKeyInfo } from '../core/api-keys.ts';
+import { now } from '../core/clock.ts';
 import { listApiKeys, revokeApiKey } from '../store/api-keys.ts';
 import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { findOrganization, insertOrganization, listOrganizations } from '../store/organizations.ts';
-import { now } from '../store/time.ts';
+import { createStorage } from '../store/storage.ts';
 import { registerImportCommand } from './import.ts';
 import { registerWorkerCommand } from './worker.ts';
 
@@ -91,7 +92,7 @@ export function buildCli(): Command {
     .action((opts: { org: string; name: string; scopes: string }) =>
       withStore(async (store) => {
         if (!(await findOrganization(store.db, opts.org))) throw new Error(`no organization ${opts.org}`);
-        const { key, secret } = await createApiKey(store.db, {
+        const { key, secret } = await createApiKey(createStorage(store), {
           orgId: opts.org,
           name: opts.name,
           scopes: parseScopes(opts.scopes),

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
-import { type ApiKeyRow, findKeysByLookup, insertApiKey, touchApiKey } from '../store/api-keys.ts';
-import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import type { ApiKeyRecord } from './access-types.ts';
+import { now } from './clock.ts';
 import type { Scope } from './context.ts';
 import { Invalid } from './errors.ts';
 import { newId } from './ids.ts';
+import type { Storage } from './ports/index.ts';
 import { generateSecret, hashesEqual, hashSecret } from './secrets.ts';
 
 export const SCOPES: readonly Scope[] = ['read', 'write', 'admin'];
@@ -31,7 +30,7 @@ export function parseScopes(raw: string): Scope[] {
   return [...new Set(scopes)] as Scope[];
 }
 
-export function toKeyInfo(row: ApiKeyRow): ApiKeyInfo {
+export function toKeyInfo(row: ApiKeyRecord): ApiKeyInfo {
   return {
     id: row.id,
     orgId: row.org_id,
@@ -45,12 +44,12 @@ export function toKeyInfo(row: ApiKeyRow): ApiKeyInfo {
 
 /** Creates a key and returns its secret: the only time the secret is ever seen. */
 export async function createApiKey(
-  db: Kysely<DB>,
+  storage: Storage,
   input: { orgId: string; name: string; scopes: Scope[]; secret?: string },
 ): Promise<{ key: ApiKeyInfo; secret: string }> {
   const secret = input.secret ?? generateSecret();
   const { lookup, hash } = hashSecret(secret);
-  const row: ApiKeyRow = {
+  const row: ApiKeyRecord = {
     id: newId(),
     org_id: input.orgId,
     name: input.name,
@@ -61,7 +60,7 @@ export async function createApiKey(
     last_used_at: null,
     revoked_at: null,
   };
-  await insertApiKey(db, row);
+  await storage.insertApiKey(row);
   return { key: toKeyInfo(row), secret };
 }
 
@@ -79,8 +78,8 @@ export class KeyAuthenticator {
 
   /** `reader` answers lookups (never waiting behind a long write); `writer` records last use. */
   constructor(
-    private readonly reader: Kysely<DB>,
-    private readonly writer: Kysely<DB> = reader,
+    private readonly reader: Storage,
+    private readonly writer: Storage = reader,
   ) {}
 
   async authenticate(secret: string): Promise<ApiKeyInfo | null> {
@@ -91,7 +90,7 @@ export class KeyAuthenticator {
     if (hit && hit.until > t) {
       key = hit.key;
     } else {
-      const rows = await findKeysByLookup(this.reader, lookup);
+      const rows = await this.reader.findKeysByLookup(lookup);
       const row = rows.find((r) => hashesEqual(r.secret_hash, hash));
       key = row ? toKeyInfo(row) : null;
       if (this.cache.size > 10_000) this.cache.clear();
@@ -101,7 +100,7 @@ export class KeyAuthenticator {
       this.touched.set(key.id, t);
       // Not awaited: a request never waits for this bookkeeping write (which could queue
       // behind a long batch on SQLite); a lost touch only makes last_used_at a little older.
-      touchApiKey(this.writer, key.id, new Date(t).toISOString()).catch(() => {});
+      this.writer.touchApiKey(key.id, new Date(t).toISOString()).catch(() => {});
     }
     return key;
   }

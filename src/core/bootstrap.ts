@@ -1,8 +1,5 @@
-import type { Kysely } from 'kysely';
-import { countApiKeys } from '../store/api-keys.ts';
-import { insertOrganization, listOrganizations } from '../store/organizations.ts';
-import type { DB } from '../store/schema.ts';
 import { createApiKey } from './api-keys.ts';
+import type { Storage } from './ports/index.ts';
 
 /**
  * First start: a default organization and an admin key. The key is the given secret
@@ -10,14 +7,14 @@ import { createApiKey } from './api-keys.ts';
  * it once. Later starts find keys and do nothing.
  */
 export async function bootstrap(
-  db: Kysely<DB>,
+  storage: Storage,
   adminSecret: string | undefined,
 ): Promise<{ orgId: string; secret?: string; generated: boolean }> {
-  return db.transaction().execute(async (trx) => {
-    const orgs = await listOrganizations(trx);
-    const org = orgs[0] ?? (await insertOrganization(trx, 'default'));
-    if ((await countApiKeys(trx)) > 0) return { orgId: org.id, generated: false };
-    const { secret } = await createApiKey(trx, {
+  return storage.transaction(async (tx) => {
+    const orgs = await tx.listOrganizations();
+    const org = orgs[0] ?? (await tx.insertOrganization('default'));
+    if ((await tx.countApiKeys()) > 0) return { orgId: org.id, generated: false };
+    const { secret } = await createApiKey(tx, {
       orgId: org.id,
       name: 'admin',
       scopes: ['read', 'write', 'admin'],

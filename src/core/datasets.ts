@@ -1,13 +1,11 @@
-import type { Kysely } from 'kysely';
-import * as store from '../store/datasets.ts';
-import * as metricStore from '../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../store/paging.ts';
-import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import type { DatasetRecord } from './catalog-types.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { NotFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { insertMetricRows, type Metric, type MetricInput, newMetricRows, withDimensions } from './metrics.ts';
+import { decodeCursor, type Page, toPage } from './paging.ts';
+import type { Storage } from './ports/index.ts';
 
 export interface Dataset {
   id: string;
@@ -33,25 +31,25 @@ export interface DatasetInput {
   metrics?: MetricInput[];
 }
 
-async function withMetrics(db: Kysely<DB>, orgId: string, rows: store.DatasetRow[]): Promise<Dataset[]> {
-  const metricRows = await metricStore.listMetrics(db, orgId, {
+async function withMetrics(storage: Storage, orgId: string, rows: DatasetRecord[]): Promise<Dataset[]> {
+  const metricRows = await storage.listMetrics(orgId, {
     datasetIds: rows.map((r) => r.id),
     limit: 100_000,
   });
-  const metrics = await withDimensions(db, metricRows);
+  const metrics = await withDimensions(storage, metricRows);
   const sorted = metrics.sort((a, b) => a.sort_order - b.sort_order || a.id.localeCompare(b.id));
   return rows.map((r) => ({ ...r, metrics: sorted.filter((m) => m.dataset_id === r.id) }));
 }
 
 /** `metricsPath` names the metrics list in errors as the caller's API calls it (`kpis`, `metrics`). */
 export async function createDataset(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   input: DatasetInput,
   metricsPath = 'metrics',
 ): Promise<Dataset> {
   const at = now();
-  const row: store.DatasetRow = {
+  const row: DatasetRecord = {
     id: newId(),
     org_id: actor.orgId,
     name: input.name,
@@ -62,59 +60,59 @@ export async function createDataset(
     updated_by: actor.actor,
   };
   const metrics = newMetricRows(actor, row.id, input.metrics ?? [], (i) => `${metricsPath}[${i}]`);
-  return db.transaction().execute(async (trx) => {
-    await store.insertDataset(trx, row);
+  return storage.transaction(async (trx) => {
+    await trx.insertDataset(row);
     await insertMetricRows(trx, actor.orgId, metrics);
     return (await withMetrics(trx, actor.orgId, [row]))[0];
   });
 }
 
-export async function getDataset(db: Kysely<DB>, orgId: string, id: string): Promise<Dataset> {
-  const row = await store.findDataset(db, orgId, id);
+export async function getDataset(storage: Storage, orgId: string, id: string): Promise<Dataset> {
+  const row = await storage.findDataset(orgId, id);
   if (!row) throw new NotFound('dataset');
-  return (await withMetrics(db, orgId, [row]))[0];
+  return (await withMetrics(storage, orgId, [row]))[0];
 }
 
 export async function listDatasets(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   opts: { cursor?: string; limit: number },
 ): Promise<Page<Dataset>> {
-  const rows = await store.listDatasetsAfter(db, orgId, decodeCursor(opts.cursor), opts.limit + 1);
+  const rows = await storage.listDatasetsAfter(orgId, decodeCursor(opts.cursor), opts.limit + 1);
   const page = toPage(rows, opts.limit);
-  return { items: await withMetrics(db, orgId, page.items), next_cursor: page.next_cursor };
+  return { items: await withMetrics(storage, orgId, page.items), next_cursor: page.next_cursor };
 }
 
 /** Page-numbered listing, for APIs that page by number (Dcycle). */
 export async function listDatasetsPage(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   opts: { page: number; size: number },
 ): Promise<{ items: Dataset[]; total: number }> {
   const [rows, total] = await Promise.all([
-    store.listDatasetsOffset(db, orgId, (opts.page - 1) * opts.size, opts.size),
-    store.countDatasets(db, orgId),
+    storage.listDatasetsOffset(orgId, (opts.page - 1) * opts.size, opts.size),
+    storage.countDatasets(orgId),
   ]);
-  return { items: await withMetrics(db, orgId, rows), total };
+  return { items: await withMetrics(storage, orgId, rows), total };
 }
 
 export async function updateDataset(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   id: string,
   patch: DatasetPatch,
 ): Promise<Dataset> {
-  return db.transaction().execute(async (trx) => {
-    const row = await store.findDataset(trx, actor.orgId, id);
+  return storage.transaction(async (trx) => {
+    const row = await trx.findDataset(actor.orgId, id);
     if (!row) throw new NotFound('dataset');
     const changes = { name: patch.name, description: patch.description };
-    await store.updateDataset(trx, actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor });
+    await trx.updateDataset(actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor });
     return getDataset(trx, actor.orgId, id);
   });
 }
 
-export async function deleteDataset(db: Kysely<DB>, orgId: string, id: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    if (!(await store.deleteDataset(trx, orgId, id))) throw new NotFound('dataset');
+export async function deleteDataset(storage: Storage, orgId: string, id: string): Promise<void> {
+  await storage.transaction(async (trx) => {
+    if (!(await trx.deleteDataset(orgId, id))) throw new NotFound('dataset');
   });
 }

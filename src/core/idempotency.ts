@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  findIdempotencyKey,
-  releaseIdempotencyKey,
-} from '../store/idempotency.ts';
-import type { DB } from '../store/schema.ts';
 import { Conflict, Invalid } from './errors.ts';
+import type { Storage } from './ports/index.ts';
 
 // Idempotency-Key: a retry with the same key and the same request gets the first answer;
 // the same key with another request is refused (422); a retry while the first is still
@@ -31,7 +24,7 @@ export const requestHash = (parts: string[]): string => {
 
 /** Returns the stored answer to replay, or null when this request now holds the key. */
 export async function beginIdempotent(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   key: string,
   hash: string,
@@ -41,8 +34,7 @@ export async function beginIdempotent(
     throw Invalid.field('Idempotency-Key', `must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`);
   }
   const at = new Date();
-  const claimed = await claimIdempotencyKey(
-    db,
+  const claimed = await storage.claimIdempotencyKey(
     {
       org_id: orgId,
       key,
@@ -58,8 +50,8 @@ export async function beginIdempotent(
     new Date(at.getTime() - STALE_PROCESSING_MS).toISOString(),
   );
   if (claimed) return null;
-  const row = await findIdempotencyKey(db, orgId, key);
-  if (!row) return beginIdempotent(db, orgId, key, hash, windowSeconds);
+  const row = await storage.findIdempotencyKey(orgId, key);
+  if (!row) return beginIdempotent(storage, orgId, key, hash, windowSeconds);
   if (row.request_hash !== hash) {
     throw Invalid.field('Idempotency-Key', 'this key was already used with a different request');
   }
@@ -69,14 +61,14 @@ export async function beginIdempotent(
 }
 
 export function finishIdempotent(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   key: string,
   response: { status: number; body: string; contentType: string | null },
 ): Promise<void> {
   // Server errors are not remembered: the client may retry them with the same key.
-  if (response.status >= 500) return releaseIdempotencyKey(db, orgId, key);
-  return completeIdempotencyKey(db, orgId, key, {
+  if (response.status >= 500) return storage.releaseIdempotencyKey(orgId, key);
+  return storage.completeIdempotencyKey(orgId, key, {
     status_code: response.status,
     response_body: response.body,
     response_type: response.contentType,

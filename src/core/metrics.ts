@@ -1,13 +1,16 @@
-import type { Kysely } from 'kysely';
-import type { DimensionRow, MetricRow } from '../store/metrics.ts';
-import * as store from '../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../store/paging.ts';
-import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import type {
+  DimensionRecord as DimensionRow,
+  MetricChanges,
+  MetricRecord as MetricRow,
+} from './catalog-types.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { Conflict, Invalid, NotFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { type Frequency, LIMITS, type ValueType } from './limits.ts';
+import { decodeCursor, type Page, toPage } from './paging.ts';
+import { DuplicateKey } from './ports/errors.ts';
+import type { Storage } from './ports/index.ts';
 
 export interface Dimension {
   id: string;
@@ -57,11 +60,15 @@ function toMetric(row: MetricRow, dims: DimensionRow[]): Metric {
   };
 }
 
-export async function withDimensions(db: Kysely<DB>, rows: MetricRow[]): Promise<Metric[]> {
+/** Metrics with their dimensions, from records (for callers that read the records themselves). */
+export function toMetrics(rows: MetricRow[], dims: DimensionRow[]): Metric[] {
+  return rows.map((r) => toMetric(r, dims));
+}
+
+export async function withDimensions(storage: Storage, rows: MetricRow[]): Promise<Metric[]> {
   if (rows.length === 0) return [];
   // Callers pass one organization's metrics; its id still filters the query, as every query does.
-  const dims = await store.listDimensions(
-    db,
+  const dims = await storage.listDimensions(
     rows[0].org_id,
     rows.map((r) => r.id),
   );
@@ -143,51 +150,45 @@ export function newMetricRows(
 }
 
 async function assertExternalIdsFree(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   ids: string[],
   exceptId?: string,
 ): Promise<void> {
-  const taken = (await store.findMetricsByExternalIds(db, orgId, ids)).filter((m) => m.id !== exceptId);
+  const taken = (await storage.findMetricsByExternalIds(orgId, ids)).filter((m) => m.id !== exceptId);
   if (taken.length)
     throw new Conflict(`external_id "${taken[0].external_id}" is already used by another metric`);
 }
 
 /** Inserts metrics (already validated by newMetricRows) inside the caller's transaction. */
 export async function insertMetricRows(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   rows: { metrics: MetricRow[]; dims: DimensionRow[] },
 ): Promise<void> {
   const externalIds = rows.metrics.flatMap((m) => (m.external_id ? [m.external_id] : []));
-  await assertExternalIdsFree(db, orgId, externalIds);
-  await store.insertMetrics(db, rows.metrics, rows.dims).catch(raceToConflict);
+  await assertExternalIdsFree(storage, orgId, externalIds);
+  await storage.insertMetrics(rows.metrics, rows.dims).catch(raceToConflict);
 }
 
 /** A concurrent request took the external_id between our check and our write. */
 function raceToConflict(error: unknown): never {
-  if (store.isUniqueViolation(error)) throw new Conflict('external_id is already used by another metric');
+  if (error instanceof DuplicateKey) throw new Conflict('external_id is already used by another metric');
   throw error;
 }
 
-async function assertDataset(db: Kysely<DB>, orgId: string, datasetId: string | null): Promise<void> {
+async function assertDataset(storage: Storage, orgId: string, datasetId: string | null): Promise<void> {
   if (datasetId === null) return;
-  const found = await db
-    .selectFrom('datasets')
-    .select('id')
-    .where('org_id', '=', orgId)
-    .where('id', '=', datasetId)
-    .executeTakeFirst();
-  if (!found) throw new NotFound('dataset');
+  if (!(await storage.datasetExists(orgId, datasetId))) throw new NotFound('dataset');
 }
 
 export async function createMetric(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   datasetId: string | null,
   input: MetricInput,
 ): Promise<Metric> {
-  return db.transaction().execute(async (trx) => {
+  return storage.transaction(async (trx) => {
     await assertDataset(trx, actor.orgId, datasetId);
     const rows = newMetricRows(actor, datasetId, [input], () => '');
     if (input.sort_order === undefined) rows.metrics[0].sort_order = 0;
@@ -196,42 +197,42 @@ export async function createMetric(
   });
 }
 
-export async function getMetric(db: Kysely<DB>, orgId: string, id: string): Promise<Metric> {
-  const row = await store.findMetric(db, orgId, id);
+export async function getMetric(storage: Storage, orgId: string, id: string): Promise<Metric> {
+  const row = await storage.findMetric(orgId, id);
   if (!row) throw new NotFound('metric');
-  return (await withDimensions(db, [row]))[0];
+  return (await withDimensions(storage, [row]))[0];
 }
 
 export async function listMetrics(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   opts: { datasetId?: string; cursor?: string; limit: number },
 ): Promise<Page<Metric>> {
-  const rows = await store.listMetrics(db, orgId, {
+  const rows = await storage.listMetrics(orgId, {
     datasetIds: opts.datasetId ? [opts.datasetId] : undefined,
     after: decodeCursor(opts.cursor),
     limit: opts.limit + 1,
   });
   const page = toPage(rows, opts.limit);
-  return { items: await withDimensions(db, page.items), next_cursor: page.next_cursor };
+  return { items: await withDimensions(storage, page.items), next_cursor: page.next_cursor };
 }
 
 export async function updateMetric(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   id: string,
   patch: MetricPatch,
   opts: { datasetId?: string } = {},
 ): Promise<Metric> {
-  return db.transaction().execute(async (trx) => {
-    const row = await store.findMetric(trx, actor.orgId, id);
+  return storage.transaction(async (trx) => {
+    const row = await trx.findMetric(actor.orgId, id);
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
     checkSortOrder(patch.sort_order, 'sort_order');
     if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
     const { dimensions, required } = patch;
     // Named field by field: whatever else the object carries at run time is not a change.
-    const changes: store.MetricChanges = {
+    const changes: MetricChanges = {
       name: patch.name,
       description: patch.description,
       unit: patch.unit,
@@ -241,47 +242,47 @@ export async function updateMetric(
       external_id: patch.external_id,
       ...(required === undefined ? {} : { required: required ? 1 : 0 }),
     };
-    await store
-      .updateMetric(trx, actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor })
+    await trx
+      .updateMetric(actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor })
       .catch(raceToConflict);
     if (dimensions) {
       checkDimensionNames(dimensions, 'dimensions');
-      const existing = await store.listDimensions(trx, actor.orgId, [id]);
+      const existing = await trx.listDimensions(actor.orgId, [id]);
       // Dimensions named by id keep their id (so stored coordinates stay valid); new names get one.
       const rows = dimensions.map((d, position) => {
         const kept = existing.find((e) => e.id === d.id);
         if (d.id && !kept) throw Invalid.field(`dimensions[${position}].id`, 'unknown dimension id');
         return { id: kept?.id ?? newId(), org_id: actor.orgId, metric_id: id, name: d.name, position };
       });
-      await store.replaceDimensions(trx, actor.orgId, id, rows);
+      await trx.replaceDimensions(actor.orgId, id, rows);
     }
     return getMetric(trx, actor.orgId, id);
   });
 }
 
 export async function deleteMetric(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   id: string,
   opts: { datasetId?: string } = {},
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const row = await store.findMetric(trx, actor.orgId, id);
+  await storage.transaction(async (trx) => {
+    const row = await trx.findMetric(actor.orgId, id);
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
-    await store.deleteMetric(trx, actor.orgId, id);
+    await trx.deleteMetric(actor.orgId, id);
   });
 }
 
 /** Page-numbered listing, for APIs that page by number (Visible). */
 export async function listMetricsPage(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   opts: { page: number; size: number },
 ): Promise<{ items: Metric[]; total: number }> {
   const [rows, total] = await Promise.all([
-    store.listMetrics(db, orgId, { limit: opts.size, offset: (opts.page - 1) * opts.size }),
-    store.countMetrics(db, orgId),
+    storage.listMetrics(orgId, { limit: opts.size, offset: (opts.page - 1) * opts.size }),
+    storage.countMetrics(orgId),
   ]);
-  return { items: await withDimensions(db, rows), total };
+  return { items: await withDimensions(storage, rows), total };
 }

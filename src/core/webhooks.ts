@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { deleteWebhook as deleteRow, findWebhook, upsertWebhook } from '../store/jobs.ts';
-import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { now } from './clock.ts';
 import type { Actor } from './context.ts';
 import { Invalid, NotFound } from './errors.ts';
+import type { Storage } from './ports/index.ts';
 import { checkWebhookTarget, type TargetPolicy } from './webhook-targets.ts';
 
 // One optional webhook per organization, called when one of its imports ends. The secret
@@ -20,7 +18,7 @@ export interface Webhook {
 const SECRET_MIN = 16;
 
 export async function setWebhook(
-  db: Kysely<DB>,
+  storage: Storage,
   actor: Actor,
   input: { url: string; secret?: string },
   targets: TargetPolicy,
@@ -31,7 +29,7 @@ export async function setWebhook(
   await checkWebhookTarget(input.url, targets);
   const secret = input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`;
   const at = now();
-  const existing = await findWebhook(db, actor.orgId);
+  const existing = await storage.findWebhook(actor.orgId);
   const row = {
     org_id: actor.orgId,
     url: input.url,
@@ -40,7 +38,7 @@ export async function setWebhook(
     updated_at: at,
     created_by: existing?.created_by ?? actor.actor,
   };
-  await upsertWebhook(db, row);
+  await storage.upsertWebhook(row);
   return {
     url: row.url,
     secret,
@@ -50,12 +48,12 @@ export async function setWebhook(
   };
 }
 
-export async function getWebhook(db: Kysely<DB>, orgId: string): Promise<Webhook> {
-  const row = await findWebhook(db, orgId);
+export async function getWebhook(storage: Storage, orgId: string): Promise<Webhook> {
+  const row = await storage.findWebhook(orgId);
   if (!row) throw new NotFound('webhook');
   return { url: row.url, created_at: row.created_at, updated_at: row.updated_at, created_by: row.created_by };
 }
 
-export async function deleteWebhook(db: Kysely<DB>, orgId: string): Promise<void> {
-  if (!(await deleteRow(db, orgId))) throw new NotFound('webhook');
+export async function deleteWebhook(storage: Storage, orgId: string): Promise<void> {
+  if (!(await storage.deleteWebhook(orgId))) throw new NotFound('webhook');
 }

@@ -6,7 +6,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
-import { KeyAuthenticator } from '../core/api-keys.ts';
 import { RateLimited } from '../core/errors.ts';
 import type { Dialect } from '../dialects/contract.ts';
 import { dialects as allDialects } from '../dialects/index.ts';
@@ -16,6 +15,7 @@ import { registerAuth } from './auth.ts';
 import { registerCharsetCheck } from './body-charset.ts';
 import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
+import { createServices } from './create-services.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import type { ErrorFormats } from './error-reply.ts';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, RouteDialects } from './framework-errors.ts';
@@ -105,8 +105,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // First of all: every route registered from here on must say who may call it.
   registerRoutePolicy(app);
 
-  const authenticator = new KeyAuthenticator(store.reader, store.db);
-  app.decorate('services', { config, store, authenticator });
+  app.decorate('services', createServices(config, store));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -117,7 +116,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
-  registerAuth(app, authenticator);
+  registerAuth(app, app.services.authenticator);
   registerIdempotency(app);
   registerCharsetCheck(app);
 

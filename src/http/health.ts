@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { RateLimitStore } from './rate-limit-store.ts';
 
@@ -34,7 +33,7 @@ export async function healthRoutes(
       const store = opts.rateLimitStore.state();
       const extra = store === 'memory' ? {} : { rate_limit_store: store };
       try {
-        await sql`select 1`.execute(app.services.store.db);
+        await app.services.health.databaseAnswers();
         return { status: 'ready', ...extra };
       } catch {
         return reply.code(503).send({ status: 'unavailable', ...extra });

@@ -21,13 +21,13 @@ const headerOf = (request: FastifyRequest): string | undefined => {
  * validated, replays a finished answer, and stores the answer once it is sent.
  */
 export function registerIdempotency(app: FastifyInstance): void {
-  const { store, config } = app.services;
+  const { storage, config } = app.services;
   app.addHook('preHandler', async (request, reply) => {
     const key = headerOf(request);
     if (!key || !request.routeOptions.config.idempotent || !request.actor) return;
     const hash = requestHash([request.method, request.url, JSON.stringify(request.body ?? null)]);
     const replay = await beginIdempotent(
-      store.db,
+      storage,
       request.actor.orgId,
       key,
       hash,
@@ -44,7 +44,7 @@ export function registerIdempotency(app: FastifyInstance): void {
     const key = request.idempotencyKey;
     if (!key) return payload;
     request.idempotencyKey = undefined;
-    await finishIdempotent(store.db, request.actor.orgId, key, {
+    await finishIdempotent(storage, request.actor.orgId, key, {
       status: reply.statusCode,
       body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
       contentType: (reply.getHeader('content-type') as string | undefined) ?? null,

@@ -1,12 +1,28 @@
 import type { Config } from '../config.ts';
 import type { KeyAuthenticator } from '../core/api-keys.ts';
-import type { Store } from '../store/database.ts';
+import type { Storage } from '../core/ports/index.ts';
+import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
 
-// What every route plugin can reach through the app instance.
+/** Accepting work for later: the job and its payload, committed before the answer. */
+export interface JobService {
+  enqueue(opts: EnqueueOptions): Promise<Enqueued>;
+}
+
+/** Whether the database answers (the /ready check); rejects when it does not. */
+export interface HealthService {
+  databaseAnswers(): Promise<void>;
+}
+
+// What every route plugin can reach through the app instance: core's storage (the writer,
+// and the reader that never waits behind a write), and small named services. Built once in
+// src/http/app.ts.
 export interface Services {
   config: Config;
-  store: Store;
+  storage: Storage;
+  reader: Storage;
   authenticator: KeyAuthenticator;
+  jobs: JobService;
+  health: HealthService;
 }
 
 declare module 'fastify' {

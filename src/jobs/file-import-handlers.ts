@@ -1,21 +1,14 @@
 import { Readable } from 'node:stream';
-import { importAchieveItFile } from '../core/imports/achieveit-import.ts';
-import type { AchieveItFile } from '../core/imports/achieveit-rows.ts';
 import type { ColumnMapping, ImportFormat } from '../core/imports/column-mapping.ts';
 import { importNativeFile } from '../core/imports/native-import.ts';
 import type { ImportOptions, ImportProgress, ImportResult } from '../core/imports/run-import.ts';
-import type { Store } from '../store/database.ts';
 import { withPinnedConnection } from '../store/pinned.ts';
+import { type ImportSession, importSession } from './import-session.ts';
 import type { JobContext, JobHandler, JobOutcome } from './types.ts';
 
 // The jobs that apply uploaded files. The file was stored with the job; it is read back
 // a chunk at a time, and each chunk's progress is reported (GET /v1/imports/{id} shows it)
 // before the event loop is let go, so the API keeps answering.
-
-export const ACHIEVEIT_JOB_KINDS: Record<AchieveItFile, string> = {
-  metricupdates: 'achieveit.metricupdates',
-  progressupdates: 'achieveit.progressupdates',
-};
 
 export function progressReporter(ctx: JobContext): (p: ImportProgress) => Promise<void> {
   return async (p) => {
@@ -44,17 +37,17 @@ export function importOutcome(result: ImportResult): JobOutcome {
   };
 }
 
-type FileImport = (store: Store, source: Readable, opts: ImportOptions) => Promise<ImportResult>;
+export type FileImport = (on: ImportSession, source: Readable, opts: ImportOptions) => Promise<ImportResult>;
 
 /**
  * Runs a file import as this job: the job's end is recorded in the import's own write
  * transaction, so the data and the end commit together and a retried job never applies
  * a file twice. (A dry run writes nothing; the worker records its end.)
  */
-function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
+export function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
   return withPinnedConnection(ctx.store, async (pinned, joined) =>
     importOutcome(
-      await apply(pinned, payloadStream(ctx), {
+      await apply(importSession(pinned, ctx.actor), payloadStream(ctx), {
         dryRun,
         onProgress: progressReporter(ctx),
         beforeCommit: (result) => ctx.finish(joined, importOutcome(result)),
@@ -68,15 +61,6 @@ export interface FileImportLimits {
   /** KPIHUB_IMPORT_MAX_FIELD_BYTES when the file was accepted (older jobs: the default). */
   max_field_bytes?: number;
 }
-
-const achieveItHandler =
-  (file: AchieveItFile): JobHandler =>
-  (ctx) => {
-    const { max_field_bytes } = ctx.meta as FileImportLimits;
-    return fileJob(ctx, (store, source, opts) =>
-      importAchieveItFile(store, ctx.actor, file, source, { ...opts, maxFieldBytes: max_field_bytes }),
-    );
-  };
 
 export const NATIVE_IMPORT_KIND = 'native.import';
 
@@ -99,13 +83,11 @@ const nativeImportHandler: JobHandler = (ctx) => {
   };
   return fileJob(
     ctx,
-    (store, source, opts) => importNativeFile(store, ctx.actor, spec, source, opts),
+    (on, source, opts) => importNativeFile(on.ports, on.session, ctx.actor.orgId, spec, source, opts),
     meta.dry_run,
   );
 };
 
 export const fileImportHandlers: Record<string, JobHandler> = {
   [NATIVE_IMPORT_KIND]: nativeImportHandler,
-  [ACHIEVEIT_JOB_KINDS.metricupdates]: achieveItHandler('metricupdates'),
-  [ACHIEVEIT_JOB_KINDS.progressupdates]: achieveItHandler('progressupdates'),
 };

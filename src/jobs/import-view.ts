@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../core/errors.ts';
-import type { JobRow, JobStatus } from '../store/jobs.ts';
+import type { JobStatus } from '../core/job-types.ts';
+import type { JobRow } from '../store/jobs.ts';
 import { issueIndex } from './issues.ts';
 
 // A job as the native API and the webhook events show it (snake_case, like all of /v1).

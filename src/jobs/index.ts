@@ -13,7 +13,8 @@
 //     reply.code(202)...   // only now: the job row and its payload are committed together
 //   } finally { await file.remove(); }
 //
-// Running it: add `kind: handler` to src/jobs/handlers.ts. A handler gets a JobContext:
+// Running it: add `kind: handler` to src/jobs/handlers.ts (a dialect's job: to its Dialect's
+// `jobs`, src/dialects/contract.ts). A handler gets a JobContext:
 //   ctx.payload()   async iterable of ~1 MB Buffers (payloadLines() splits them into lines)
 //   ctx.actor       the enqueuing organization/actor with jobId set (revisions record it)
 //   ctx.progress({ read, applied })   cheap; saved with the lease renewal
@@ -30,30 +31,21 @@
 
 import type { Config } from '../config.ts';
 import { openStore, type Store } from '../store/database.ts';
+import type { JobLogger } from './job-run.ts';
 import type { JobHandlers } from './types.ts';
-import { type JobLogger, Worker } from './worker.ts';
+import { Worker } from './worker.ts';
 
 export { findJob, listJobs } from '../store/jobs.ts';
 export { coreJobHandlers } from './handlers.ts';
 export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
 export { issueIndex, rejectedItems } from './issues.ts';
+export { backoffMs } from './job-end.ts';
+export { DEFAULT_MAX_ATTEMPTS, type Enqueued, type EnqueueOptions } from './job-insert.ts';
+export type { JobLogger } from './job-run.ts';
 export { payloadLines } from './payload.ts';
-export {
-  DEFAULT_MAX_ATTEMPTS,
-  type Enqueued,
-  type EnqueueOptions,
-  enqueueJob,
-  enqueueJobIn,
-  PAYLOAD_CHUNK_BYTES,
-  type PayloadSource,
-  queueEvents,
-  readPayload,
-  removeStagingJob,
-  type SpooledFile,
-  STAGE_BYTES,
-  spoolToFile,
-  sweepStaleStagingJobs,
-} from './queue.ts';
+export { enqueueJob, enqueueJobIn, queueEvents, readPayload } from './queue.ts';
+export { PAYLOAD_CHUNK_BYTES, type PayloadSource, type SpooledFile, spoolToFile } from './spool.ts';
+export { removeStagingJob, STAGE_BYTES, sweepStaleStagingJobs } from './staging.ts';
 export {
   type JobContext,
   type JobHandler,
@@ -64,7 +56,7 @@ export {
   LeaseLost,
 } from './types.ts';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
-export { backoffMs, type JobLogger, Worker, type WorkerOptions } from './worker.ts';
+export { Worker, type WorkerOptions } from './worker.ts';
 
 export interface RunningWorkers {
   readonly worker: Worker;
@@ -87,7 +79,7 @@ export function startWorkers(
   logger?: JobLogger,
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
-  const separate = opts.ownConnection !== false && !apiStore.caps.singleWriter;
+  const separate = opts.ownConnection !== false && apiStore.engine.concurrentWriters;
   const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
   const worker = new Worker({
     store: own ?? apiStore,

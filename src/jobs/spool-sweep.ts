@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/database.ts';
-import { sweepStaleStagingJobs } from './queue.ts';
+import { sweepStaleStagingJobs } from './staging.ts';
 
 // An upload is streamed to data/spool/<id>.part, copied into the job's payload rows by the
 // enqueue, then removed. A crash between the two leaves the file behind for

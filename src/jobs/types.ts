@@ -5,7 +5,8 @@ import type { Store } from '../store/database.ts';
 import type { JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
 
-export type { JobRow, JobStatus } from '../store/jobs.ts';
+export type { JobStatus } from '../core/job-types.ts';
+export type { JobRow } from '../store/jobs.ts';
 
 /** What a handler reports when its job completes. */
 export interface JobOutcome {

@@ -1,29 +1,16 @@
 import { hostname } from 'node:os';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import { pino } from 'pino';
-import type { Actor, Scope } from '../core/context.ts';
+import { now } from '../core/clock.ts';
 import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
-import { claimJob, endJob, type JobEnd, type JobRow, renewLease, requeueJob } from '../store/jobs.ts';
-import type { DB } from '../store/schema.ts';
-import { now } from '../store/time.ts';
+import { claimJob, type JobEnd, type JobRow, requeueJob } from '../store/jobs.ts';
 import { writeTransaction } from '../store/transactions.ts';
-import { rejectedItems } from './issues.ts';
-import { queueEvents, readPayload } from './queue.ts';
-import { type JobContext, type JobHandlers, type JobOutcome, LeaseLost } from './types.ts';
-import { enqueueWebhookDelivery } from './webhooks.ts';
-
-/** The part of a pino (or Fastify) logger the worker uses. */
-export interface JobLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): JobLogger;
-}
+import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
+import { type JobLogger, Run } from './job-run.ts';
+import { queueEvents } from './queue.ts';
+import { type JobHandlers, LeaseLost } from './types.ts';
 
 export interface WorkerOptions {
   store: Store;
@@ -44,160 +31,6 @@ export interface WorkerOptions {
 }
 
 const PUBLIC_ONLY: TargetPolicy = Object.freeze({ allowNames: [], allowRanges: [] });
-
-const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
-
-/** Delay before retry `attempt` (1-based): base·2^(attempt-1), capped, with ±25% jitter. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(raw * (0.75 + Math.random() * 0.5));
-}
-
-function parseMeta(row: JobRow): Record<string, unknown> {
-  try {
-    return JSON.parse(row.meta) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
-function actorOf(row: JobRow, meta: Record<string, unknown>): Actor {
-  const a = (meta.actor ?? {}) as { actor?: string; keyId?: string; scopes?: Scope[]; requestId?: string };
-  return {
-    orgId: row.org_id,
-    actor: a.actor ?? row.created_by ?? 'job',
-    keyId: a.keyId ?? '',
-    scopes: a.scopes ?? [],
-    ...(a.requestId ? { requestId: a.requestId } : {}),
-    jobId: row.id,
-  };
-}
-
-/**
- * Records how a job ended (only if `leaseOwner` still holds it) and, for jobs that are not
- * the queue's own, schedules the organization's webhook, in the given transaction.
- */
-export async function recordEnd(
-  trx: Kysely<DB>,
-  row: JobRow,
-  leaseOwner: string,
-  end: JobEnd,
-): Promise<JobRow | undefined> {
-  const ended = await endJob(trx, row.id, leaseOwner, end, now());
-  if (ended && !ended.internal) await enqueueWebhookDelivery(trx, ended);
-  return ended;
-}
-
-function outcomeEnd(outcome: JobOutcome | undefined, progress: string | undefined): JobEnd {
-  return {
-    status: 'completed',
-    ...(outcome?.received === undefined ? {} : { received: outcome.received }),
-    applied: outcome?.applied ?? 0,
-    rejected: 0,
-    errors: null,
-    result: outcome?.result ? JSON.stringify(outcome.result) : null,
-    progress: progress ?? null,
-  };
-}
-
-function failedEnd(issues: FieldIssue[], progress: string | undefined): JobEnd {
-  return {
-    status: 'failed',
-    applied: 0,
-    rejected: rejectedItems(issues),
-    errors: JSON.stringify(issues),
-    result: null,
-    progress: progress ?? null,
-  };
-}
-
-/** One running job: its lease, its progress, and the context its handler sees. */
-class Run {
-  readonly abort = new AbortController();
-  progressJson: string | undefined;
-  progressDirty = false;
-  finished = false;
-  lost = false;
-  private renewing = false;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly worker: Worker,
-    readonly row: JobRow,
-  ) {}
-
-  get leaseOwner(): string {
-    return this.row.lease_owner as string;
-  }
-
-  startRenewing(everyMs: number): void {
-    this.timer = setInterval(() => void this.renew(), everyMs);
-    this.timer.unref();
-  }
-
-  stopRenewing(): void {
-    if (this.timer) clearInterval(this.timer);
-    clearLiveProgress(this.row.id);
-  }
-
-  private async renew(): Promise<void> {
-    if (this.renewing || this.finished || this.lost) return;
-    this.renewing = true;
-    const progress = this.progressDirty ? this.progressJson : undefined;
-    this.progressDirty = false;
-    try {
-      const at = now();
-      const ok = await renewLease(
-        this.worker.store.db,
-        this.row.id,
-        this.leaseOwner,
-        plusMs(at, this.worker.leaseMs),
-        progress,
-        at,
-      );
-      if (!ok && !this.finished) {
-        this.lost = true;
-        this.abort.abort(new LeaseLost(this.row.id));
-      }
-    } catch (e) {
-      // The database is unreachable for a moment: try again at the next tick; if the lease
-      // expires meanwhile, another worker takes the job and our finish() is refused.
-      if (progress !== undefined) this.progressDirty = true;
-      this.worker.logger.warn({ err: e, jobId: this.row.id }, 'lease renewal failed');
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  context(): JobContext {
-    const meta = parseMeta(this.row);
-    const run = this;
-    return {
-      job: this.row,
-      meta,
-      actor: actorOf(this.row, meta),
-      store: this.worker.store,
-      webhookTargets: this.worker.webhookTargets,
-      signal: this.abort.signal,
-      payload: () => readPayload(this.worker.store, this.row.id),
-      progress(counters) {
-        run.progressJson = JSON.stringify(counters);
-        run.progressDirty = true;
-        setLiveProgress(run.row.id, run.progressJson);
-      },
-      async yield() {
-        await nextTurn();
-        if (run.lost) throw new LeaseLost(run.row.id);
-      },
-      async finish(trx, outcome) {
-        if (run.lost) throw new LeaseLost(run.row.id);
-        const ended = await recordEnd(trx, run.row, run.leaseOwner, outcomeEnd(outcome, run.progressJson));
-        if (!ended) throw new LeaseLost(run.row.id);
-        run.finished = true;
-      },
-    };
-  }
-}
 
 /**
  * Claims due jobs and runs their handlers. Several workers (in one process or many, on one

@@ -1,8 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Store } from './database.ts';
-import { rowChunks } from './row-chunks.ts';
+import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
-import { runEach } from './sqlite-statements.ts';
 
 export type EventRow = DB['analytics_events'];
 
@@ -20,11 +19,10 @@ const EVENT_COLUMNS = [
   'received_at',
 ] as const;
 
-export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
-  if (store.caps.syncDriver) return runEach(store, 'analytics_events', EVENT_COLUMNS, rows);
-  for (const part of rowChunks(rows, EVENT_COLUMNS.length, store.caps.maxParams)) {
-    await db.insertInto('analytics_events').values(part).execute();
-  }
+const EVENTS: BulkInsert<EventRow> = { table: 'analytics_events', columns: EVENT_COLUMNS };
+
+export function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+  return store.engine.insertRows(db, EVENTS, rows);
 }
 
 export interface EventFilter {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { UpdateStamp } from '../core/catalog-types.ts';
 import { everyColumn, pickColumns, pickRows } from './column-pick.ts';
 import type { DB } from './schema.ts';
 
@@ -18,10 +19,6 @@ const DATASET_COLUMNS = everyColumn<DatasetRow>()([
 /** What an update may change; ids, organization and audit fields are the server's. */
 export const DATASET_UPDATE_COLUMNS = ['name', 'description'] as const;
 export type DatasetChanges = Partial<Pick<DatasetRow, (typeof DATASET_UPDATE_COLUMNS)[number]>>;
-export interface UpdateStamp {
-  updated_at: string;
-  updated_by: string | null;
-}
 
 export async function insertDataset(db: Kysely<DB>, row: DatasetRow): Promise<void> {
   await db
@@ -37,6 +34,16 @@ export function findDataset(db: Kysely<DB>, orgId: string, id: string): Promise<
     .where('org_id', '=', orgId)
     .where('id', '=', id)
     .executeTakeFirst();
+}
+
+export async function datasetExists(db: Kysely<DB>, orgId: string, id: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('datasets')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return found !== undefined;
 }
 
 export function listDatasetsAfter(db: Kysely<DB>, orgId: string, after: string | undefined, limit: number) {

@@ -79,7 +79,7 @@ export function groupCommitted<T, R>(
 ): (store: Store, item: T) => Promise<R> {
   const groups = new WeakMap<Store, GroupCommit<T, R>>();
   return (store, item) => {
-    if (!store.caps.singleWriter) return writeTransaction(store, (trx) => apply(store, trx, item));
+    if (store.engine.concurrentWriters) return writeTransaction(store, (trx) => apply(store, trx, item));
     let group = groups.get(store);
     if (!group) {
       group = new GroupCommit(store, (trx, queued) => apply(store, trx, queued), maxItems);

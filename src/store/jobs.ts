@@ -1,10 +1,10 @@
 import { type Kysely, sql } from 'kysely';
+import type { JobFilter, JobStatus } from '../core/job-types.ts';
 import type { Store } from './database.ts';
+import type { ChunkReader } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
 export type JobRow = DB['jobs'];
-/** A job's status as clients see it. */
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
 /**
  * Stored statuses add 'staging': a big payload is being stored in several short
  * transactions (queue.ts enqueueJob); workers never claim such a job and no listing or
@@ -55,13 +55,6 @@ export async function releaseIdempotencyKey(db: Kysely<DB>, orgId: string, jobId
     .where('org_id', '=', orgId)
     .where('id', '=', jobId)
     .execute();
-}
-
-export interface JobFilter {
-  after?: string;
-  limit: number;
-  status?: JobStatus;
-  kind?: string;
 }
 
 /** An organization's jobs (not the queue's internal ones, nor those still staging), newest first. */
@@ -123,7 +116,7 @@ export async function claimJob(
     )
     .orderBy('j.id')
     .limit(1);
-  if (store.caps.skipLocked) candidate = candidate.forUpdate().skipLocked();
+  candidate = store.engine.skipLockedRows(candidate);
   return db
     .updateTable('jobs')
     .set((eb) => ({
@@ -263,58 +256,10 @@ export async function payloadChunkCount(db: Kysely<DB>, jobId: string): Promise<
   return Number(row.n);
 }
 
-type ChunkReader = (jobId: string, seq: number) => Promise<Buffer | undefined>;
-const sqliteReaders = new WeakMap<object, ChunkReader>();
-
 /**
  * Reads one payload chunk. A handler reads its payload while its own write transaction is
- * open; on SQLite that transaction holds Kysely's only connection, so a read through
- * Kysely would wait for it forever. The synchronous driver reads on the same connection
- * directly instead (the payload was committed before the job could be claimed).
+ * open (EngineOps.payloadChunkReader reads where that cannot wait for it).
  */
 export function payloadChunkReader(store: Store): ChunkReader {
-  if (!store.caps.syncDriver || !store.sqlite) {
-    return async (jobId, seq) =>
-      (
-        await store.db
-          .selectFrom('job_payload_chunks')
-          .select('data')
-          .where('job_id', '=', jobId)
-          .where('seq', '=', seq)
-          .executeTakeFirst()
-      )?.data;
-  }
-  const handle = store.sqlite;
-  let reader = sqliteReaders.get(handle);
-  if (!reader) {
-    const stmt = handle.prepare('select data from job_payload_chunks where job_id = ? and seq = ?');
-    reader = async (jobId, seq) => (stmt.get(jobId, seq) as { data: Buffer } | undefined)?.data;
-    sqliteReaders.set(handle, reader);
-  }
-  return reader;
-}
-
-export function findWebhook(db: Kysely<DB>, orgId: string) {
-  return db.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).executeTakeFirst();
-}
-
-export async function upsertWebhook(db: Kysely<DB>, row: DB['webhooks']): Promise<void> {
-  await db
-    .insertInto('webhooks')
-    .values(row)
-    .onConflict((oc) =>
-      oc.column('org_id').doUpdateSet({ url: row.url, secret: row.secret, updated_at: row.updated_at }),
-    )
-    .execute();
-}
-
-export async function deleteWebhook(db: Kysely<DB>, orgId: string): Promise<boolean> {
-  const res = await db.deleteFrom('webhooks').where('org_id', '=', orgId).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
-}
-
-/** A unique index refused a row (both engines' codes). */
-export function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return store.engine.payloadChunkReader(store.db);
 }

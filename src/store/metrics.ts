@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { MetricFilter, UpdateStamp } from '../core/catalog-types.ts';
 import { isUuid } from '../core/ids.ts';
 import { everyColumn, pickColumns, pickRows } from './column-pick.ts';
-import type { UpdateStamp } from './datasets.ts';
 import type { DB } from './schema.ts';
 
 export type MetricRow = DB['metrics'];
@@ -42,15 +42,6 @@ export const METRIC_UPDATE_COLUMNS = [
 ] as const;
 export type MetricChanges = Partial<Pick<MetricRow, (typeof METRIC_UPDATE_COLUMNS)[number]>>;
 
-/**
- * The unique (org_id, external_id) index refused a row: two requests raced past the
- * check for a free external_id. Both engines' codes, so callers need not know which runs.
- */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 export async function insertMetrics(db: Kysely<DB>, rows: MetricRow[], dims: DimensionRow[]): Promise<void> {
   if (rows.length) await db.insertInto('metrics').values(pickRows(rows, METRIC_COLUMNS)).execute();
   if (dims.length) await db.insertInto('dimensions').values(pickRows(dims, DIMENSION_COLUMNS)).execute();
@@ -84,13 +75,6 @@ export function findMetricsByExternalIds(
 export function findMetricsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<MetricRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db.selectFrom('metrics').selectAll().where('org_id', '=', orgId).where('id', 'in', ids).execute();
-}
-
-export interface MetricFilter {
-  datasetIds?: string[];
-  after?: string;
-  limit: number;
-  offset?: number;
 }
 
 export function listMetrics(db: Kysely<DB>, orgId: string, f: MetricFilter): Promise<MetricRow[]> {

@@ -1,19 +1,19 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
-import type { Capabilities } from './capabilities.ts';
 import type { Store } from './database.ts';
+import type { ColumnTypes } from './engine/types.ts';
 import { foundation } from './migrations/0001-foundation.ts';
 import { points } from './migrations/0002-points.ts';
 import { jobs } from './migrations/0003-jobs.ts';
 import { analytics } from './migrations/0004-analytics.ts';
 
-// Migrations are code, listed in order; each gets the engine's capabilities to choose its
+// Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
-function migrations(caps: Capabilities): Record<string, Migration> {
+function migrations(types: ColumnTypes): Record<string, Migration> {
   return {
-    '0001-foundation': foundation(caps),
-    '0002-points': points(caps),
-    '0003-jobs': jobs(caps),
-    '0004-analytics': analytics(caps),
+    '0001-foundation': foundation(types),
+    '0002-points': points(types),
+    '0003-jobs': jobs(types),
+    '0004-analytics': analytics(types),
   };
 }
 
@@ -21,7 +21,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
 const SCHEMA_VANISHED = '3F000';
 
 export async function migrateToLatest(store: Store): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(store.caps) };
+  const provider: MigrationProvider = { getMigrations: async () => migrations(store.engine.types) };
   // The schema is named so Kysely's bookkeeping table is looked for in our own schema and
   // not in another one of the same database (tests run each file in a schema of its own).
   const migrator = new Migrator({ db: store.db, provider, migrationTableSchema: store.schema });

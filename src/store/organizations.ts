@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
+import { now } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
 import type { DB } from './schema.ts';
-import { now } from './time.ts';
 
 export interface Organization {
   id: string;

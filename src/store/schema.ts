@@ -1,8 +1,8 @@
-// The database as Kysely sees it. Each feature declares its own tables beside its
-// migration; this file only composes them.
-import type { FoundationTables } from './migrations/0001-foundation.ts';
-import type { PointTables } from './migrations/0002-points.ts';
-import type { JobTables } from './migrations/0003-jobs.ts';
-import type { AnalyticsTables } from './migrations/0004-analytics.ts';
+// The database as Kysely sees it. Each area declares its own tables in src/store/tables/;
+// this file only composes them.
+import type { AnalyticsTables } from './tables/analytics.ts';
+import type { FoundationTables } from './tables/foundation.ts';
+import type { JobTables } from './tables/jobs.ts';
+import type { PointTables } from './tables/points.ts';
 
 export interface DB extends FoundationTables, PointTables, JobTables, AnalyticsTables {}

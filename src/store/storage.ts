@@ -5,6 +5,7 @@ import { GroupCommit } from './group-commit.ts';
 import { accessRepositories } from './repositories/access.ts';
 import { analyticsRepositories } from './repositories/analytics.ts';
 import { catalogRepositories } from './repositories/catalog.ts';
+import { importRepositories } from './repositories/imports.ts';
 import { jobRepositories } from './repositories/jobs.ts';
 import { pointRepositories } from './repositories/points.ts';
 import type { DB } from './schema.ts';
@@ -27,6 +28,7 @@ export function createStorage(store: Store, role: StorageRole = 'writer'): Stora
       ...accessRepositories(h),
       ...analyticsRepositories(h),
       ...catalogRepositories(h),
+      ...importRepositories(h),
       ...jobRepositories(h),
       ...pointRepositories(h),
       transaction: (fn) =>
@@ -48,7 +50,7 @@ function grouped<T, R>(
   item: T,
   maxItems?: number,
 ): Promise<R> {
-  if (!store.caps.singleWriter) return writeTransaction(store, (trx) => apply(within(trx), item));
+  if (store.engine.concurrentWriters) return writeTransaction(store, (trx) => apply(within(trx), item));
   let byApply = groups.get(store);
   if (!byApply) {
     byApply = new Map();

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
 import { createMetric, type Metric, type MetricInput } from '../../src/core/metrics.ts';
+import type { PointInput } from '../../src/core/points/point-input.ts';
 import { readAllPoints, readPoints } from '../../src/core/points/read.ts';
 import { aggregate, series } from '../../src/core/points/series.ts';
-import { type PointInput, writePoints } from '../../src/core/points/write.ts';
+import { writePoints } from '../../src/core/points/write.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -31,17 +33,23 @@ describe.each(engines())('reads and series [%s]', (engine) => {
   const ctx = useTestContext(engine);
   const actor = (): Actor => ({ orgId: ctx().orgA.id, actor: 'alice', keyId: 'k', scopes: ['write'] });
   const metric = (input: Partial<MetricInput> = {}): Promise<Metric> =>
-    createMetric(ctx().store.db, actor(), null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor(), null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
   const write = async (metricId: string, points: Omit<PointInput, 'metricId' | 'path'>[]) =>
     (
       await writePoints(
-        ctx().store,
+        createStorage(ctx().store),
         actor(),
         points.map((p, i) => ({ metricId, path: `p[${i}]`, ...p })),
       )
     ).rows;
   const values = async (metricId: string, asOf?: string) =>
-    (await readPoints(ctx().store, ctx().orgA.id, metricId, { asOf, limit: 100 })).items.map((p) => p.value);
+    (await readPoints(createStorage(ctx().store), ctx().orgA.id, metricId, { asOf, limit: 100 })).items.map(
+      (p) => p.value,
+    );
 
   it('as_of reads the values as they were, whatever the instant’s notation', async () => {
     const m = await metric();
@@ -80,13 +88,15 @@ describe.each(engines())('reads and series [%s]', (engine) => {
       { periodStart: '2024-02-01', value: '3', coordinates: { region: 'US' } },
     ]);
     const read = async (q: object) =>
-      (await readAllPoints(ctx().store, ctx().orgA.id, m.id, q)).map((p) => p.value).sort();
+      (await readAllPoints(createStorage(ctx().store), ctx().orgA.id, m.id, q)).map((p) => p.value).sort();
     expect(await read({ from: '2024-02-01' })).toEqual(['2', '3']);
     expect(await read({ to: '2024-01-31' })).toEqual(['1']);
     expect(await read({ coordinates: { region: 'EU' } })).toEqual(['1', '2']);
     expect(await read({ coordinates: { [m.dimensions[0].id]: 'US' } })).toEqual(['3']);
     // Another organization reads nothing of it.
-    await expect(readPoints(ctx().store, ctx().orgB.id, m.id, { limit: 10 })).rejects.toThrow('not found');
+    await expect(readPoints(createStorage(ctx().store), ctx().orgB.id, m.id, { limit: 10 })).rejects.toThrow(
+      'not found',
+    );
   });
 
   it('buckets by week (Monday), month, quarter and year; a point counts where its period starts', async () => {
@@ -101,7 +111,7 @@ describe.each(engines())('reads and series [%s]', (engine) => {
       { periodStart: '2024-06-01', value: null }, // blank: left out
     ]);
     const run = async (g: 'week' | 'month' | 'quarter' | 'year', agg: 'sum' | 'count' = 'sum') =>
-      (await series(ctx().store, ctx().orgA.id, m.id, g, agg, {})).points.map((p) => [
+      (await series(createStorage(ctx().store), ctx().orgA.id, m.id, g, agg, {})).points.map((p) => [
         p.period_start,
         p.value,
         p.count,
@@ -146,22 +156,22 @@ describe.each(engines())('reads and series [%s]', (engine) => {
     // A month period and a day period starting the same day: the longer one ends last.
     await write(m.id, [{ periodStart: '2024-04-01', periodEnd: '2024-04-30', value: '45' }]);
     await write(m.id, [{ periodStart: '2024-04-01', value: '41' }]);
-    const last = await series(ctx().store, ctx().orgA.id, m.id, 'quarter', 'last', {});
+    const last = await series(createStorage(ctx().store), ctx().orgA.id, m.id, 'quarter', 'last', {});
     expect(last.points.map((p) => [p.period_start, p.value])).toEqual([
       ['2024-01-01', '30'],
       ['2024-04-01', '45'],
     ]);
-    const avg = await series(ctx().store, ctx().orgA.id, m.id, 'year', 'avg', {});
+    const avg = await series(createStorage(ctx().store), ctx().orgA.id, m.id, 'year', 'avg', {});
     expect(avg.points[0].value).toBe('29.2');
   });
 
   it('only count rolls up a non-numeric metric', async () => {
     const m = await metric({ value_type: 'text' });
     await write(m.id, [{ periodStart: '2024-01-01', value: 'hello' }]);
-    await expect(series(ctx().store, ctx().orgA.id, m.id, 'month', 'sum', {})).rejects.toBeInstanceOf(
-      Invalid,
-    );
-    const count = await series(ctx().store, ctx().orgA.id, m.id, 'month', 'count', {});
+    await expect(
+      series(createStorage(ctx().store), ctx().orgA.id, m.id, 'month', 'sum', {}),
+    ).rejects.toBeInstanceOf(Invalid);
+    const count = await series(createStorage(ctx().store), ctx().orgA.id, m.id, 'month', 'count', {});
     expect(count.points).toEqual([{ period_start: '2024-01-01', value: '1', count: 1 }]);
   });
 });

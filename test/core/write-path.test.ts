@@ -3,14 +3,11 @@ import type { Actor } from '../../src/core/context.ts';
 import { Invalid, NotFound } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import { createMetric, type Metric, type MetricInput } from '../../src/core/metrics.ts';
+import type { PointInput } from '../../src/core/points/point-input.ts';
 import { readPoints } from '../../src/core/points/read.ts';
 import { toStoredPoint } from '../../src/core/points/stored-point.ts';
-import {
-  deletePoints,
-  type PointInput,
-  withPointWriter,
-  writePoints as writeRows,
-} from '../../src/core/points/write.ts';
+import { deletePoints, withPointWriter, writePoints as writeRows } from '../../src/core/points/write.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 
@@ -34,7 +31,11 @@ describe.each(engines())('write path [%s]', (engine) => {
   const actorB = (): Actor => ({ orgId: ctx().orgB.id, actor: 'bob', keyId: 'key-b', scopes: ['write'] });
 
   const metric = (input: Partial<MetricInput> = {}, actor = actorA()): Promise<Metric> =>
-    createMetric(ctx().store.db, actor, null, { name: 'Revenue', value_type: 'number', ...input });
+    createMetric(createStorage(ctx().store), actor, null, {
+      name: 'Revenue',
+      value_type: 'number',
+      ...input,
+    });
 
   const rows = (metricId: string) =>
     ctx()
@@ -88,7 +89,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
     const dim = m.dimensions[0].id;
     const e = await invalid(() =>
-      writePoints(ctx().store, actorA(), [
+      writePoints(createStorage(ctx().store), actorA(), [
         day(m.id, '2024-01-01', '1', 0, { coordinates: { [dim]: 'EU', region: 'US' } }),
       ]),
     );
@@ -104,7 +105,7 @@ describe.each(engines())('write path [%s]', (engine) => {
   it('writes a batch spanning several metrics, in request order, with a revision for each point', async () => {
     const revenue = await metric();
     const users = await metric({ name: 'Users', value_type: 'integer', dimensions: [{ name: 'region' }] });
-    const out = await writePoints(ctx().store, actorA(), [
+    const out = await writePoints(createStorage(ctx().store), actorA(), [
       day(revenue.id, '2024-01-01', '10.50', 0),
       day(users.id, '2024-01-01', '7', 1, { coordinates: { region: 'EU' } }),
       day(revenue.id, '2024-02-01', 20, 2),
@@ -141,7 +142,7 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('duplicates of one identity in a batch: the last wins, one row, a revision for each change', async () => {
     const m = await metric();
-    const out = await writePoints(ctx().store, actorA(), [
+    const out = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0),
       day(m.id, '2024-01-01', '2', 1),
       day(m.id, '2024-01-01', '2.0', 2), // the same value again: no change, no revision
@@ -165,29 +166,33 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('an unchanged write adds no revision and answers with the stored point as it is', async () => {
     const m = await metric();
-    const [first] = await writePoints(ctx().store, actorA(), [
+    const [first] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '10.990', 0, { notes: 'n', dataSource: { system: 'erp' } }),
     ]);
     const before = await revisions(m.id);
-    const [again] = await writePoints(ctx().store, actorA({ actor: 'carol', requestId: 'req-2' }), [
-      day(m.id, '2024-01-01', '10.99', 0, { notes: 'n', dataSource: { system: 'erp' } }),
-    ]);
+    const [again] = await writePoints(
+      createStorage(ctx().store),
+      actorA({ actor: 'carol', requestId: 'req-2' }),
+      [day(m.id, '2024-01-01', '10.99', 0, { notes: 'n', dataSource: { system: 'erp' } })],
+    );
     expect(await revisions(m.id)).toEqual(before);
     const [row] = await rows(m.id);
     expect(again).toEqual(first);
     expect(again.updated_at).toBe(row.updated_at);
     expect(again.updated_by).toBe('alice');
     // A value left out keeps the stored one: still no change.
-    await writePoints(ctx().store, actorA(), [{ metricId: m.id, periodStart: '2024-01-01', path: 'p' }]);
+    await writePoints(createStorage(ctx().store), actorA(), [
+      { metricId: m.id, periodStart: '2024-01-01', path: 'p' },
+    ]);
     expect(await revisions(m.id)).toEqual(before);
   });
 
   it('`id` wins over period + coordinates', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
-    const [p] = await writePoints(ctx().store, actorA(), [
+    const [p] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0, { coordinates: { region: 'EU' } }),
     ]);
-    const [q] = await writePoints(ctx().store, actorA(), [
+    const [q] = await writePoints(createStorage(ctx().store), actorA(), [
       {
         metricId: m.id,
         id: p.id,
@@ -202,22 +207,61 @@ describe.each(engines())('write path [%s]', (engine) => {
       [p.id, '2024-01-01', '2'],
     ]);
     // Neither period nor coordinates are checked when an id is given.
-    await writePoints(ctx().store, actorA(), [{ metricId: m.id, id: p.id, value: '3', path: 'x' }]);
+    await writePoints(createStorage(ctx().store), actorA(), [
+      { metricId: m.id, id: p.id, value: '3', path: 'x' },
+    ]);
     expect((await rows(m.id))[0].value).toBe('3');
+  });
+
+  it('an id no point has falls back to period + coordinates when they are given; an id a point has wins', async () => {
+    const m = await metric();
+    const storage = createStorage(ctx().store);
+    const [p] = await writePoints(storage, actorA(), [day(m.id, '2024-01-01', '1')]);
+    const [byPeriod] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: newId(), periodStart: '2024-01-01', value: '2', path: 'v[0]' },
+    ]);
+    expect(byPeriod).toMatchObject({ id: p.id, period_start: '2024-01-01', value: '2' });
+    const [byId] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: p.id, periodStart: '2024-02-01', value: '3', path: 'v[0]' },
+    ]);
+    expect(byId).toMatchObject({ id: p.id, period_start: '2024-01-01', value: '3' });
+
+    // A period the caller could not read is reported only when it is needed.
+    const periodIssues = [{ field: 'v[0].reportingPeriod.start', message: 'must be a month from 1 to 12' }];
+    const [kept] = await writePoints(storage, actorA(), [
+      { metricId: m.id, id: p.id, periodIssues, value: '4', path: 'v[0]' },
+    ]);
+    expect(kept).toMatchObject({ id: p.id, value: '4' });
+    const e = await invalid(() =>
+      writePoints(storage, actorA(), [
+        { metricId: m.id, id: newId(), periodIssues, value: '5', path: 'v[0]' },
+      ]),
+    );
+    expect(e.issues).toEqual(periodIssues);
+
+    // Deletes follow the same rule.
+    expect(
+      await deletePoints(storage, actorA(), [
+        { metricId: m.id, id: newId(), periodStart: '2024-01-01', path: 'v[0]' },
+      ]),
+    ).toBe(1);
+    expect((await rows(m.id)).map((r) => [r.id, r.deleted_at !== null])).toEqual([[p.id, true]]);
   });
 
   it('an id must name a live point of this metric and organization', async () => {
     const m = await metric();
     const other = await metric({ name: 'Other' });
     const theirs = await metric({ name: 'Theirs' }, actorB());
-    const [mine] = await writePoints(ctx().store, actorA(), [day(m.id, '2024-01-01', '1')]);
-    const [gone] = await writePoints(ctx().store, actorA(), [day(m.id, '2024-01-02', '1')]);
-    await deletePoints(ctx().store, actorA(), [{ metricId: m.id, id: gone.id, path: 'id' }]);
-    const [foreign] = await writePoints(ctx().store, actorB(), [day(theirs.id, '2024-01-01', '7')]);
+    const [mine] = await writePoints(createStorage(ctx().store), actorA(), [day(m.id, '2024-01-01', '1')]);
+    const [gone] = await writePoints(createStorage(ctx().store), actorA(), [day(m.id, '2024-01-02', '1')]);
+    await deletePoints(createStorage(ctx().store), actorA(), [{ metricId: m.id, id: gone.id, path: 'id' }]);
+    const [foreign] = await writePoints(createStorage(ctx().store), actorB(), [
+      day(theirs.id, '2024-01-01', '7'),
+    ]);
     const before = { rows: await rows(m.id), revs: await revisions(m.id), theirs: await rows(theirs.id) };
 
     const e = await invalid(() =>
-      writePoints(ctx().store, actorA(), [
+      writePoints(createStorage(ctx().store), actorA(), [
         { metricId: m.id, id: newId(), value: '2', path: 'v[0]' },
         { metricId: m.id, id: 'not-a-uuid', value: '2', path: 'v[1]' },
         { metricId: other.id, id: mine.id, value: '2', path: 'v[2]' },
@@ -246,7 +290,9 @@ describe.each(engines())('write path [%s]', (engine) => {
       dataSource: { file: 'a.csv' },
       task: 'T-1',
     };
-    const [p] = await writePoints(ctx().store, actorA(), [day(m.id, '2024-01-01', '5', 0, full)]);
+    const [p] = await writePoints(createStorage(ctx().store), actorA(), [
+      day(m.id, '2024-01-01', '5', 0, full),
+    ]);
     expect(p).toMatchObject({
       value: '5',
       notes: 'note',
@@ -255,12 +301,12 @@ describe.each(engines())('write path [%s]', (engine) => {
       task: 'T-1',
     });
 
-    const [q] = await writePoints(ctx().store, actorA(), [
+    const [q] = await writePoints(createStorage(ctx().store), actorA(), [
       { metricId: m.id, periodStart: '2024-01-01', clear: ['notes', 'dataSource'], path: 'x' },
     ]);
     expect(q).toMatchObject({ value: '5', notes: null, status: 'approved', data_source: null, task: 'T-1' });
     // clear wins over a value given for the same field
-    const [r] = await writePoints(ctx().store, actorA(), [
+    const [r] = await writePoints(createStorage(ctx().store), actorA(), [
       {
         metricId: m.id,
         periodStart: '2024-01-01',
@@ -288,25 +334,25 @@ describe.each(engines())('write path [%s]', (engine) => {
       nested: { ok: true, none: null, text: 'ünïcödé "quoted" \\ \n' },
       empty: {},
     };
-    const [p] = await writePoints(ctx().store, actorA(), [
+    const [p] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0, { dataSource: source }),
     ]);
     expect(p.data_source).toEqual(source);
     const [row] = await rows(m.id);
     expect(JSON.parse(row.data_source as string)).toEqual(source);
-    const page = await readPoints(ctx().store, ctx().orgA.id, m.id, { limit: 10 });
+    const page = await readPoints(createStorage(ctx().store), ctx().orgA.id, m.id, { limit: 10 });
     expect(page.items[0].data_source).toEqual(source);
     // Scalars and arrays are kept too.
     for (const [i, ds] of (['a string', 42, [1, 'two']] as unknown[]).entries()) {
-      const [s] = await writePoints(ctx().store, actorA(), [
+      const [s] = await writePoints(createStorage(ctx().store), actorA(), [
         day(m.id, `2024-02-0${i + 1}`, '1', 0, { dataSource: ds }),
       ]);
       expect(s.data_source).toEqual(ds);
     }
     // null on a point that has no data source is no change.
-    const [bare] = await writePoints(ctx().store, actorA(), [day(m.id, '2024-03-01', '1')]);
+    const [bare] = await writePoints(createStorage(ctx().store), actorA(), [day(m.id, '2024-03-01', '1')]);
     const before = await revisionsOf(bare.id);
-    const [same] = await writePoints(ctx().store, actorA(), [
+    const [same] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-03-01', '1', 0, { dataSource: null }),
     ]);
     expect(same.data_source).toBeNull();
@@ -317,10 +363,10 @@ describe.each(engines())('write path [%s]', (engine) => {
   it('coordinates by dimension id or name name one identity; bad coordinates are issues', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }, { name: 'product' }] });
     const [region, product] = m.dimensions;
-    const [a] = await writePoints(ctx().store, actorA(), [
+    const [a] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0, { coordinates: { region: 'EU', product: 'A' } }),
     ]);
-    const [b] = await writePoints(ctx().store, actorA(), [
+    const [b] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '2', 0, { coordinates: { [product.id]: 'A', [region.id]: 'EU' } }),
     ]);
     expect(b.id).toBe(a.id);
@@ -329,7 +375,7 @@ describe.each(engines())('write path [%s]', (engine) => {
 
     const plain = await metric({ name: 'Plain' });
     const e = await invalid(() =>
-      writePoints(ctx().store, actorA(), [
+      writePoints(createStorage(ctx().store), actorA(), [
         day(m.id, '2024-01-01', '1', 0, { coordinates: { region: 'EU' } }),
         day(m.id, '2024-01-01', '1', 1, { coordinates: { region: 'EU', product: 'A', colour: 'red' } }),
         day(m.id, '2024-01-01', '1', 2, { coordinates: { region: '', product: 'A' } }),
@@ -351,7 +397,7 @@ describe.each(engines())('write path [%s]', (engine) => {
   it('reports every problem of a batch with its path and line, and stores nothing', async () => {
     const m = await metric();
     const e = await invalid(() =>
-      writePoints(ctx().store, actorA(), [
+      writePoints(createStorage(ctx().store), actorA(), [
         day(m.id, '2024-01-01', '1', 0),
         day(m.id, '2023-02-29', '1', 1, { line: 3 }),
         {
@@ -390,7 +436,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     const mine = await metric();
     const theirs = await metric({ name: 'Theirs' }, actorB());
     const e = await invalid(() =>
-      writePoints(ctx().store, actorA(), [
+      writePoints(createStorage(ctx().store), actorA(), [
         day(mine.id, '2024-01-01', '1', 0),
         day(theirs.id, '2024-01-01', '1', 1),
         day(newId(), '2024-01-01', '1', 2),
@@ -404,7 +450,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     ]);
     // Even when the caller hands over the other organization's metric as already loaded.
     const e2 = await invalid(() =>
-      writePoints(ctx().store, actorA(), [day(theirs.id, '2024-01-01', '1')], [theirs]),
+      writePoints(createStorage(ctx().store), actorA(), [day(theirs.id, '2024-01-01', '1')], [theirs]),
     );
     expect(e2.issues[0].field).toBe('data_points[0].metric_id');
     expect(await rows(mine.id)).toHaveLength(0);
@@ -413,14 +459,20 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('a soft-deleted point written again comes back under its id, with an insert revision', async () => {
     const m = await metric();
-    const [p] = await writePoints(ctx().store, actorA(), [
+    const [p] = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0, { notes: 'old note' }),
     ]);
     expect(
-      await deletePoints(ctx().store, actorA(), [{ metricId: m.id, periodStart: '2024-01-01', path: 'q' }]),
+      await deletePoints(createStorage(ctx().store), actorA(), [
+        { metricId: m.id, periodStart: '2024-01-01', path: 'q' },
+      ]),
     ).toBe(1);
-    expect((await readPoints(ctx().store, ctx().orgA.id, m.id, { limit: 10 })).items).toEqual([]);
-    const [back] = await writePoints(ctx().store, actorA({ actor: 'carol' }), [day(m.id, '2024-01-01', '2')]);
+    expect((await readPoints(createStorage(ctx().store), ctx().orgA.id, m.id, { limit: 10 })).items).toEqual(
+      [],
+    );
+    const [back] = await writePoints(createStorage(ctx().store), actorA({ actor: 'carol' }), [
+      day(m.id, '2024-01-01', '2'),
+    ]);
     expect(back.id).toBe(p.id);
     // Nothing of the deleted point survives but its id: its note is gone.
     expect(back).toMatchObject({ value: '2', notes: null, updated_by: 'carol' });
@@ -443,14 +495,14 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('deletePoints: by id or by period + coordinates, all or nothing, a revision each', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
-    const pts = await writePoints(ctx().store, actorA(), [
+    const pts = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0, { coordinates: { region: 'EU' } }),
       day(m.id, '2024-01-01', '2', 1, { coordinates: { region: 'US' } }),
       day(m.id, '2024-01-02', '3', 2, { coordinates: { region: 'EU' } }),
     ]);
     // One of two is missing: nothing is deleted, and the missing one is named.
     const e = await invalid(() =>
-      deletePoints(ctx().store, actorA(), [
+      deletePoints(createStorage(ctx().store), actorA(), [
         { metricId: m.id, id: pts[0].id, path: 'd[0]' },
         { metricId: m.id, periodStart: '2024-05-05', coordinates: { region: 'EU' }, path: 'd[1]', line: 4 },
       ]),
@@ -458,7 +510,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     expect(e.issues).toEqual([expect.objectContaining({ field: 'd[1]', line: 4, code: 'not_found' })]);
     expect((await rows(m.id)).every((r) => r.deleted_at === null)).toBe(true);
 
-    const n = await deletePoints(ctx().store, actorA({ requestId: 'req-del' }), [
+    const n = await deletePoints(createStorage(ctx().store), actorA({ requestId: 'req-del' }), [
       { metricId: m.id, id: pts[0].id, path: 'd[0]' },
       { metricId: m.id, periodStart: '2024-01-01', coordinates: { region: 'US' }, path: 'd[1]' },
     ]);
@@ -472,15 +524,15 @@ describe.each(engines())('write path [%s]', (engine) => {
     ]);
     // A single missing point is a plain NotFound; deleting twice finds nothing the second time.
     await expect(
-      deletePoints(ctx().store, actorA(), [{ metricId: m.id, id: pts[0].id, path: 'p' }]),
+      deletePoints(createStorage(ctx().store), actorA(), [{ metricId: m.id, id: pts[0].id, path: 'p' }]),
     ).rejects.toBeInstanceOf(NotFound);
     // Another organization cannot delete it, by id or by identity.
     const theirs = actorB();
     await expect(
-      deletePoints(ctx().store, theirs, [{ metricId: m.id, id: pts[2].id, path: 'p' }]),
+      deletePoints(createStorage(ctx().store), theirs, [{ metricId: m.id, id: pts[2].id, path: 'p' }]),
     ).rejects.toThrow();
     await expect(
-      deletePoints(ctx().store, theirs, [
+      deletePoints(createStorage(ctx().store), theirs, [
         { metricId: m.id, periodStart: '2024-01-02', coordinates: { region: 'EU' }, path: 'p' },
       ]),
     ).rejects.toThrow();
@@ -502,7 +554,7 @@ describe.each(engines())('write path [%s]', (engine) => {
       });
     const seen: { applied: number; issues: number }[] = [];
     const e = await invalid(() =>
-      withPointWriter(ctx().store, actorA({ jobId: 'job-1' }), async (w) => {
+      withPointWriter(createStorage(ctx().store), actorA({ jobId: 'job-1' }), async (w) => {
         const plan = [chunk(0), chunk(1), chunk(2, [3, 7]), chunk(3, [0]), chunk(4, [9])];
         for (const c of plan) {
           await w.add(c);
@@ -532,7 +584,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     const m = await metric();
     const other = await metric({ name: 'Other', value_type: 'text' });
     const out = await withPointWriter(
-      ctx().store,
+      createStorage(ctx().store),
       actorA({ actor: 'importer', requestId: 'req-9', jobId: 'job-7' }),
       async (w) => {
         await w.add([day(m.id, '2024-01-01', '1'), day(other.id, '2024-01-01', 'hello')]);
@@ -558,13 +610,13 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('withPointWriter.remove: chunked deletes are all or nothing, missing points named with their lines', async () => {
     const m = await metric();
-    const pts = await writePoints(ctx().store, actorA(), [
+    const pts = await writePoints(createStorage(ctx().store), actorA(), [
       day(m.id, '2024-01-01', '1', 0),
       day(m.id, '2024-01-02', '2', 1),
       day(m.id, '2024-01-03', '3', 2),
     ]);
     const e = await invalid(() =>
-      withPointWriter(ctx().store, actorA(), async (w) => {
+      withPointWriter(createStorage(ctx().store), actorA(), async (w) => {
         expect(await w.remove([{ metricId: m.id, id: pts[0].id, path: 'd[0]', line: 2 }])).toBe(1);
         expect(
           await w.remove([
@@ -587,7 +639,7 @@ describe.each(engines())('write path [%s]', (engine) => {
     expect((await rows(m.id)).every((r) => r.deleted_at === null)).toBe(true);
     expect((await revisions(m.id)).map((r) => r.op)).toEqual(['insert', 'insert', 'insert']);
 
-    const n = await withPointWriter(ctx().store, actorA({ jobId: 'job-d' }), async (w) => {
+    const n = await withPointWriter(createStorage(ctx().store), actorA({ jobId: 'job-d' }), async (w) => {
       await w.remove([{ metricId: m.id, id: pts[0].id, path: 'd[0]' }]);
       await w.remove([{ metricId: m.id, periodStart: '2024-01-02', path: 'd[1]' }]);
       return w.applied;
@@ -603,7 +655,7 @@ describe.each(engines())('write path [%s]', (engine) => {
   it('withPointWriter: an error thrown by the caller rolls back what was added', async () => {
     const m = await metric();
     await expect(
-      withPointWriter(ctx().store, actorA(), async (w) => {
+      withPointWriter(createStorage(ctx().store), actorA(), async (w) => {
         await w.add([day(m.id, '2024-01-01', '1')]);
         throw new Error('stream broke');
       }),
@@ -614,11 +666,13 @@ describe.each(engines())('write path [%s]', (engine) => {
 
   it('concurrent writes of one identity each land, as ordered revisions (no lost update)', async () => {
     const m = await metric();
-    const [p] = await writePoints(ctx().store, actorA(), [day(m.id, '2024-01-01', '0')]);
+    const [p] = await writePoints(createStorage(ctx().store), actorA(), [day(m.id, '2024-01-01', '0')]);
     const writes = Array.from({ length: 8 }, (_, i) =>
       i % 2 === 0
-        ? writePoints(ctx().store, actorA(), [day(m.id, '2024-01-01', String(i + 1))])
-        : writePoints(ctx().store, actorA(), [{ metricId: m.id, id: p.id, value: String(i + 1), path: 'x' }]),
+        ? writePoints(createStorage(ctx().store), actorA(), [day(m.id, '2024-01-01', String(i + 1))])
+        : writePoints(createStorage(ctx().store), actorA(), [
+            { metricId: m.id, id: p.id, value: String(i + 1), path: 'x' },
+          ]),
     );
     await Promise.all(writes);
     const revs = await revisionsOf(p.id);

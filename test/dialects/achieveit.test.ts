@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
 import { jobHandlers } from '../../src/job-handlers.ts';
 import { Worker } from '../../src/jobs/index.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 
@@ -25,7 +26,9 @@ describe.each(engines())('AchieveIt dialect [%s]', (engine) => {
     dir = mkdtempSync(join(tmpdir(), 'kpihub-achieveit-'));
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
     for (const ext of ['KPI-001', 'Sales Growth (EMEA)', 'NPS']) {
-      metricIds[ext] = (await createMetric(ctx().store.db, actor, null, { name: ext, external_id: ext })).id;
+      metricIds[ext] = (
+        await createMetric(createStorage(ctx().store), actor, null, { name: ext, external_id: ext })
+      ).id;
     }
   });
 

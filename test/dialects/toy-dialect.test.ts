@@ -1,6 +1,5 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { defineDialect } from '../../src/dialects/contract.ts';
 import { dialectJobHandlers, dialects } from '../../src/dialects/index.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -79,6 +78,19 @@ describe.each(engines())('a toy dialect registered from its folder alone [%s]', 
     expect(Object.keys(doc.paths)).toContain('/toy/things/{id}');
   });
 
+  it('refuses to start with a dialect route outside its prefixes, or an id taken twice', async () => {
+    const { config, store } = ctx();
+    const logger = pino({ level: 'silent' });
+    const strayed = defineDialect({ ...toy, id: 'strayed', prefixes: ['/elsewhere/'] });
+    const app = await buildApp({ config, store, logger, dialects: [strayed] }).catch((e: Error) => e);
+    const started = app instanceof Error ? app : await Promise.resolve(app.ready()).catch((e: Error) => e);
+    if (!(app instanceof Error)) await Promise.resolve(app.close()).catch(() => {});
+    expect(String(started)).toMatch(/route \/toy\/things.* is outside its prefixes \/elsewhere\//);
+    await expect(buildApp({ config, store, logger, dialects: [toy, toy] })).rejects.toThrow(
+      /dialect id toy is taken/,
+    );
+  });
+
   it('leaves the other dialects as they were', async () => {
     const res = await ctx().app.inject({ method: 'POST', url: '/analytics/v1/batch', payload: [] });
     expect(res.statusCode).toBe(401);
@@ -99,22 +111,5 @@ describe('the dialect list as the one source', () => {
   it('refuses a job kind two dialects claim', () => {
     const twin = defineDialect({ ...toy, id: 'twin' });
     expect(() => dialectJobHandlers([toy, twin])).toThrow(/toy\.echo is claimed twice/);
-  });
-
-  it('refuses to start with a dialect route outside its prefixes, or an id taken twice', async () => {
-    const config = loadConfig({
-      KPIHUB_DATABASE_URL: 'sqlite::memory:',
-      KPIHUB_LOG_LEVEL: 'silent',
-      KPIHUB_WORKERS: '0',
-    });
-    const store = {} as never;
-    const logger = pino({ level: 'silent' });
-    const strayed = defineDialect({ ...toy, id: 'strayed', prefixes: ['/elsewhere/'] });
-    await expect(
-      buildApp({ config, store, logger, dialects: [strayed] }).then((app) => app.ready()),
-    ).rejects.toThrow(/route \/toy\/things.* is outside its prefixes \/elsewhere\//);
-    await expect(buildApp({ config, store, logger, dialects: [toy, toy] })).rejects.toThrow(
-      /dialect id toy is taken/,
-    );
   });
 });

@@ -7,6 +7,7 @@ import type { Dialect } from '../../src/dialects/contract.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, type Engine, type TestDatabase } from './engines.ts';
 
 export interface TestContext {
@@ -41,7 +42,7 @@ export async function createTestContext(
   const a = await insertOrganization(store.db, 'Org A');
   const b = await insertOrganization(store.db, 'Org B');
   const key = async (orgId: string, scopes: ('read' | 'write' | 'admin')[]) =>
-    (await createApiKey(store.db, { orgId, name: scopes.join('+'), scopes })).secret;
+    (await createApiKey(createStorage(store), { orgId, name: scopes.join('+'), scopes })).secret;
   const orgA = {
     id: a.id,
     admin: await key(a.id, ['read', 'write', 'admin']),

@@ -2,10 +2,12 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
-import { importAchieveItFile } from '../../src/core/imports/achieveit-import.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importAchieveItFile } from '../../src/dialects/achieveit/csv-import.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 import { countEach } from '../helpers/rows.ts';
 
@@ -20,7 +22,7 @@ describe.each(engines())('NUL in import rows [%s]', (engine) => {
     ({ store, database } = await createTestStore(engine));
     const a = await insertOrganization(store.db, 'A');
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
-    await createMetric(store.db, actor, null, { name: 'k', external_id: 'KPI-1' });
+    await createMetric(createStorage(store), actor, null, { name: 'k', external_id: 'KPI-1' });
   });
   afterAll(async () => {
     await store.close();
@@ -33,8 +35,9 @@ describe.each(engines())('NUL in import rows [%s]', (engine) => {
   ])('NUL in %s → Invalid naming line 2, nothing stored', async (_what, text) => {
     const before = await countEach(store, ['data_points', 'point_revisions']);
     const error = await importAchieveItFile(
-      store,
-      actor,
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
       'metricupdates',
       Readable.from([Buffer.from(text)]),
     ).catch((e) => e);

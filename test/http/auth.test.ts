@@ -1,9 +1,10 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/core/api-keys.ts';
+import { now } from '../../src/core/clock.ts';
 import { hashSecret } from '../../src/core/secrets.ts';
 import { revokeApiKey } from '../../src/store/api-keys.ts';
-import { now } from '../../src/store/time.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -91,7 +92,7 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
   });
 
   it('stops accepting a revoked key', async () => {
-    const { key, secret } = await createApiKey(ctx().store.db, {
+    const { key, secret } = await createApiKey(createStorage(ctx().store), {
       orgId: ctx().orgA.id,
       name: 'soon revoked',
       scopes: ['read'],
@@ -105,7 +106,7 @@ describe.each(engines())('API key authentication [%s]', (engine) => {
   });
 
   it('stores only the hash of the secret, and records when the key was last used', async () => {
-    const { key, secret } = await createApiKey(ctx().store.db, {
+    const { key, secret } = await createApiKey(createStorage(ctx().store), {
       orgId: ctx().orgA.id,
       name: 'hashed',
       scopes: ['read'],

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { beginIdempotent, finishIdempotent, requestHash } from '../../src/core/idempotency.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -178,7 +179,7 @@ describe.each(engines())('Idempotency-Key [%s]', (engine) => {
 
   it('core: a server error is not remembered, so the same key may retry', async () => {
     const orgId = ctx().orgA.id;
-    const db = ctx().store.db;
+    const db = createStorage(ctx().store);
     expect(await beginIdempotent(db, orgId, 'core-5xx', 'h1', 60)).toBeNull();
     await finishIdempotent(db, orgId, 'core-5xx', {
       status: 503,

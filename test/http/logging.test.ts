@@ -8,6 +8,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { loggerOptions } from '../../src/logger.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -34,8 +35,11 @@ describe.each(engines())('secrets in logs [%s]', (engine) => {
     const logger = pino(loggerOptions(config), sink) as FastifyBaseLogger;
     app = await buildApp({ config, store, logger });
     const org = await insertOrganization(store.db, 'logged');
-    secret = (await createApiKey(store.db, { orgId: org.id, name: 'w', scopes: ['read', 'write'] })).secret;
-    readSecret = (await createApiKey(store.db, { orgId: org.id, name: 'r', scopes: ['read'] })).secret;
+    secret = (
+      await createApiKey(createStorage(store), { orgId: org.id, name: 'w', scopes: ['read', 'write'] })
+    ).secret;
+    readSecret = (await createApiKey(createStorage(store), { orgId: org.id, name: 'r', scopes: ['read'] }))
+      .secret;
   });
   afterAll(async () => {
     await app.close();

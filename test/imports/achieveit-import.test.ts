@@ -2,11 +2,13 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
-import { importAchieveItFile } from '../../src/core/imports/achieveit-import.ts';
-import type { AchieveItFile } from '../../src/core/imports/achieveit-rows.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importAchieveItFile } from '../../src/dialects/achieveit/csv-import.ts';
+import type { AchieveItFile } from '../../src/dialects/achieveit/csv-rows.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
 // The core of the AchieveIt file import, below HTTP and the queue: rows are checked, their
@@ -26,9 +28,11 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
     other = { orgId: b.id, actor: 'tester', keyId: 'k2', scopes: ['write'] };
     for (const ext of ['KPI-1', 'KPI-2', 'Revenue (Q) #3']) {
-      metricIds[ext] = (await createMetric(store.db, actor, null, { name: ext, external_id: ext })).id;
+      metricIds[ext] = (
+        await createMetric(createStorage(store), actor, null, { name: ext, external_id: ext })
+      ).id;
     }
-    await createMetric(store.db, other, null, { name: 'B only', external_id: 'B-ONLY' });
+    await createMetric(createStorage(store), other, null, { name: 'B only', external_id: 'B-ONLY' });
   });
   afterAll(async () => {
     await store.close();
@@ -44,7 +48,13 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
       .orderBy('period_start')
       .execute();
   const run = (text: string, file: AchieveItFile = 'metricupdates', who = actor) =>
-    importAchieveItFile(store, who, file, Readable.from([Buffer.from(text)]));
+    importAchieveItFile(
+      importSession(store, who).ports,
+      importSession(store, who).session,
+      who.orgId,
+      file,
+      Readable.from([Buffer.from(text)]),
+    );
   async function rejected(text: string, file: AchieveItFile = 'metricupdates') {
     const before = await points();
     const error = await run(text, file).catch((e) => e);
@@ -162,7 +172,11 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
   });
 
   it('reports the write path problems with the file column', async () => {
-    await createMetric(store.db, actor, null, { name: 'whole', external_id: 'WHOLE', value_type: 'integer' });
+    await createMetric(createStorage(store), actor, null, {
+      name: 'whole',
+      external_id: 'WHOLE',
+      value_type: 'integer',
+    });
     const issues = await rejected('WHOLE,1.5,2024-01-01\n');
     expect(issues).toEqual([
       expect.objectContaining({ line: 1, column: 'Current Metric Value', field: 'lines[1].value' }),
@@ -180,7 +194,13 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     const text = 'KPI-1,3,2024-06-01,café ✓\nKPI-2,4,2024-06-01\n';
     const bytes = Buffer.from(text);
     const pieces = [...bytes].map((b) => Buffer.from([b]));
-    await importAchieveItFile(store, actor, 'metricupdates', Readable.from(pieces));
+    await importAchieveItFile(
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
+      'metricupdates',
+      Readable.from(pieces),
+    );
     const stored = await points();
     expect(
       stored.find((p) => p.metric_id === metricIds['KPI-1'] && p.period_start === '2024-06-01')?.notes,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
 import { jobHandlers } from '../../src/job-handlers.ts';
 import { Worker } from '../../src/jobs/index.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { countEach } from '../helpers/rows.ts';
@@ -21,7 +22,7 @@ describe.each(engines())('import field size limit [%s]', (engine) => {
 
   beforeAll(async () => {
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
-    await createMetric(ctx().store.db, actor, null, { name: 'Revenue', external_id: 'REV' });
+    await createMetric(createStorage(ctx().store), actor, null, { name: 'Revenue', external_id: 'REV' });
   });
 
   async function achieveIt(csv: string) {

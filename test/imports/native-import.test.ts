@@ -5,8 +5,10 @@ import { Invalid } from '../../src/core/errors.ts';
 import { checkMapping } from '../../src/core/imports/column-mapping.ts';
 import { importNativeFile, type NativeImportSpec } from '../../src/core/imports/native-import.ts';
 import { createMetric } from '../../src/core/metrics.ts';
+import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
 // Native file imports below HTTP: CSV, NDJSON and JSON through a column mapping.
@@ -22,9 +24,10 @@ describe.each(engines())('native file import [%s]', (engine) => {
     ({ store, database } = await createTestStore(engine));
     const a = await insertOrganization(store.db, 'A');
     actor = { orgId: a.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
-    revenue = (await createMetric(store.db, actor, null, { name: 'Revenue', external_id: 'REV' })).id;
+    revenue = (await createMetric(createStorage(store), actor, null, { name: 'Revenue', external_id: 'REV' }))
+      .id;
     byRegion = (
-      await createMetric(store.db, actor, null, {
+      await createMetric(createStorage(store), actor, null, {
         name: 'Sales',
         external_id: 'SALES',
         dimensions: [{ name: 'region' }],
@@ -46,7 +49,14 @@ describe.each(engines())('native file import [%s]', (engine) => {
       .orderBy('coord_key')
       .execute();
   const run = (spec: NativeImportSpec, text: string, dryRun = false) =>
-    importNativeFile(store, actor, spec, Readable.from([Buffer.from(text)]), { dryRun });
+    importNativeFile(
+      importSession(store, actor).ports,
+      importSession(store, actor).session,
+      actor.orgId,
+      spec,
+      Readable.from([Buffer.from(text)]),
+      { dryRun },
+    );
   async function rejected(spec: NativeImportSpec, text: string, dryRun = false) {
     const before = await points();
     const error = await run(spec, text, dryRun).catch((e) => e);

@@ -11,7 +11,7 @@ import {
   readPayload,
   Worker,
 } from '../../src/jobs/index.ts';
-import { recordEnd } from '../../src/jobs/worker.ts';
+import { recordEnd } from '../../src/jobs/job-end.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { claimJob, findJob } from '../../src/store/jobs.ts';
 import { writeTransaction } from '../../src/store/transactions.ts';

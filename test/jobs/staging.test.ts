@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Conflict } from '../../src/core/errors.ts';
-import { ACHIEVEIT_JOB_KINDS } from '../../src/jobs/file-import-handlers.ts';
+import { ACHIEVEIT_JOB_KINDS } from '../../src/dialects/achieveit/csv-jobs.ts';
 import {
   type Enqueued,
   enqueueJob,

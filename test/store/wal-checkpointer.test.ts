@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/database.ts';
-import { SAFETY_NET_PAGES, startWalCheckpointer } from '../../src/store/wal-checkpointer.ts';
+import { sqliteHandleOf } from '../../src/store/engine/sqlite.ts';
+import { SAFETY_NET_PAGES, startWalCheckpointer } from '../../src/store/engine/sqlite-wal-checkpointer.ts';
 
 // SQLite only: the WAL and its checkpoints are SQLite's.
 describe('background WAL checkpoints (SQLite)', () => {
@@ -19,7 +20,7 @@ describe('background WAL checkpoints (SQLite)', () => {
   // ~2 MB in one transaction: about 500 pages (under SQLite's own 1,000-page threshold), all
   // in the WAL until something checkpoints them.
   const writeMegabytes = (s: Store) => {
-    const db = s.sqlite!;
+    const db = sqliteHandleOf(s)!;
     db.exec('create table blobs (id integer primary key, body blob)');
     const insert = db.prepare('insert into blobs (body) values (?)');
     db.transaction(() => {
@@ -36,17 +37,17 @@ describe('background WAL checkpoints (SQLite)', () => {
   it('copies committed pages into the database file from its own thread', async () => {
     const { store: s, size } = open(true);
     // The writer no longer checkpoints at 1,000 pages: only as a safety net far above.
-    expect(s.sqlite!.pragma('wal_autocheckpoint', { simple: true })).toBe(SAFETY_NET_PAGES);
+    expect(sqliteHandleOf(s)!.pragma('wal_autocheckpoint', { simple: true })).toBe(SAFETY_NET_PAGES);
     writeMegabytes(s);
     const deadline = Date.now() + 5000;
     while (size() < 2_000_000 && Date.now() < deadline) await sleep(50);
     expect(size()).toBeGreaterThan(2_000_000);
-    expect(s.sqlite!.prepare('select count(*) from blobs').pluck().get()).toBe(500);
+    expect(sqliteHandleOf(s)!.prepare('select count(*) from blobs').pluck().get()).toBe(500);
   });
 
   it('without it the writer keeps SQLite’s own automatic checkpoint', async () => {
     const { store: s, size } = open(false);
-    expect(s.sqlite!.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(sqliteHandleOf(s)!.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     writeMegabytes(s);
     await sleep(300);
     // Below the writer's threshold nothing checkpoints: the pages are still in the WAL.
@@ -55,7 +56,7 @@ describe('background WAL checkpoints (SQLite)', () => {
 
   it('gives the writer its own automatic checkpoint back when the thread stops', async () => {
     const { store: s } = open(false);
-    const writer = s.sqlite!;
+    const writer = sqliteHandleOf(s)!;
     const checkpointer = startWalCheckpointer(writer, join(dir, 'kpihub.db'));
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(SAFETY_NET_PAGES);
     await checkpointer.stop();
@@ -64,7 +65,7 @@ describe('background WAL checkpoints (SQLite)', () => {
 
   it('reports a thread that cannot open the database, and the writer checkpoints by itself', async () => {
     const { store: s } = open(false);
-    const writer = s.sqlite!;
+    const writer = sqliteHandleOf(s)!;
     const errors: string[] = [];
     const checkpointer = startWalCheckpointer(writer, join(dir, 'no-such.db'), {
       onError: (m) => errors.push(m),
@@ -78,7 +79,7 @@ describe('background WAL checkpoints (SQLite)', () => {
 
   it('keeps the WAL bounded under back-to-back commits', async () => {
     const { store: s } = open(true);
-    const db = s.sqlite!;
+    const db = sqliteHandleOf(s)!;
     db.exec('create table rows (id integer primary key, body blob)');
     const insert = db.prepare('insert into rows (body) values (?)');
     const commit = db.transaction(() => {

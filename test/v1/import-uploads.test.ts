@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
 import { jobHandlers } from '../../src/job-handlers.ts';
 import { type JobContext, Worker } from '../../src/jobs/index.ts';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -27,7 +28,9 @@ describe.each(engines())('native imports [%s]', (engine) => {
 
   beforeAll(async () => {
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
-    revenue = (await createMetric(ctx().store.db, actor, null, { name: 'Revenue', external_id: 'REV' })).id;
+    revenue = (
+      await createMetric(createStorage(ctx().store), actor, null, { name: 'Revenue', external_id: 'REV' })
+    ).id;
   });
 
   const points = () =>
@@ -178,7 +181,7 @@ describe.each(engines())('native import progress [%s]', (engine) => {
   };
   beforeAll(async () => {
     const actor = { orgId: ctx().orgA.id, actor: 'setup', keyId: 'setup', scopes: ['admin'] as const };
-    await createMetric(ctx().store.db, actor, null, { name: 'P', external_id: 'P' });
+    await createMetric(createStorage(ctx().store), actor, null, { name: 'P', external_id: 'P' });
   });
 
   it('reports rows read and applied chunk by chunk while it runs, and keeps the last count', async () => {

@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
-import * as store from '../../store/analytics-entities.ts';
-import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
-import type { DB } from '../../store/schema.ts';
 import { NotFound } from '../errors.ts';
-import type { EntityKind, JsonObject } from './messages.ts';
+import { decodeCursor, type Page, toPage } from '../paging.ts';
+import type { Storage } from '../ports/index.ts';
+import type { EntityKind, JsonObject } from './message-types.ts';
+import type { EntityRecord } from './records.ts';
 
 // Reading analytics entities: a page of them, or one with its links and trait history.
 
@@ -47,7 +46,7 @@ export interface EntityDetail extends Entity {
 /** Most links of each direction returned with one entity. */
 export const LINKS_MAX = 1000;
 
-function toEntity(row: store.EntityRow): Entity {
+function toEntity(row: EntityRecord): Entity {
   return {
     id: row.id,
     type: row.kind as EntityKind,
@@ -63,11 +62,11 @@ function toEntity(row: store.EntityRow): Entity {
 const parsed = (v: string | null) => (v === null ? null : JSON.parse(v));
 
 export async function listEntities(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   opts: { type?: EntityKind; cursor?: string; limit: number },
 ): Promise<Page<Entity>> {
-  const rows = await store.listEntities(db, orgId, {
+  const rows = await storage.listEntities(orgId, {
     kind: opts.type,
     after: decodeCursor(opts.cursor),
     limit: opts.limit + 1,
@@ -77,19 +76,19 @@ export async function listEntities(
 }
 
 export async function getEntity(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   type: EntityKind,
   externalId: string,
   opts: { historyLimit: number },
 ): Promise<EntityDetail> {
-  const row = await store.findEntity(db, orgId, type, externalId);
+  const row = await storage.findEntity(orgId, type, externalId);
   if (!row) throw new NotFound('entity');
   const ref = { kind: type, external_id: externalId };
   const [parents, children, history] = await Promise.all([
-    store.listLinks(db, orgId, ref, 'parents', LINKS_MAX),
-    store.listLinks(db, orgId, ref, 'children', LINKS_MAX),
-    store.listTraitHistory(db, orgId, row.id, opts.historyLimit),
+    storage.listLinks(orgId, ref, 'parents', LINKS_MAX),
+    storage.listLinks(orgId, ref, 'children', LINKS_MAX),
+    storage.listTraitHistory(orgId, row.id, opts.historyLimit),
   ]);
   const link = (l: { kind: string; external_id: string; created_at: string }) => ({
     type: l.kind as EntityKind,

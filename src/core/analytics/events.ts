@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
-import * as store from '../../store/analytics-events.ts';
-import type { Page } from '../../store/paging.ts';
-import type { DB } from '../../store/schema.ts';
 import { Invalid } from '../errors.ts';
+import type { Page } from '../paging.ts';
 import { queryDate } from '../periods.ts';
-import { type JsonObject, normalizeTimestamp } from './messages.ts';
+import type { Storage } from '../ports/index.ts';
+import type { JsonObject } from './message-types.ts';
+import { normalizeTimestamp } from './messages.ts';
+import type { EventRecord } from './records.ts';
 import { type Granularity, type SeriesPoint, toSeries } from './series.ts';
 
 // Reading tracked events: a cursor-paged list in time order, and counts as a series.
@@ -48,7 +48,7 @@ function instant(value: string | undefined, field: string): string | undefined {
   return at;
 }
 
-function toEvent(row: store.EventRow): AnalyticsEvent {
+function toEvent(row: EventRecord): AnalyticsEvent {
   return {
     id: row.id,
     event: row.event,
@@ -66,11 +66,11 @@ const filterOf = (q: EventQuery) => ({ userId: q.user_id, accountId: q.account_i
 
 /** Events from `from` (inclusive) to `to` (exclusive), oldest first. */
 export async function listEvents(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   q: EventQuery & { from?: string; to?: string; cursor?: string; limit: number },
 ): Promise<Page<AnalyticsEvent>> {
-  const rows = await store.listEvents(db, orgId, {
+  const rows = await storage.listEvents(orgId, {
     ...filterOf(q),
     from: instant(q.from, 'from'),
     to: instant(q.to, 'to'),
@@ -91,7 +91,7 @@ export interface EventCounts {
 
 /** Counts of one event per day, week or month; `from` and `to` are UTC dates, inclusive. */
 export async function countEvents(
-  db: Kysely<DB>,
+  storage: Storage,
   orgId: string,
   q: EventQuery & { event: string; granularity: Granularity; from?: string; to?: string },
 ): Promise<EventCounts> {
@@ -101,7 +101,7 @@ export async function countEvents(
   if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
     throw new Invalid([{ field: 'to', in: 'query', message: 'must not be before from' }], true);
   }
-  const daily = await store.countEventsByDay(db, orgId, { ...filterOf(q), fromDay: q.from, toDay: q.to });
+  const daily = await storage.countEventsByDay(orgId, { ...filterOf(q), fromDay: q.from, toDay: q.to });
   const series = toSeries(daily, q.granularity, { from: q.from, to: q.to });
   return {
     event: q.event,

@@ -1,22 +1,15 @@
-import type { Kysely } from 'kysely';
-import { claimMessageKeys, pruneMessageKeys } from '../../store/analytics-dedup.ts';
-import {
-  type EntityRow,
-  findEntitiesByRefs,
-  insertEntityStubs,
-  insertTraitHistory,
-  type TraitHistoryRow,
-  upsertEntities,
-} from '../../store/analytics-entities.ts';
-import { type EventRow, insertEvents } from '../../store/analytics-events.ts';
-import type { Store } from '../../store/database.ts';
-import { groupCommitted } from '../../store/group-commit.ts';
-import type { DB } from '../../store/schema.ts';
-import { now } from '../../store/time.ts';
+import { now } from '../clock.ts';
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
+import type { Storage } from '../ports/index.ts';
 import { applyLinks } from './links.ts';
-import { type AnalyticsMessage, type CheckedMessage, checkBatch, type EntityKind } from './messages.ts';
+import type { AnalyticsMessage, EntityKind } from './message-types.ts';
+import { type CheckedMessage, checkBatch } from './messages.ts';
+import type {
+  EntityRecord as EntityRow,
+  EventRecord as EventRow,
+  TraitHistoryRecord as TraitHistoryRow,
+} from './records.ts';
 import { emptyTraitState, mergeTraits, type TraitState, traitState } from './traits.ts';
 
 // The one write path of analytics batches: validate the whole batch, then in one
@@ -87,8 +80,7 @@ function blankEntity(orgId: string, kind: string, externalId: string, at: string
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
 async function applyEntities(
-  store: Store,
-  trx: Kysely<DB>,
+  tx: Storage,
   orgId: string,
   messages: EntityMessage[],
   receivedAt: string,
@@ -104,15 +96,11 @@ async function applyEntities(
   // With concurrent writers, new entities are created first and every row is then read
   // locked, so two batches about one entity merge one after the other. A single-writer
   // engine runs one batch at a time: it reads, and creates what is missing with the write.
-  const concurrent = !store.caps.singleWriter;
+  const concurrent = tx.concurrentWriters;
   if (concurrent) {
-    await insertEntityStubs(
-      store,
-      trx,
-      sorted.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt)),
-    );
+    await tx.insertEntityStubs(sorted.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt)));
   }
-  const rows = await findEntitiesByRefs(store, trx, orgId, sorted, { lock: concurrent });
+  const rows = await tx.findEntitiesByRefs(orgId, sorted, { lock: concurrent });
   const tracked = new Map<string, Tracked>();
   for (const row of rows) {
     tracked.set(refKey(row.kind, row.external_id), {
@@ -153,9 +141,7 @@ async function applyEntities(
   }
 
   const dirty = [...tracked.values()].filter((t) => t.dirty);
-  await upsertEntities(
-    store,
-    trx,
+  await tx.upsertEntities(
     dirty.map((t) => ({
       ...t.row,
       traits: JSON.stringify(t.traits.traits),
@@ -163,7 +149,7 @@ async function applyEntities(
       updated_at: receivedAt,
     })),
   );
-  await insertTraitHistory(store, trx, history);
+  await tx.insertTraitHistory(history);
 }
 
 /** A custom object instance's name and object are plain fields: the newest message sets them. */
@@ -220,10 +206,10 @@ interface PendingBatch {
   cutoff: string;
 }
 
-async function applyBatch(store: Store, trx: Kysely<DB>, batch: PendingBatch): Promise<IngestResult> {
+async function applyBatch(tx: Storage, batch: PendingBatch): Promise<IngestResult> {
   const { orgId, checked, receivedAt, cutoff } = batch;
   const keys = [...new Set(checked.map((c) => c.key))];
-  const fresh = await claimMessageKeys(store, trx, orgId, keys, receivedAt, cutoff);
+  const fresh = await tx.claimMessageKeys(orgId, keys, receivedAt, cutoff);
   // A key repeated inside the batch applies once, at its first occurrence.
   const todo = checked.filter((c) => fresh.delete(c.key));
   const entities: EntityMessage[] = [];
@@ -231,17 +217,15 @@ async function applyBatch(store: Store, trx: Kysely<DB>, batch: PendingBatch): P
     const e = entityOf(c);
     if (e) entities.push(e);
   }
-  await applyEntities(store, trx, orgId, entities, receivedAt);
-  await applyLinks(store, trx, orgId, todo, receivedAt);
-  await insertEvents(store, trx, eventRows(orgId, todo, receivedAt));
-  if (pruneDue(orgId)) await pruneMessageKeys(trx, orgId, cutoff);
+  await applyEntities(tx, orgId, entities, receivedAt);
+  await applyLinks(tx, orgId, todo, receivedAt);
+  await tx.insertEvents(eventRows(orgId, todo, receivedAt));
+  if (pruneDue(orgId)) await tx.pruneMessageKeys(orgId, cutoff);
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }
 
-const writeBatch = groupCommitted(applyBatch);
-
 export async function ingestBatch(
-  store: Store,
+  storage: Storage,
   actor: Actor,
   messages: AnalyticsMessage[],
   opts: IngestOptions,
@@ -251,5 +235,6 @@ export async function ingestBatch(
   if (checked.length === 0) return { received: 0, applied: 0, duplicates: 0 };
   const cutoff = new Date(Date.parse(receivedAt) - opts.dedupWindowSeconds * 1000).toISOString();
   const batch: PendingBatch = { orgId: actor.orgId, checked, receivedAt, cutoff };
-  return writeBatch(store, batch);
+  // One stable apply function: it keys the group of batches that share a commit.
+  return storage.writeGrouped(applyBatch, batch);
 }

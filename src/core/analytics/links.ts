@@ -1,13 +1,6 @@
-import type { Kysely } from 'kysely';
-import {
-  deleteLinks,
-  deleteOtherParents,
-  insertLinks,
-  type LinkRef,
-} from '../../store/analytics-entities.ts';
-import type { Store } from '../../store/database.ts';
-import type { DB } from '../../store/schema.ts';
+import type { Storage } from '../ports/index.ts';
 import type { CheckedMessage } from './messages.ts';
+import type { LinkRef } from './records.ts';
 
 // Links between entities, as the messages of a batch change them, in message order:
 // - a user belongs to any number of accounts and organizations; `unlink` removes one;
@@ -82,22 +75,17 @@ function collect(messages: CheckedMessage[]): LinkChanges {
 }
 
 export async function applyLinks(
-  store: Store,
-  trx: Kysely<DB>,
+  tx: Storage,
   orgId: string,
   messages: CheckedMessage[],
   at: string,
 ): Promise<void> {
   const changes = collect(messages);
-  if (changes.moves.size) await deleteOtherParents(store, trx, orgId, [...changes.moves.values()]);
-  if (changes.removes.size) await deleteLinks(store, trx, orgId, [...changes.removes.values()]);
+  if (changes.moves.size) await tx.deleteOtherParents(orgId, [...changes.moves.values()]);
+  if (changes.removes.size) await tx.deleteLinks(orgId, [...changes.removes.values()]);
   if (changes.adds.size) {
     // Sorted, so concurrent batches take the index locks in the same order.
     const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    await insertLinks(
-      store,
-      trx,
-      adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })),
-    );
+    await tx.insertLinks(adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })));
   }
 }

@@ -1,5 +1,5 @@
 import { hash as digest } from 'node:crypto';
-import type { AnalyticsMessage } from './messages.ts';
+import type { AnalyticsMessage } from './message-types.ts';
 
 // The deduplication key of a message. A messageId alone is not enough: Vitally's own sample
 // sends one messageId on an organization, an account, a user and a track, and all four must

@@ -2,35 +2,11 @@ import type { FieldIssue } from '../errors.ts';
 import { Invalid } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { messageKey } from './message-keys.ts';
+import { type AnalyticsMessage, type JsonObject, MESSAGE_TYPES, type MessageType } from './message-types.ts';
 
 // Analytics messages as the core takes them: Segment-style field names (the shape every
 // analytics wire format shares), with the core's own type names. A dialect maps its type
 // names onto these; the field names it reports errors with are the same.
-
-export const ENTITY_KINDS = ['organization', 'account', 'user', 'custom_object_instance'] as const;
-export type EntityKind = (typeof ENTITY_KINDS)[number];
-
-export const MESSAGE_TYPES = [...ENTITY_KINDS, 'track', 'unlink'] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
-
-export type JsonObject = Record<string, unknown>;
-
-export interface AnalyticsMessage {
-  type: MessageType;
-  messageId?: string;
-  timestamp?: string;
-  organizationId?: string;
-  accountId?: string;
-  userId?: string;
-  traits?: JsonObject;
-  event?: string;
-  properties?: JsonObject;
-  externalId?: string;
-  customObjectId?: string;
-  name?: string;
-  /** Other Segment fields (context, anonymousId, sentAt…) are kept for the message's hash. */
-  [extra: string]: unknown;
-}
 
 /** A validated message, with the time it speaks for and its deduplication key. */
 export interface CheckedMessage {

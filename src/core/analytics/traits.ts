@@ -1,4 +1,4 @@
-import type { JsonObject } from './messages.ts';
+import type { JsonObject } from './message-types.ts';
 
 // Trait merging. Traits merge key by key into what is stored; a null value removes the key.
 // Each key remembers the timestamp of the message that last set or removed it, and a message

@@ -1,8 +1,8 @@
 import { type FieldIssue, Invalid } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
-import type { PointInput } from '../points/write.ts';
-import { parseIsoDate } from './as-of-date.ts';
+import type { PointInput } from '../points/point-input.ts';
+import { parseIsoDate } from './iso-date.ts';
 
 // How the rows of a native import file become data points: which column (CSV header name
 // or 0-based index) or key (NDJSON / JSON object) holds each field. Without a mapping, each
@@ -120,17 +120,19 @@ function problem(
   issues.push({ field: `${path}.${key}`, line, message, ...(column ? { column } : {}) });
 }
 
-/**
- * Compiles a mapping for one file. CSV rows are arrays read through the header (names) or
- * by index; JSON rows are objects read by key. Throws Invalid when a mapped CSV column is
- * not in the header (line 1).
- */
-export function compileMapping(
-  mapping: ColumnMapping,
-  format: ImportFormat,
-  header: readonly string[] | null,
-): CompiledMapping {
-  const csv = format === 'csv';
+/** Where a row's problems go, and the columns that name them. */
+interface RowSite {
+  path: string;
+  line: number;
+  issues: FieldIssue[];
+  columns: Record<string, string>;
+}
+
+const fail = (at: RowSite, key: string, message: string) =>
+  problem(at.issues, at.columns, at.path, at.line, key, message);
+
+/** The cells the mapping reads; throws Invalid when a mapped CSV column is not in the header. */
+function compileCells(mapping: ColumnMapping, csv: boolean, header: readonly string[] | null) {
   const missing: FieldIssue[] = [];
   const columns: Record<string, string> = {};
   const cell = (field: string, ref: ColumnRef): Cell => {
@@ -155,12 +157,14 @@ export function compileMapping(
   const coordinateCells = Object.entries(mapping.coordinates ?? {}).map(
     ([dim, ref]) => [dim, cell(`coordinates.${dim}`, ref)] as const,
   );
-  // A JSON row without a coordinates mapping may carry a `coordinates` object itself.
-  const ownCoordinates = !csv && mapping.coordinates === undefined;
   if (missing.length) throw new Invalid(missing);
-  const byExternalId = mapping.metric_external_id !== undefined;
-  const metricCell = (byExternalId ? get.metric_external_id : get.metric_id) as Cell;
+  return { get, columns, coordinateCells };
+}
 
+type DateReader = (value: unknown, key: string, at: RowSite) => string | undefined;
+
+/** A date cell reader; undefined (with an issue) when missing or not a date. */
+function dateReader(): DateReader {
   // Files repeat their dates row after row: each distinct text is parsed once.
   const dates = new Map<string, string | null>();
   const isoDate = (text: string): string | null => {
@@ -172,87 +176,106 @@ export function compileMapping(
     }
     return d;
   };
-  /** A date cell; undefined (with an issue) when missing or not a date. */
-  const readDate = (
-    value: unknown,
-    key: string,
-    path: string,
-    line: number,
-    issues: FieldIssue[],
-  ): string | undefined => {
+  return (value, key, at) => {
     const text = cellText(value)?.trim();
     if (!text) {
-      problem(issues, columns, path, line, key, 'required: a date as YYYY-MM-DD');
+      fail(at, key, 'required: a date as YYYY-MM-DD');
       return undefined;
     }
     const parsed = isoDate(text);
-    if (!parsed) problem(issues, columns, path, line, key, `"${text}" is not an ISO-8601 date`);
+    if (!parsed) fail(at, key, `"${text}" is not an ISO-8601 date`);
     return parsed ?? undefined;
   };
+}
 
-  return {
-    byExternalId,
-    columns,
-    read(row, line, path, issues) {
-      if (typeof row !== 'object' || row === null || (csv ? !Array.isArray(row) : Array.isArray(row))) {
-        issues.push({ field: path, line, message: csv ? 'not a row' : 'a row must be a JSON object' });
-        return null;
-      }
-      if (containsNul(row)) {
-        issues.push({ field: path, line, message: `the row ${NUL_MESSAGE}` });
-        return null;
-      }
-      const before = issues.length;
-      const rawMetric = metricCell(row);
-      const metricRef = typeof rawMetric === 'string' ? rawMetric.trim() : '';
-      if (metricRef === '') problem(issues, columns, path, line, 'metric_id', 'required');
-      else if (!byExternalId && !isUuid(metricRef)) {
-        problem(issues, columns, path, line, 'metric_id', `"${metricRef}" is not a metric id`);
-      }
+/** The row's period: one date for both ends, or start and (optional) end. */
+function readPeriod(get: Partial<Record<Field, Cell>>, row: unknown, readDate: DateReader, at: RowSite) {
+  if (get.date) {
+    const date = readDate(get.date(row), 'period_start', at);
+    return { periodStart: date, periodEnd: date };
+  }
+  if (!get.period_start) return { periodStart: undefined, periodEnd: undefined };
+  const periodStart = readDate(get.period_start(row), 'period_start', at);
+  const end = get.period_end?.(row);
+  const periodEnd = cellText(end)?.trim() ? readDate(end, 'period_end', at) : periodStart;
+  return { periodStart, periodEnd };
+}
 
-      let periodStart: string | undefined;
-      let periodEnd: string | undefined;
-      if (get.date) periodStart = periodEnd = readDate(get.date(row), 'period_start', path, line, issues);
-      else if (get.period_start) {
-        periodStart = readDate(get.period_start(row), 'period_start', path, line, issues);
-        const end = get.period_end?.(row);
-        periodEnd = cellText(end)?.trim() ? readDate(end, 'period_end', path, line, issues) : periodStart;
-      }
+/** A text field: undefined keeps the point's, '' clears it; anything but a string is a problem. */
+function readText(v: unknown, key: 'notes' | 'status', input: PointInput, at: RowSite): void {
+  if (v !== undefined && v !== null && typeof v !== 'string') fail(at, key, 'must be a string');
+  else if (v !== undefined) input[key] = v === '' ? null : v;
+}
 
-      const input: PointInput = { metricId: '', periodStart, periodEnd, path, line };
-      if (get.value) {
-        const v = get.value(row);
-        // An empty CSV cell is "no value"; JSON says null itself (or leaves the key out to keep).
-        input.value = csv ? (v === '' || v === undefined ? null : (v as string).trim()) : v;
-      }
-      if (get.notes) {
-        const v = get.notes(row);
-        if (v !== undefined && v !== null && typeof v !== 'string') {
-          problem(issues, columns, path, line, 'notes', 'must be a string');
-        } else if (v !== undefined) input.notes = v === '' ? null : v;
-      }
-      if (get.status) {
-        const v = get.status(row);
-        if (v !== undefined && v !== null && typeof v !== 'string') {
-          problem(issues, columns, path, line, 'status', 'must be a string');
-        } else if (v !== undefined) input.status = v === '' ? null : v;
-      }
-      if (coordinateCells.length) {
-        const coordinates: Record<string, string> = {};
-        for (const [dim, c] of coordinateCells) {
-          const v = c(row);
-          if (v === undefined || v === null || v === '') continue;
-          coordinates[dim] = typeof v === 'number' ? String(v) : (v as string);
-        }
-        input.coordinates = coordinates;
-      } else if (ownCoordinates) {
-        const own = (row as Record<string, unknown>).coordinates;
-        if (own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
-          problem(issues, columns, path, line, 'coordinates', 'must be an object of dimension → member');
-        } else input.coordinates = (own as Record<string, unknown> | null | undefined) ?? null;
-      }
-      if (issues.length > before) return null;
-      return { metricRef, input };
-    },
+type CoordinateCells = ReadonlyArray<readonly [string, Cell]>;
+
+/** Mapped coordinate cells; or, for a JSON row without a mapping for them, its own object. */
+function readCoordinates(cells: CoordinateCells, own: boolean, row: unknown, input: PointInput, at: RowSite) {
+  if (cells.length) {
+    const coordinates: Record<string, string> = {};
+    for (const [dim, c] of cells) {
+      const v = c(row);
+      if (v === undefined || v === null || v === '') continue;
+      coordinates[dim] = typeof v === 'number' ? String(v) : (v as string);
+    }
+    input.coordinates = coordinates;
+  } else if (own) {
+    const value = (row as Record<string, unknown>).coordinates;
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+      fail(at, 'coordinates', 'must be an object of dimension → member');
+    } else input.coordinates = (value as Record<string, unknown> | null | undefined) ?? null;
+  }
+}
+
+/** A row's shape problem (not a row of this format, or a NUL in it); null when none. */
+function shapeProblem(row: unknown, csv: boolean): string | null {
+  if (typeof row !== 'object' || row === null || (csv ? !Array.isArray(row) : Array.isArray(row))) {
+    return csv ? 'not a row' : 'a row must be a JSON object';
+  }
+  return containsNul(row) ? `the row ${NUL_MESSAGE}` : null;
+}
+
+/**
+ * Compiles a mapping for one file. CSV rows are arrays read through the header (names) or
+ * by index; JSON rows are objects read by key. Throws Invalid when a mapped CSV column is
+ * not in the header (line 1).
+ */
+export function compileMapping(
+  mapping: ColumnMapping,
+  format: ImportFormat,
+  header: readonly string[] | null,
+): CompiledMapping {
+  const csv = format === 'csv';
+  const { get, columns, coordinateCells } = compileCells(mapping, csv, header);
+  // A JSON row without a coordinates mapping may carry a `coordinates` object itself.
+  const ownCoordinates = !csv && mapping.coordinates === undefined;
+  const byExternalId = mapping.metric_external_id !== undefined;
+  const metricCell = (byExternalId ? get.metric_external_id : get.metric_id) as Cell;
+  const readDate = dateReader();
+
+  const read = (row: unknown, line: number, path: string, issues: FieldIssue[]): MappedRow | null => {
+    const shape = shapeProblem(row, csv);
+    if (shape) {
+      issues.push({ field: path, line, message: shape });
+      return null;
+    }
+    const at: RowSite = { path, line, issues, columns };
+    const before = issues.length;
+    const rawMetric = metricCell(row);
+    const metricRef = typeof rawMetric === 'string' ? rawMetric.trim() : '';
+    if (metricRef === '') fail(at, 'metric_id', 'required');
+    else if (!byExternalId && !isUuid(metricRef)) fail(at, 'metric_id', `"${metricRef}" is not a metric id`);
+
+    const input: PointInput = { metricId: '', ...readPeriod(get, row, readDate, at), path, line };
+    if (get.value) {
+      const v = get.value(row);
+      // An empty CSV cell is "no value"; JSON says null itself (or leaves the key out to keep).
+      input.value = csv ? (v === '' || v === undefined ? null : (v as string).trim()) : v;
+    }
+    if (get.notes) readText(get.notes(row), 'notes', input, at);
+    if (get.status) readText(get.status(row), 'status', input, at);
+    readCoordinates(coordinateCells, ownCoordinates, row, input, at);
+    return issues.length > before ? null : { metricRef, input };
   };
+  return { byExternalId, columns, read };
 }

@@ -1,8 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Invalid } from '../errors.ts';
-import { isAchieveItHeader } from './achieveit-rows.ts';
 import { rowIssue } from './csv-rows.ts';
-import { csvBatches } from './parse-stream.ts';
 
 // One rule for every file import: a file with nothing to apply (no bytes, blank lines
 // only, a header alone, `[]`) is refused with 400 naming line 1, before a job is made.
@@ -27,20 +25,4 @@ export async function refuseEmpty(rows: AsyncIterable<number>, source: Readable)
     source.destroy();
   }
   throw emptyFile();
-}
-
-/** AchieveIt: any record after the optional header row is a row (a blank one is reported by its job). */
-export async function refuseEmptyAchieveIt(source: Readable, maxFieldBytes?: number): Promise<void> {
-  async function* rows() {
-    let first = true;
-    for await (const batch of csvBatches(source, undefined, maxFieldBytes)) {
-      let n = batch.records.length;
-      if (first && n > 0) {
-        first = false;
-        if (isAchieveItHeader(batch.records[0])) n--;
-      }
-      yield n;
-    }
-  }
-  await refuseEmpty(rows(), source);
 }

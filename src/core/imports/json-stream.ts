@@ -78,10 +78,129 @@ export async function* ndjsonBatches(
 
 const WS = new Set([' ', '\t', '\n', '\r', '\uFEFF']);
 
+// first: after `[` (a row or `]`); next: after `,` (a row); item: inside a row.
+type ScanState = 'start' | 'first' | 'next' | 'item' | 'end';
+
 /**
- * A JSON array of rows, element by element. The scanner tracks strings and nesting only
- * to find each element's end; an element that is not valid JSON becomes an issue on its
- * line, and the scan goes on with the next one.
+ * Finds where each element of a JSON array ends, piece by piece of text. It tracks strings
+ * and nesting only; JSON.parse reads each element. Parsed rows gather in `batch`.
+ */
+class ArrayScanner {
+  state: ScanState = 'start';
+  batch = emptyBatch();
+  /** A structural error; the rows before it are still reported. */
+  failure: Invalid | undefined;
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private pieces: string[] = [];
+  private itemChars = 0;
+  private itemLine = 1;
+  private index = 0;
+
+  constructor(private readonly maxItemChars: number) {}
+
+  structure(message: string): Invalid {
+    return new Invalid([rowIssue(this.line, null, message, 'json')]);
+  }
+
+  private tooLarge(): Invalid {
+    const message = `row too large: more than ${this.maxItemChars} characters`;
+    return new Invalid([rowIssue(this.itemLine, null, message, 'too_large')]);
+  }
+
+  /** Scans a piece of text, keeping a structural error in `failure`. */
+  feed(text: string): void {
+    try {
+      this.scan(text);
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      this.failure = e;
+    }
+  }
+
+  /** The rows gathered so far (none: undefined), and a fresh batch for the next ones. */
+  takeBatch(): ItemBatch | undefined {
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    return batch.items.length || batch.issues.length ? batch : undefined;
+  }
+
+  private scan(text: string): void {
+    let from = this.state === 'item' ? 0 : -1; // where the current row's text starts in this piece
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\n') this.line++;
+      if (this.state === 'item') {
+        if (this.endsItem(c)) this.finishItem(text.slice(from, i), c);
+      } else if (!WS.has(c) && this.startsItem(c)) from = i;
+    }
+    if (this.state === 'item') this.keep(text.slice(from));
+  }
+
+  /** Inside a row: follows strings and nesting; true at the `,` or `]` that ends the row. */
+  private endsItem(c: string): boolean {
+    if (this.inString) {
+      if (this.escaped) this.escaped = false;
+      else if (c === '\\') this.escaped = true;
+      else if (c === '"') this.inString = false;
+      return false;
+    }
+    if (c === '"') this.inString = true;
+    else if (c === '{' || c === '[') this.depth++;
+    else if ((c === '}' || c === ']') && this.depth > 0) this.depth--;
+    else return this.depth === 0 && (c === ',' || c === ']');
+    return false;
+  }
+
+  /** Between rows, at a character that is not white space: true when a row starts at it. */
+  private startsItem(c: string): boolean {
+    if (this.state === 'start') {
+      if (c !== '[') throw this.structure('a JSON file must hold an array of rows');
+      this.state = 'first';
+      return false;
+    }
+    if (this.state === 'end') throw this.structure('unexpected text after the closing ]');
+    if (c === ']' && this.state === 'first') {
+      this.state = 'end';
+      return false;
+    }
+    if (c === ',' || c === ']') throw this.structure(`unexpected "${c}" where a row should be`);
+    this.state = 'item';
+    this.itemLine = this.line;
+    this.inString = c === '"';
+    this.escaped = false;
+    this.depth = c === '{' || c === '[' ? 1 : 0;
+    return true;
+  }
+
+  /** A row's text continues into the next piece. */
+  private keep(rest: string): void {
+    this.itemChars += rest.length;
+    if (this.itemChars > this.maxItemChars) throw this.tooLarge();
+    this.pieces.push(rest);
+  }
+
+  private finishItem(text: string, end: string): void {
+    if (this.itemChars + text.length > this.maxItemChars) throw this.tooLarge();
+    this.state = end === ',' ? 'next' : 'end';
+    this.pieces.push(text);
+    const path = `rows[${this.index++}]`;
+    const item = parseItem(this.pieces.join(''), this.itemLine, path, this.batch.issues);
+    this.pieces = [];
+    this.itemChars = 0;
+    if (item !== undefined) {
+      this.batch.items.push(item);
+      this.batch.lines.push(this.itemLine);
+      this.batch.paths.push(path);
+    }
+  }
+}
+
+/**
+ * A JSON array of rows, element by element. An element that is not valid JSON becomes an
+ * issue on its line, and the scan goes on with the next one.
  */
 export async function* jsonArrayBatches(
   source: AsyncIterable<Buffer | string>,
@@ -89,104 +208,17 @@ export async function* jsonArrayBatches(
   maxItemChars = DEFAULT_MAX_FIELD_BYTES,
 ): AsyncGenerator<ItemBatch> {
   const decoder = new StringDecoder('utf8');
-  let line = 1;
-  // first: after `[` (a row or `]`); next: after `,` (a row); item: inside a row.
-  let state: 'start' | 'first' | 'next' | 'item' | 'end' = 'start';
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let pieces: string[] = [];
-  let itemChars = 0;
-  let itemLine = 1;
-  let index = 0;
-  let batch = emptyBatch();
-  const structure = (message: string) => new Invalid([rowIssue(line, null, message, 'json')]);
-  const tooLarge = () =>
-    new Invalid([
-      rowIssue(itemLine, null, `row too large: more than ${maxItemChars} characters`, 'too_large'),
-    ]);
-
-  const finishItem = (text: string) => {
-    if (itemChars + text.length > maxItemChars) throw tooLarge();
-    pieces.push(text);
-    const path = `rows[${index++}]`;
-    const item = parseItem(pieces.join(''), itemLine, path, batch.issues);
-    pieces = [];
-    itemChars = 0;
-    if (item !== undefined) {
-      batch.items.push(item);
-      batch.lines.push(itemLine);
-      batch.paths.push(path);
-    }
-  };
-
-  const scan = (text: string) => {
-    let from = state === 'item' ? 0 : -1; // where the current row's text starts in this piece
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i];
-      if (c === '\n') line++;
-      if (state === 'item') {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === '\\') escaped = true;
-          else if (c === '"') inString = false;
-        } else if (c === '"') inString = true;
-        else if (c === '{' || c === '[') depth++;
-        else if ((c === '}' || c === ']') && depth > 0) depth--;
-        else if (depth === 0 && (c === ',' || c === ']')) {
-          finishItem(text.slice(from, i));
-          state = c === ',' ? 'next' : 'end';
-        }
-        continue;
-      }
-      if (WS.has(c)) continue;
-      if (state === 'start') {
-        if (c !== '[') throw structure('a JSON file must hold an array of rows');
-        state = 'first';
-      } else if (state === 'end') {
-        throw structure('unexpected text after the closing ]');
-      } else if (c === ']' && state === 'first') {
-        state = 'end';
-      } else if (c === ',' || c === ']') {
-        throw structure(`unexpected "${c}" where a row should be`);
-      } else {
-        state = 'item';
-        from = i;
-        itemLine = line;
-        inString = c === '"';
-        escaped = false;
-        depth = c === '{' || c === '[' ? 1 : 0;
-      }
-    }
-    if (state === 'item') {
-      const rest = text.slice(from);
-      itemChars += rest.length;
-      if (itemChars > maxItemChars) throw tooLarge();
-      pieces.push(rest);
-    }
-  };
-
-  // The rows before a structural error are still checked, so their problems are reported too.
-  let failure: Invalid | undefined;
-  const scanning = (text: string) => {
-    try {
-      scan(text);
-    } catch (e) {
-      if (!(e instanceof Invalid)) throw e;
-      failure = e;
-    }
-  };
+  const scanner = new ArrayScanner(maxItemChars);
   for await (const chunk of source) {
-    scanning(typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    if (failure || batch.items.length + batch.issues.length >= batchSize) {
-      if (batch.items.length || batch.issues.length) yield batch;
-      batch = emptyBatch();
-    }
-    if (failure) throw failure;
+    scanner.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    const full = scanner.batch.items.length + scanner.batch.issues.length >= batchSize;
+    const batch = scanner.failure || full ? scanner.takeBatch() : undefined;
+    if (batch) yield batch;
+    if (scanner.failure) throw scanner.failure;
   }
-  scanning(decoder.end());
-  if (batch.items.length || batch.issues.length) yield batch;
-  if (failure) throw failure;
-  // (`state` is changed by scan(); TypeScript cannot see it from here.)
-  if ((state as string) !== 'end') throw structure('the JSON array is not closed');
+  scanner.feed(decoder.end());
+  const last = scanner.takeBatch();
+  if (last) yield last;
+  if (scanner.failure) throw scanner.failure;
+  if (scanner.state !== 'end') throw scanner.structure('the JSON array is not closed');
 }

@@ -1,5 +1,4 @@
-import type { Store } from '../../store/database.ts';
-import { metricIdsByExternalId } from '../../store/metric-lookup.ts';
+import type { ImportPorts } from '../ports/imports.ts';
 
 /**
  * Metric ids by external id for one import: each chunk of rows asks only for the external
@@ -10,7 +9,7 @@ export class MetricResolver {
   private readonly cache = new Map<string, string | null>();
 
   constructor(
-    private readonly store: Store,
+    private readonly ports: ImportPorts,
     private readonly orgId: string,
     private readonly maxCached = 100_000,
   ) {}
@@ -24,7 +23,7 @@ export class MetricResolver {
       this.cache.clear();
       missing = [...wanted];
     }
-    const found = await metricIdsByExternalId(this.store, this.orgId, missing);
+    const found = await this.ports.metricIdsByExternalId(this.orgId, missing);
     for (const id of missing) this.cache.set(id, found.get(id) ?? null);
   }
 

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { Store } from '../../store/database.ts';
-import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
-import type { PointInput } from '../points/write.ts';
+import type { PointInput } from '../points/point-input.ts';
+import type { ImportPorts } from '../ports/imports.ts';
+import type { BatchChunk, WriteSession } from './batch-runner.ts';
 import {
   type ColumnMapping,
   type CompiledMapping,
@@ -17,7 +17,7 @@ import { emptyFile, refuseEmpty } from './empty-file.ts';
 import { type ItemBatch, jsonArrayBatches, ndjsonBatches } from './json-stream.ts';
 import { MetricResolver } from './metric-resolver.ts';
 import { csvBatches } from './parse-stream.ts';
-import { type ImportOptions, type ImportResult, type RowChunk, runImport } from './run-import.ts';
+import { type ImportOptions, type ImportResult, runImport } from './run-import.ts';
 
 // A native import: a CSV, NDJSON or JSON file of data points, read through a column
 // mapping (given, or taken from the file's own column names) and applied all or nothing.
@@ -91,13 +91,13 @@ function mappingFor(spec: NativeImportSpec, first: unknown, header: string[] | n
 
 /** The file's rows as chunks for runImport; `columns` is filled once the mapping is known. */
 export async function* nativeChunks(
-  store: Store,
+  ports: ImportPorts,
   orgId: string,
   spec: NativeImportSpec,
   source: Readable,
   columns: Record<string, string> = {},
-): AsyncGenerator<RowChunk> {
-  const resolver = new MetricResolver(store, orgId);
+): AsyncGenerator<BatchChunk> {
+  const resolver = new MetricResolver(ports, orgId);
   const csvHeader = spec.format === 'csv' && spec.header !== false;
   let compiled: CompiledMapping | undefined;
   let dataRows = 0;
@@ -115,10 +115,10 @@ export async function* nativeChunks(
       const row = compiled!.read(batch.items[i], batch.lines[i], batch.paths[i], issues);
       if (row) rows.push(row);
     }
-    const rowsRead = batch.items.length - start + batch.issues.length;
-    dataRows += rowsRead;
+    const read = batch.items.length - start + batch.issues.length;
+    dataRows += read;
     if (!compiled) {
-      yield { inputs: [], issues, rowsRead };
+      yield { inputs: [], issues, read };
       continue;
     }
     if (compiled.byExternalId) await resolver.load(rows.map((r) => r.metricRef));
@@ -138,23 +138,24 @@ export async function* nativeChunks(
       row.input.metricId = metricId;
       inputs.push(row.input);
     }
-    yield { inputs, issues, rowsRead };
+    yield { inputs, issues, read };
   }
   // The upload routes refuse such a file up front; a job made otherwise follows the same rule.
-  if (dataRows === 0) yield { inputs: [], issues: emptyFile().issues, rowsRead: 0 };
+  if (dataRows === 0) yield { inputs: [], issues: emptyFile().issues, read: 0 };
 }
 
 /** Applies (or with dryRun, only checks) a native import file; throws Invalid listing its bad rows. */
 export async function importNativeFile(
-  store: Store,
-  actor: Actor,
+  ports: ImportPorts,
+  session: WriteSession,
+  orgId: string,
   spec: NativeImportSpec,
   source: Readable,
   opts: ImportOptions = {},
 ): Promise<ImportResult> {
   // The write path's issues name columns as the mapping does; known once the file is read.
   const columns: Record<string, string> = {};
-  return runImport(store, actor, nativeChunks(store, actor.orgId, spec, source, columns), {
+  return runImport(session, nativeChunks(ports, orgId, spec, source, columns), {
     columns,
     ...opts,
   });

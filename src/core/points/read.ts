@@ -1,18 +1,11 @@
-import type { Store } from '../../store/database.ts';
-import { findMetricsByIds } from '../../store/metrics.ts';
-import { decodeCursor, type Page, toPage } from '../../store/paging.ts';
-import {
-  countPoints,
-  listPoints,
-  listPointsAsOf,
-  listPointsOffset,
-  listRevisions,
-  type PointFilter,
-} from '../../store/points.ts';
 import { NotFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
-import { getMetric, type Metric } from '../metrics.ts';
+import type { Metric } from '../metrics.ts';
+import { decodeCursor, type Page, toPage } from '../paging.ts';
 import { queryDate, queryInstant } from '../periods.ts';
+import type { Storage } from '../ports/index.ts';
+import { pointMetric } from './metric-cache.ts';
+import type { PointFilter } from './point-record.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 
 export interface PointQuery {
@@ -45,12 +38,12 @@ function filterByDimensionIds(metric: Metric, coords: Record<string, string> | u
 const instant = (asOf: string) => queryInstant(asOf, 'as_of');
 
 export async function readPoints(
-  store: Store,
+  storage: Storage,
   orgId: string,
   metricId: string,
   q: PointQuery,
 ): Promise<Page<StoredPoint>> {
-  const metric = await getMetric(store.db, orgId, metricId);
+  const metric = await pointMetric(storage, orgId, metricId);
   const filter: PointFilter = {
     from: queryDate(q.from, 'from'),
     to: queryDate(q.to, 'to'),
@@ -59,15 +52,15 @@ export async function readPoints(
     limit: q.limit + 1,
   };
   const rows = q.asOf
-    ? await listPointsAsOf(store, orgId, metricId, instant(q.asOf), filter)
-    : await listPoints(store, orgId, metricId, filter);
+    ? await storage.listPointsAsOf(orgId, metricId, instant(q.asOf), filter)
+    : await storage.listPoints(orgId, metricId, filter);
   const page = toPage(rows, q.limit);
   return { items: page.items.map(toStoredPoint), next_cursor: page.next_cursor };
 }
 
 /** Every point matching the query (all pages), for rollups. */
 export async function readAllPoints(
-  store: Store,
+  storage: Storage,
   orgId: string,
   metricId: string,
   q: Omit<PointQuery, 'cursor' | 'limit'>,
@@ -75,15 +68,15 @@ export async function readAllPoints(
   const out: StoredPoint[] = [];
   let cursor: string | undefined;
   do {
-    const page = await readPoints(store, orgId, metricId, { ...q, cursor, limit: 5000 });
+    const page = await readPoints(storage, orgId, metricId, { ...q, cursor, limit: 5000 });
     out.push(...page.items);
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
   return out;
 }
 
-export async function pointRevisions(store: Store, orgId: string, metricId: string, pointId: string) {
-  const revisions = await listRevisions(store.db, orgId, pointId);
+export async function pointRevisions(storage: Storage, orgId: string, metricId: string, pointId: string) {
+  const revisions = await storage.pointRevisions(orgId, pointId);
   if (revisions.length === 0 || revisions[0].metric_id !== metricId) throw new NotFound('data point');
   return revisions.map((r) => ({
     id: Number(r.id),
@@ -99,12 +92,12 @@ export async function pointRevisions(store: Store, orgId: string, metricId: stri
 
 /** Points of several metrics, page-numbered; every metric must be the organization's. */
 export async function readPointsPage(
-  store: Store,
+  storage: Storage,
   orgId: string,
   q: { metricIds: string[]; from?: string; to?: string; excludeBlank?: boolean; page: number; size: number },
 ): Promise<{ items: StoredPoint[]; total: number }> {
   const metricIds = [...new Set(q.metricIds)];
-  const found = await findMetricsByIds(store.db, orgId, metricIds.filter(isUuid));
+  const found = (await storage.findMetricsByIds(orgId, metricIds.filter(isUuid))).map((m) => m.id);
   if (found.length !== metricIds.length) throw new NotFound('metric');
   const filter = {
     metricIds,
@@ -113,8 +106,8 @@ export async function readPointsPage(
     excludeBlank: q.excludeBlank,
   };
   const [rows, total] = await Promise.all([
-    listPointsOffset(store.db, orgId, filter, (q.page - 1) * q.size, q.size),
-    countPoints(store.db, orgId, filter),
+    storage.listPointsOffset(orgId, filter, (q.page - 1) * q.size, q.size),
+    storage.countPoints(orgId, filter),
   ]);
   return { items: rows.map(toStoredPoint), total };
 }

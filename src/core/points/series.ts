@@ -1,9 +1,9 @@
 import Big from 'big.js';
-import type { Store } from '../../store/database.ts';
 import { Invalid } from '../errors.ts';
-import { getMetric } from '../metrics.ts';
 import { bucketStart, type Granularity } from '../periods.ts';
+import type { Storage } from '../ports/index.ts';
 import { isNumericType } from '../values.ts';
+import { pointMetric } from './metric-cache.ts';
 import { type PointQuery, readAllPoints } from './read.ts';
 
 export const AGGREGATES = ['sum', 'avg', 'min', 'max', 'last', 'count'] as const;
@@ -23,18 +23,18 @@ const AVG_DP = 20;
  * a point belongs to the bucket its period starts in.
  */
 export async function series(
-  store: Store,
+  storage: Storage,
   orgId: string,
   metricId: string,
   granularity: Granularity,
   agg: Aggregate,
   q: Omit<PointQuery, 'cursor' | 'limit'>,
 ): Promise<{ granularity: Granularity; agg: Aggregate; points: SeriesPoint[] }> {
-  const metric = await getMetric(store.db, orgId, metricId);
+  const metric = await pointMetric(storage, orgId, metricId);
   if (agg !== 'count' && !isNumericType(metric.value_type)) {
     throw Invalid.field('agg', `only count works on a ${metric.value_type} metric`);
   }
-  const points = (await readAllPoints(store, orgId, metricId, q)).filter((p) => p.value !== null);
+  const points = (await readAllPoints(storage, orgId, metricId, q)).filter((p) => p.value !== null);
   // By period (start, then end): `last` is the value of the period that ends last.
   const order = (p: { period_start: string; period_end: string }) => `${p.period_start}/${p.period_end}`;
   points.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));

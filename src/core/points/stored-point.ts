@@ -1,4 +1,4 @@
-import type { PointRow } from '../../store/points.ts';
+import type { PointRecord } from './point-record.ts';
 
 export interface StoredPoint {
   id: string;
@@ -17,7 +17,7 @@ export interface StoredPoint {
   updated_by: string | null;
 }
 
-export function toStoredPoint(r: PointRow): StoredPoint {
+export function toStoredPoint(r: PointRecord): StoredPoint {
   return {
     id: r.id,
     metric_id: r.metric_id,

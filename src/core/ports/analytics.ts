@@ -1,3 +1,60 @@
-// Storage operations core needs for Vitally analytics: entities, traits, links, events.
-// biome-ignore lint/suspicious/noEmptyInterface: filled as core moves onto ports (issue 11).
-export interface AnalyticsPorts {}
+import type {
+  EntityRecord,
+  EntityRef,
+  EventFilter,
+  EventRecord,
+  LinkRecord,
+  LinkRef,
+  TraitHistoryRecord,
+} from '../analytics/records.ts';
+
+// Storage operations core needs for Vitally analytics: entities, traits, links, events and
+// the message keys already applied.
+export interface AnalyticsPorts {
+  /**
+   * True when several transactions may write at once (then a batch creates missing
+   * entities first and reads them locked); false on a single-writer engine.
+   */
+  readonly concurrentWriters: boolean;
+
+  /** The keys among `keys` not applied since `cutoff`, now claimed at `at`. */
+  claimMessageKeys(orgId: string, keys: string[], at: string, cutoff: string): Promise<Set<string>>;
+  /** Forgets keys claimed before `cutoff`. */
+  pruneMessageKeys(orgId: string, cutoff: string): Promise<void>;
+
+  /** Inserts the entities that do not exist yet; existing ones are left as they are. */
+  insertEntityStubs(rows: EntityRecord[]): Promise<void>;
+  /** `lock`: read them FOR UPDATE (engines with concurrent writers). */
+  findEntitiesByRefs(orgId: string, refs: EntityRef[], opts: { lock: boolean }): Promise<EntityRecord[]>;
+  upsertEntities(rows: EntityRecord[]): Promise<void>;
+  insertTraitHistory(rows: TraitHistoryRecord[]): Promise<void>;
+  /** For each link, deletes the child's links to other parents of the same kind. */
+  deleteOtherParents(orgId: string, links: LinkRef[]): Promise<void>;
+  deleteLinks(orgId: string, links: LinkRef[]): Promise<void>;
+  /** Inserts links; one that exists already is kept. */
+  insertLinks(rows: LinkRecord[]): Promise<void>;
+  insertEvents(rows: EventRecord[]): Promise<void>;
+
+  listEntities(
+    orgId: string,
+    filter: { kind?: string; after?: string; limit: number },
+  ): Promise<EntityRecord[]>;
+  findEntity(orgId: string, kind: string, externalId: string): Promise<EntityRecord | undefined>;
+  listLinks(
+    orgId: string,
+    ref: EntityRef,
+    direction: 'parents' | 'children',
+    limit: number,
+  ): Promise<{ kind: string; external_id: string; created_at: string }[]>;
+  listTraitHistory(orgId: string, entityId: string, limit: number): Promise<TraitHistoryRecord[]>;
+  /** Events in (occurred_at, id) order, from `from` (inclusive) to `to` (exclusive). */
+  listEvents(
+    orgId: string,
+    filter: EventFilter & { from?: string; to?: string; after?: { at: string; id: string }; limit: number },
+  ): Promise<EventRecord[]>;
+  /** Event counts per UTC day, days from `fromDay` to `toDay` inclusive. */
+  countEventsByDay(
+    orgId: string,
+    filter: EventFilter & { fromDay?: string; toDay?: string },
+  ): Promise<{ day: string; n: number }[]>;
+}

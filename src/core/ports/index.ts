@@ -5,17 +5,24 @@
 import type { AccessPorts } from './access.ts';
 import type { AnalyticsPorts } from './analytics.ts';
 import type { CatalogPorts } from './catalog.ts';
+import type { ImportPorts } from './imports.ts';
 import type { JobPorts } from './jobs.ts';
 import type { PointPorts } from './points.ts';
 
-export type { AccessPorts, AnalyticsPorts, CatalogPorts, JobPorts, PointPorts };
+export type { AccessPorts, AnalyticsPorts, CatalogPorts, ImportPorts, JobPorts, PointPorts };
 
 /**
  * One handle on storage: repositories grouped by area, plus units of work. A Storage made
  * for reads only (`createStorage(store, 'reader')`) reads the last committed state and must
  * not be written through.
  */
-export interface Storage extends AccessPorts, AnalyticsPorts, CatalogPorts, JobPorts, PointPorts {
+export interface Storage
+  extends AccessPorts,
+    AnalyticsPorts,
+    CatalogPorts,
+    ImportPorts,
+    JobPorts,
+    PointPorts {
   /**
    * A write transaction (on SQLite it takes the one writer up front). The Storage passed to
    * `fn` reads and writes within it; a transaction opened inside one joins it.

@@ -1,3 +1,15 @@
-// Storage operations core needs for jobs, job payloads, webhooks (as core sees them).
-// biome-ignore lint/suspicious/noEmptyInterface: filled as core moves onto ports (issue 11).
-export interface JobPorts {}
+import type { JobFilter, JobRecord, WebhookRecord } from '../job-types.ts';
+
+// Storage operations core needs for jobs and webhooks (as core sees them; the queue's own
+// machinery, src/jobs, works on the store directly).
+export interface JobPorts {
+  findJob(orgId: string, id: string): Promise<JobRecord | undefined>;
+  /** An organization's jobs (not the queue's internal ones, nor those still staging), newest first. */
+  listJobs(orgId: string, filter: JobFilter): Promise<JobRecord[]>;
+
+  findWebhook(orgId: string): Promise<WebhookRecord | undefined>;
+  /** Inserts, or replaces url and secret (keeping created_at/created_by). */
+  upsertWebhook(row: WebhookRecord): Promise<void>;
+  /** False when there was none. */
+  deleteWebhook(orgId: string): Promise<boolean>;
+}

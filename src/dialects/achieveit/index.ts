@@ -1,4 +1,5 @@
 import { defineDialect } from '../contract.ts';
+import { achieveItJobHandlers } from './csv-jobs.ts';
 import { achieveItErrorFormat } from './errors.ts';
 import { achieveItRoutes } from './routes.ts';
 
@@ -9,4 +10,5 @@ export const achieveit = defineDialect({
   routes: achieveItRoutes,
   errorFormat: achieveItErrorFormat,
   stringsAreStrings: true,
+  jobs: achieveItJobHandlers,
 });

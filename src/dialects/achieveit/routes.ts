@@ -3,11 +3,11 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
-import type { AchieveItFile } from '../../core/imports/achieveit-rows.ts';
-import { refuseEmptyAchieveIt } from '../../core/imports/empty-file.ts';
 import { getJob } from '../../core/jobs.ts';
-import { ACHIEVEIT_JOB_KINDS } from '../../jobs/file-import-handlers.ts';
-import { enqueueJob, spoolToFile } from '../../jobs/index.ts';
+import { spoolToFile } from '../../jobs/index.ts';
+import { refuseEmptyAchieveIt } from './csv-import.ts';
+import { ACHIEVEIT_JOB_KINDS } from './csv-jobs.ts';
+import type { AchieveItFile } from './csv-rows.ts';
 import { toJobStatus } from './mapping.ts';
 import {
   CsvBody,
@@ -27,7 +27,7 @@ const SUMMARIES: Record<AchieveItFile, string> = {
 };
 
 export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, store } = app.services;
+  const { config, reader, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'achieveit', ...(route.config ?? {}) };
   });
@@ -56,7 +56,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const spooled = await spoolToFile(body, { dir: config.dataDir, maxBytes: config.importMaxBytes });
         try {
           await refuseEmptyAchieveIt(createReadStream(spooled.path), config.importMaxFieldBytes);
-          const { job } = await enqueueJob(store, {
+          const { job } = await jobs.enqueue({
             actor: request.actor,
             kind: ACHIEVEIT_JOB_KINDS[file],
             payload: spooled,
@@ -93,7 +93,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request, reply) => {
-        const job = await getJob(store.reader, request.actor.orgId, request.params.jobId, 'job');
+        const job = await getJob(reader, request.actor.orgId, request.params.jobId, 'job');
         // A job of the other file (or of another API) is not one of this route's.
         if (job.kind !== ACHIEVEIT_JOB_KINDS[file]) throw new NotFound('job');
         const { code, body } = toJobStatus(job);

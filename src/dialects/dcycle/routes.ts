@@ -26,7 +26,7 @@ const Headers = Type.Object({
 });
 
 export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'dcycle', ...(route.config ?? {}) };
   });
@@ -54,7 +54,12 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { kpis, ...rest } = request.body;
-      const created = await datasets.createDataset(db(), request.actor, { ...rest, metrics: kpis }, 'kpis');
+      const created = await datasets.createDataset(
+        storage(),
+        request.actor,
+        { ...rest, metrics: kpis },
+        'kpis',
+      );
       return reply.code(201).send(toDcycleDataset(created));
     },
   );
@@ -74,7 +79,10 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const page = request.query.page ?? 1;
       const size = request.query.size ?? 50;
-      const { items, total } = await datasets.listDatasetsPage(db(), request.actor.orgId, { page, size });
+      const { items, total } = await datasets.listDatasetsPage(storage(), request.actor.orgId, {
+        page,
+        size,
+      });
       return { items: items.map(toDcycleDataset), total, page, size, pages: Math.ceil(total / size) };
     },
   );
@@ -92,7 +100,7 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      toDcycleDataset(await datasets.getDataset(db(), request.actor.orgId, request.params.datasetId)),
+      toDcycleDataset(await datasets.getDataset(storage(), request.actor.orgId, request.params.datasetId)),
   );
 
   for (const method of ['put', 'patch'] as const) {
@@ -111,7 +119,7 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request) =>
         toDcycleDataset(
-          await datasets.updateDataset(db(), request.actor, request.params.datasetId, request.body),
+          await datasets.updateDataset(storage(), request.actor, request.params.datasetId, request.body),
         ),
     );
   }
@@ -129,7 +137,7 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await datasets.deleteDataset(db(), request.actor.orgId, request.params.datasetId);
+      await datasets.deleteDataset(storage(), request.actor.orgId, request.params.datasetId);
       return reply.code(204).send(null);
     },
   );
@@ -148,7 +156,12 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await metrics.createMetric(db(), request.actor, request.params.datasetId, request.body);
+      const created = await metrics.createMetric(
+        storage(),
+        request.actor,
+        request.params.datasetId,
+        request.body,
+      );
       return reply.code(201).send(toKpi(created));
     },
   );
@@ -169,7 +182,7 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request) =>
         toKpi(
-          await metrics.updateMetric(db(), request.actor, request.params.kpiId, request.body, {
+          await metrics.updateMetric(storage(), request.actor, request.params.kpiId, request.body, {
             datasetId: request.params.datasetId,
           }),
         ),
@@ -189,7 +202,7 @@ export const dcycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await metrics.deleteMetric(db(), request.actor, request.params.kpiId, {
+      await metrics.deleteMetric(storage(), request.actor, request.params.kpiId, {
         datasetId: request.params.datasetId,
       });
       return reply.code(204).send(null);

@@ -24,7 +24,7 @@ const VISIBLE_RATE_LIMIT = { max: 300, timeWindow: 5 * 60 * 1000 };
 export const VISIBLE_MAX_POINTS = 50;
 
 export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, config } = app.services;
+  const { storage, config } = app.services;
   // Set on each route: the rate-limit plugin reads a route's limit before onRoute hooks here run.
   const rateLimit = config.rateLimit.vendorLimits ? VISIBLE_RATE_LIMIT : undefined;
   const read: FastifyContextConfig = { dialect: 'visible', scope: 'read', ...(rateLimit && { rateLimit }) };
@@ -45,9 +45,9 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const metric = await getMetric(store.db, request.actor.orgId, request.params.metric_id);
+      const metric = await getMetric(storage, request.actor.orgId, request.params.metric_id);
       const { rows } = await writePoints(
-        store,
+        storage,
         request.actor,
         request.body.data_points.map((p, i) => ({
           metricId: metric.id,
@@ -77,7 +77,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query;
       const page = q.page ?? 1;
       const size = q.page_size ?? 25;
-      const { items, total } = await readPointsPage(store, request.actor.orgId, {
+      const { items, total } = await readPointsPage(storage, request.actor.orgId, {
         metricIds: splitIds(q.metric_id),
         from: q.start_date,
         to: q.end_date,
@@ -108,7 +108,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const page = request.query.page ?? 1;
       const size = request.query.page_size ?? 25;
-      const { items, total } = await listMetricsPage(store.db, request.actor.orgId, { page, size });
+      const { items, total } = await listMetricsPage(storage, request.actor.orgId, { page, size });
       return {
         metrics: items.map(toVisibleMetric),
         meta: pageMeta(page, size, total),
@@ -128,7 +128,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const metric = await createMetric(store.db, request.actor, null, metricInputFromVisible(request.body));
+      const metric = await createMetric(storage, request.actor, null, metricInputFromVisible(request.body));
       return reply.code(201).send({ metric: toVisibleMetric(metric) });
     },
   );

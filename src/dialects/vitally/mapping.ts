@@ -1,4 +1,4 @@
-import type { AnalyticsMessage, MessageType } from '../../core/analytics/messages.ts';
+import type { AnalyticsMessage, MessageType } from '../../core/analytics/message-types.ts';
 import type { VITALLY_TYPES } from './schemas.ts';
 
 // Vitally's messages are the core's analytics messages with one type spelled differently.

@@ -28,7 +28,7 @@ export const vitallyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await ingestBatch(app.services.store, request.actor, toCoreMessages(request.body), {
+      await ingestBatch(app.services.storage, request.actor, toCoreMessages(request.body), {
         maxBatch: config.analyticsMaxBatch,
         dedupWindowSeconds: config.analyticsDedupWindowSeconds,
       });

@@ -1,16 +1,19 @@
-import { pointMetrics } from '../../core/batches.ts';
-import { type FieldIssue, Invalid } from '../../core/errors.ts';
-import { type PointInput, type PointWriter, withPointWriter } from '../../core/points/write.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import { type BatchChunk, runBatch } from '../../core/imports/batch-runner.ts';
+import { MAX_ISSUES, type PointInput } from '../../core/points/point-input.ts';
+import { withPointWriter } from '../../core/points/write.ts';
 import { issueIndex } from '../../jobs/issues.ts';
 import { payloadLines } from '../../jobs/payload.ts';
-import type { JobContext, JobHandler } from '../../jobs/types.ts';
+import type { JobContext, JobHandler, JobOutcome } from '../../jobs/types.ts';
 import { withPinnedConnection } from '../../store/pinned.ts';
+import { createStorage } from '../../store/storage.ts';
 import { PeriodCache, toPointInput, valuesPath } from './mapping.ts';
 import type { MetricValueInputT } from './schemas.ts';
 
 // The jobs behind Workiva's batch endpoints. The payload is the validated `data` list as
-// NDJSON (one value per line, stored in ~1 MB chunks); each chunk is mapped, written, and
-// followed by a yield so the API keeps answering while a 10 MB batch is applied.
+// NDJSON (one value per line, stored in ~1 MB chunks); each chunk is mapped to inputs and
+// written by the batch runner, which yields after each write so the API keeps answering
+// while a 10 MB batch is applied.
 
 export const WORKIVA_UPSERT = 'workiva.batchUpsertion';
 export const WORKIVA_DELETE = 'workiva.batchDeletion';
@@ -20,7 +23,6 @@ export interface WorkivaJobMeta {
   metricId: string;
 }
 
-const MAX_ISSUES = 1000;
 /**
  * Values handed to the writer at once. SQLite runs synchronously, so each add() holds the
  * event loop for its whole duration: small enough to keep that under ~100 ms, big enough
@@ -30,40 +32,58 @@ const WRITE_BATCH = 1000;
 
 const byIndex = (a: FieldIssue, b: FieldIssue) => (issueIndex(a) ?? -1) - (issueIndex(b) ?? -1);
 
-function runBatch(ctx: JobContext, apply: (w: PointWriter, inputs: PointInput[]) => Promise<unknown>) {
-  const { metricId, programId } = ctx.meta as unknown as WorkivaJobMeta;
-  const mapIssues: FieldIssue[] = [];
+/** The payload's values as inputs, chunk by chunk; values that do not map are issues. */
+async function* valueChunks(ctx: JobContext): AsyncGenerator<BatchChunk> {
+  const { metricId } = ctx.meta as unknown as WorkivaJobMeta;
   const periods = new PeriodCache();
   let received = 0;
-  return withPinnedConnection(ctx.store, (pinned, joined) =>
-    withPointWriter(pinned, ctx.actor, async (w) => {
-      for await (const lines of payloadLines(ctx.payload())) {
-        const values = lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as MetricValueInputT);
-        const ids = values.flatMap((v) => (v.id === undefined ? [] : [v.id]));
-        const existing = new Set((await pointMetrics(joined, ctx.actor.orgId, ids)).keys());
-        const issues: FieldIssue[] = [];
-        const inputs: PointInput[] = [];
-        values.forEach((v, i) => {
-          const input = toPointInput(v, metricId, received + i, existing, periods, issues);
-          if (input) inputs.push(input);
-        });
-        received += values.length;
-        for (const i of issues) if (mapIssues.length < MAX_ISSUES) mapIssues.push(i);
-        for (let i = 0; i < inputs.length; i += WRITE_BATCH) {
-          await apply(w, inputs.slice(i, i + WRITE_BATCH));
-          ctx.progress({ read: received, applied: w.applied });
-          await ctx.yield();
-        }
-      }
-      if (mapIssues.length) throw new Invalid([...mapIssues, ...w.issues].sort(byIndex).slice(0, MAX_ISSUES));
-      if (w.issues.length) return undefined; // the writer rolls back and throws Invalid with them
-      const outcome = { received, applied: w.applied, result: { url: valuesPath(programId, metricId) } };
-      // The job ends in the write's own transaction: both commit, or neither.
-      await ctx.finish(joined, outcome);
-      return outcome;
-    }),
+  for await (const lines of payloadLines(ctx.payload())) {
+    const values = lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as MetricValueInputT);
+    const issues: FieldIssue[] = [];
+    const inputs: PointInput[] = [];
+    values.forEach((v, i) => {
+      const input = toPointInput(v, metricId, received + i, periods, issues);
+      if (input) inputs.push(input);
+    });
+    received += values.length;
+    yield { inputs, issues, read: values.length };
+  }
+}
+
+// The mapping's problems and the writer's, by value index; the writer's alone as it lists them.
+const report = (writerIssues: FieldIssue[], mapIssues: FieldIssue[]) =>
+  mapIssues.length ? [...mapIssues, ...writerIssues].sort(byIndex).slice(0, MAX_ISSUES) : writerIssues;
+
+function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutcome> {
+  const { metricId, programId } = ctx.meta as unknown as WorkivaJobMeta;
+  const outcome = (p: { read: number; applied: number }): JobOutcome => ({
+    received: p.read,
+    applied: p.applied,
+    result: { url: valuesPath(programId, metricId) },
+  });
+  return withPinnedConnection(ctx.store, async (pinned, joined) =>
+    outcome(
+      await runBatch(
+        (mode, fn) =>
+          withPointWriter(createStorage(pinned), ctx.actor, fn, [], { validateOnly: mode === 'dry-run' }),
+        valueChunks(ctx),
+        {
+          mode: 'apply',
+          op,
+          writeSize: WRITE_BATCH,
+          sourceIssues: 'apart',
+          report,
+          onProgress: async (p) => {
+            ctx.progress({ read: p.read, applied: p.applied });
+            await ctx.yield();
+          },
+          // The job ends in the write's own transaction: both commit, or neither.
+          beforeCommit: (p) => ctx.finish(joined, outcome(p)),
+        },
+      ),
+    ),
   );
 }
 
-export const workivaUpsert: JobHandler = (ctx) => runBatch(ctx, (w, inputs) => w.add(inputs));
-export const workivaDelete: JobHandler = (ctx) => runBatch(ctx, (w, inputs) => w.remove(inputs));
+export const workivaUpsert: JobHandler = (ctx) => runWorkivaBatch(ctx, 'add');
+export const workivaDelete: JobHandler = (ctx) => runWorkivaBatch(ctx, 'remove');

@@ -1,11 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { FieldIssue } from '../../core/errors.ts';
 import { Invalid } from '../../core/errors.ts';
+import type { JobRecord as JobRow } from '../../core/job-types.ts';
 import { reportingPeriod } from '../../core/periods.ts';
+import type { PointInput } from '../../core/points/point-input.ts';
 import type { StoredPoint } from '../../core/points/stored-point.ts';
-import type { PointInput } from '../../core/points/write.ts';
 import { jobIssues } from '../../jobs/import-view.ts';
-import type { JobRow } from '../../store/jobs.ts';
 import type { MetricValueInputT, Operation } from './schemas.ts';
 
 // A Workiva program is a KPI Hub dataset, a Workiva metric value a data point, and a
@@ -74,16 +74,16 @@ export class PeriodCache {
 }
 
 /**
- * A Workiva value as a write-path input. `id` wins over reportingPeriod + coordinates when
- * it names an existing point; an id no point has (e.g. the seed's example id) falls back
- * to reportingPeriod + coordinates when those are given. Period problems are returned as
- * issues (path `data[i].reportingPeriod.*`) and the input is left out.
+ * A Workiva value as a write-path input, with both its id and its reportingPeriod +
+ * coordinates: the writer takes the id when a point has it, else the period (see
+ * PointInput.id). A value with neither is refused here; a reportingPeriod that is no
+ * period is handed on as the input's periodIssues (paths `data[i].reportingPeriod.*`),
+ * reported only if the writer needs the period. Other problems go to `issues`.
  */
 export function toPointInput(
   v: Partial<MetricValueInputT>,
   metricId: string,
   index: number,
-  existingIds: ReadonlySet<string>,
   periods: PeriodCache,
   issues: FieldIssue[],
 ): PointInput | undefined {
@@ -91,6 +91,7 @@ export function toPointInput(
   const input: PointInput = {
     metricId,
     path,
+    id: v.id,
     value: v.value,
     notes: v.notes,
     status: v.status,
@@ -98,16 +99,18 @@ export function toPointInput(
     task: v.task,
     clear: v.fieldsToClear,
   };
-  if (v.id !== undefined && (existingIds.has(v.id) || v.reportingPeriod === undefined)) {
-    input.id = v.id;
-    return input;
-  }
   if (v.reportingPeriod === undefined) {
+    if (v.id !== undefined) return input;
     issues.push({ field: `${path}.reportingPeriod`, message: 'required when no id is given' });
     return undefined;
   }
+  const mark = issues.length;
   const period = periods.get(v.reportingPeriod, path, issues);
-  if (!period) return undefined;
+  if (!period) {
+    if (v.id === undefined) return undefined;
+    input.periodIssues = issues.splice(mark);
+    return input;
+  }
   input.periodStart = period.start;
   input.periodEnd = period.end;
   input.coordinates = v.coordinates ?? null;

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/batches.ts';
 import { Invalid } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { getJob } from '../../core/jobs.ts';
+import { decodeCursor } from '../../core/paging.ts';
+import { checkIdsBelongToMetric, getDatasetMetric } from '../../core/points/batch-acceptance.ts';
 import { readPoints } from '../../core/points/read.ts';
 import { registerJsonParser } from '../../http/json-body.ts';
-import { enqueueJob } from '../../jobs/queue.ts';
-import { decodeCursor } from '../../store/paging.ts';
 import { WORKIVA_DELETE, WORKIVA_UPSERT, type WorkivaJobMeta } from './jobs.ts';
 import { isFinished, operationPath, toMetricValue, toOperation, valuesPath } from './mapping.ts';
 import {
@@ -41,7 +40,7 @@ async function deprecated(_request: FastifyRequest, reply: FastifyReply, payload
 }
 
 export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, config } = app.services;
+  const { storage, reader, config, jobs } = app.services;
   app.addHook('onRoute', (route) => {
     route.config = { dialect: 'workiva', ...(route.config ?? {}) };
   });
@@ -78,16 +77,16 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const { programId, metricId } = request.params;
         const { orgId } = request.actor;
-        await getDatasetMetric(store.db, orgId, programId, metricId);
+        await getDatasetMetric(storage, orgId, programId, metricId);
         const data = (request.body as { data: { id?: string }[] }).data;
         await checkIdsBelongToMetric(
-          store.db,
+          storage,
           orgId,
           metricId,
           data.flatMap((v) => (v.id === undefined ? [] : [v.id])),
         );
         const meta: WorkivaJobMeta = { programId, metricId };
-        const { job } = await enqueueJob(store, {
+        const { job } = await jobs.enqueue({
           actor: request.actor,
           kind,
           meta: { ...meta },
@@ -138,7 +137,7 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await getJob(store.reader, request.actor.orgId, request.params.operationId, 'operation');
+      const row = await getJob(reader, request.actor.orgId, request.params.operationId, 'operation');
       if (!isFinished(row)) reply.header('retry-after', RETRY_AFTER);
       return toOperation(row, baseUrl(request));
     },
@@ -166,9 +165,9 @@ export const workivaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const after = decodeCursor(next);
       if (after !== undefined && !isUuid(after))
         throw new Invalid([{ field: '$next', in: 'query', message: 'is not a cursor this API gave' }], true);
-      await getDatasetMetric(store.db, orgId, programId, metricId);
+      await getDatasetMetric(storage, orgId, programId, metricId);
       const limit = request.query.$maxpagesize ?? PAGE_SIZE;
-      const page = await readPoints(store, orgId, metricId, { cursor: next, limit });
+      const page = await readPoints(storage, orgId, metricId, { cursor: next, limit });
       const out: { data: ReturnType<typeof toMetricValue>[]; '@nextLink'?: string } = {
         data: page.items.map(toMetricValue),
       };

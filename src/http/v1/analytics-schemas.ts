@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ENTITY_KINDS } from '../../core/analytics/messages.ts';
+import { ENTITY_KINDS } from '../../core/analytics/message-types.ts';
 import { GRANULARITIES } from '../../core/analytics/series.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';

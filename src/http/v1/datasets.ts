@@ -14,7 +14,7 @@ import {
 const tags = ['datasets'];
 
 export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
 
   app.post(
     '/datasets',
@@ -28,7 +28,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await datasets.createDataset(db(), request.actor, request.body);
+      const created = await datasets.createDataset(storage(), request.actor, request.body);
       return reply.code(201).send(created);
     },
   );
@@ -45,7 +45,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      datasets.listDatasets(db(), request.actor.orgId, {
+      datasets.listDatasets(storage(), request.actor.orgId, {
         cursor: request.query.cursor,
         limit: request.query.limit ?? 50,
       }),
@@ -62,7 +62,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Dataset, ...errorResponses },
       },
     },
-    async (request) => datasets.getDataset(db(), request.actor.orgId, request.params.id),
+    async (request) => datasets.getDataset(storage(), request.actor.orgId, request.params.id),
   );
 
   app.patch(
@@ -77,7 +77,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Dataset, ...errorResponses },
       },
     },
-    async (request) => datasets.updateDataset(db(), request.actor, request.params.id, request.body),
+    async (request) => datasets.updateDataset(storage(), request.actor, request.params.id, request.body),
   );
 
   app.delete(
@@ -92,7 +92,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await datasets.deleteDataset(db(), request.actor.orgId, request.params.id);
+      await datasets.deleteDataset(storage(), request.actor.orgId, request.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -6,7 +6,7 @@ import { errorResponses } from './schemas.ts';
 const tags = ['analytics'];
 
 export const entityRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
 
   app.get(
     '/entities',
@@ -20,7 +20,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      entities.listEntities(db(), request.actor.orgId, {
+      entities.listEntities(storage(), request.actor.orgId, {
         type: request.query.type,
         cursor: request.query.cursor,
         limit: request.query.limit ?? 50,
@@ -40,7 +40,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      entities.getEntity(db(), request.actor.orgId, request.params.type, request.params.external_id, {
+      entities.getEntity(storage(), request.actor.orgId, request.params.type, request.params.external_id, {
         historyLimit: request.query.history_limit ?? 100,
       }),
   );

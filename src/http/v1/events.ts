@@ -6,7 +6,7 @@ import { errorResponses } from './schemas.ts';
 const tags = ['analytics'];
 
 export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
 
   app.get(
     '/events',
@@ -21,7 +21,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { limit, ...q } = request.query;
-      return events.listEvents(db(), request.actor.orgId, { ...q, limit: limit ?? 50 });
+      return events.listEvents(storage(), request.actor.orgId, { ...q, limit: limit ?? 50 });
     },
   );
 
@@ -37,7 +37,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      events.countEvents(db(), request.actor.orgId, {
+      events.countEvents(storage(), request.actor.orgId, {
         ...request.query,
         granularity: request.query.granularity ?? 'day',
       }),

@@ -8,7 +8,7 @@ import { DomainError, type FieldIssue, Invalid } from '../../core/errors.ts';
 import { type ColumnMapping, checkMapping, type ImportFormat } from '../../core/imports/column-mapping.ts';
 import { refuseEmptyNative } from '../../core/imports/native-import.ts';
 import { NATIVE_IMPORT_KIND, type NativeImportMeta } from '../../jobs/file-import-handlers.ts';
-import { enqueueJob, type SpooledFile, spoolToFile, toImportView } from '../../jobs/index.ts';
+import { type SpooledFile, spoolToFile, toImportView } from '../../jobs/index.ts';
 import { ColumnMappingSchema, ImportOptionsQuery, ImportUploadBody } from './import-schemas.ts';
 import { Import } from './imports.ts';
 import { errorResponses } from './schemas.ts';
@@ -124,7 +124,7 @@ async function readMultipart(
 }
 
 export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, store } = app.services;
+  const { config, jobs } = app.services;
   // Files are never parsed here: any content type arrives as the raw stream; multipart
   // uploads are read part by part.
   app.removeAllContentTypeParsers();
@@ -180,7 +180,7 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(mapping ? { mapping } : {}),
           ...(upload.filename ? { filename: upload.filename } : {}),
         };
-        const { job } = await enqueueJob(store, {
+        const { job } = await jobs.enqueue({
           actor: request.actor,
           kind: NATIVE_IMPORT_KIND,
           payload: upload.file,

@@ -40,7 +40,7 @@ export const Import = Type.Object({
 /** Asynchronous imports (Workiva batches, file imports): status, counts, per-item errors. */
 export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Status reads go through the reader: they answer while a batch is being written.
-  const db = () => app.services.store.reader;
+  const reader = () => app.services.reader;
 
   app.get(
     '/imports',
@@ -59,7 +59,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const page = await listJobsPage(db(), request.actor.orgId, {
+      const page = await listJobsPage(reader(), request.actor.orgId, {
         cursor: q.cursor,
         limit: q.limit ?? 50,
         status: q.status,
@@ -80,6 +80,6 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Import, ...errorResponses },
       },
     },
-    async (request) => toImportView(await getJob(db(), request.actor.orgId, request.params.id)),
+    async (request) => toImportView(await getJob(reader(), request.actor.orgId, request.params.id)),
   );
 };

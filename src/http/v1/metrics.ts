@@ -15,7 +15,7 @@ import {
 const tags = ['metrics'];
 
 export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
 
   app.post(
     '/metrics',
@@ -30,7 +30,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { dataset_id, ...input } = request.body;
-      const created = await metrics.createMetric(db(), request.actor, dataset_id ?? null, input);
+      const created = await metrics.createMetric(storage(), request.actor, dataset_id ?? null, input);
       return reply.code(201).send(created);
     },
   );
@@ -47,7 +47,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      metrics.listMetrics(db(), request.actor.orgId, {
+      metrics.listMetrics(storage(), request.actor.orgId, {
         datasetId: request.query.dataset_id,
         cursor: request.query.cursor,
         limit: request.query.limit ?? 50,
@@ -65,7 +65,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Metric, ...errorResponses },
       },
     },
-    async (request) => metrics.getMetric(db(), request.actor.orgId, request.params.id),
+    async (request) => metrics.getMetric(storage(), request.actor.orgId, request.params.id),
   );
 
   app.patch(
@@ -80,7 +80,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Metric, ...errorResponses },
       },
     },
-    async (request) => metrics.updateMetric(db(), request.actor, request.params.id, request.body),
+    async (request) => metrics.updateMetric(storage(), request.actor, request.params.id, request.body),
   );
 
   app.delete(
@@ -95,7 +95,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await metrics.deleteMetric(db(), request.actor, request.params.id);
+      await metrics.deleteMetric(storage(), request.actor, request.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Invalid } from '../../core/errors.ts';
 import { getMetric } from '../../core/metrics.ts';
+import type { PointInput } from '../../core/points/point-input.ts';
 import { pointRevisions, readPoints } from '../../core/points/read.ts';
 import { AGGREGATES, series } from '../../core/points/series.ts';
 import { toStoredPoint } from '../../core/points/stored-point.ts';
-import { deletePoints, type PointInput, writePoints } from '../../core/points/write.ts';
+import { deletePoints, writePoints } from '../../core/points/write.ts';
 import { preference } from '../prefer.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 import { errorResponses, PageQuery, pageOf, Timestamp, Uuid } from './schemas.ts';
@@ -104,7 +105,7 @@ const toInput = (
 });
 
 export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, config } = app.services;
+  const { storage, config } = app.services;
 
   app.put(
     '/metrics/:id/data_points',
@@ -129,7 +130,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const metric = await getMetric(store.db, request.actor.orgId, request.params.id);
+      const metric = await getMetric(storage, request.actor.orgId, request.params.id);
       // Plain object literals (no spread): this runs once per point of every write.
       const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
         metricId: metric.id,
@@ -140,7 +141,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
         notes: p.notes,
         path: `data_points[${i}]`,
       }));
-      const { rows, inserted, updated, unchanged } = await writePoints(store, request.actor, inputs, [
+      const { rows, inserted, updated, unchanged } = await writePoints(storage, request.actor, inputs, [
         metric,
       ]);
       const counts = { received: inputs.length, inserted, updated, unchanged };
@@ -166,7 +167,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      return readPoints(store, request.actor.orgId, request.params.id, {
+      return readPoints(storage, request.actor.orgId, request.params.id, {
         from: q.from,
         to: q.to,
         coordinates: parseCoordinates(q.coordinates),
@@ -204,7 +205,7 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      return series(store, request.actor.orgId, request.params.id, q.granularity, q.agg, {
+      return series(storage, request.actor.orgId, request.params.id, q.granularity, q.agg, {
         from: q.from,
         to: q.to,
         coordinates: parseCoordinates(q.coordinates),
@@ -225,8 +226,8 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
-      await deletePoints(store, request.actor, [
+      await getMetric(storage, request.actor.orgId, request.params.id);
+      await deletePoints(storage, request.actor, [
         { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
       ]);
       return reply.code(204).send(null);
@@ -251,9 +252,9 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await getMetric(store.db, request.actor.orgId, request.params.id);
+      await getMetric(storage, request.actor.orgId, request.params.id);
       const q = request.query;
-      await deletePoints(store, request.actor, [
+      await deletePoints(storage, request.actor, [
         { ...toInput(request.params.id, q, 0), path: 'query', coordinates: parseCoordinates(q.coordinates) },
       ]);
       return reply.code(204).send(null);
@@ -272,7 +273,12 @@ export const pointRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ({
-      revisions: await pointRevisions(store, request.actor.orgId, request.params.id, request.params.point_id),
+      revisions: await pointRevisions(
+        storage,
+        request.actor.orgId,
+        request.params.id,
+        request.params.point_id,
+      ),
     }),
   );
 };

@@ -19,7 +19,7 @@ const Webhook = Type.Object({
  * exponential backoff until it answers 2xx.
  */
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = () => app.services.store.db;
+  const storage = () => app.services.storage;
 
   app.put(
     '/webhook',
@@ -40,7 +40,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      webhooks.setWebhook(db(), request.actor, request.body, app.services.config.webhookTargets),
+      webhooks.setWebhook(storage(), request.actor, request.body, app.services.config.webhookTargets),
   );
 
   app.get(
@@ -53,7 +53,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Webhook, ...errorResponses },
       },
     },
-    async (request) => webhooks.getWebhook(db(), request.actor.orgId),
+    async (request) => webhooks.getWebhook(storage(), request.actor.orgId),
   );
 
   app.delete(
@@ -63,7 +63,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'Remove the webhook', response: { 204: Type.Null(), ...errorResponses } },
     },
     async (request, reply) => {
-      await webhooks.deleteWebhook(db(), request.actor.orgId);
+      await webhooks.deleteWebhook(storage(), request.actor.orgId);
       return reply.code(204).send(null);
     },
   );

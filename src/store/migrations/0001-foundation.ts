@@ -1,58 +1,13 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.ts';
+import type { ColumnTypes } from '../engine/types.ts';
 
 // Every table carries org_id: it is the filter of every query and the natural distribution
 // key for Citus-style sharding. Booleans are 0/1 integers and JSON is text on both engines,
 // so one mapping reads both.
 
-export interface FoundationTables {
-  organizations: { id: string; name: string; created_at: string };
-  api_keys: {
-    id: string;
-    org_id: string;
-    name: string;
-    /** SHA-256 of the secret, hex. The secret itself is never stored. */
-    /** First 16 hex digits of the hash: the indexed lookup, before the constant-time compare. */
-    lookup: string;
-    secret_hash: string;
-    scopes: string;
-    created_at: string;
-    last_used_at: string | null;
-    revoked_at: string | null;
-  };
-  datasets: {
-    id: string;
-    org_id: string;
-    name: string;
-    description: string | null;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-  };
-  metrics: {
-    id: string;
-    org_id: string;
-    dataset_id: string | null;
-    name: string;
-    description: string | null;
-    unit: string | null;
-    value_type: string;
-    frequency: string | null;
-    required: number;
-    sort_order: number;
-    external_id: string | null;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-  };
-  dimensions: { id: string; org_id: string; metric_id: string; name: string; position: number };
-}
-
-export function foundation(caps: Capabilities): Migration {
-  const ts = caps.timestampType;
-  const id = caps.idType;
+export function foundation(types: ColumnTypes): Migration {
+  const ts = types.timestampType;
+  const id = types.idType;
   return {
     async up(db: Kysely<unknown>) {
       await db.schema

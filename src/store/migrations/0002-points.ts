@@ -1,63 +1,15 @@
-import type { Generated, Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.ts';
+import type { Kysely, Migration } from 'kysely';
+import type { ColumnTypes } from '../engine/types.ts';
 
 // Data points and their revisions. A point's identity is (metric, period, coordinates):
 // `coord_key` is the canonical text of the coordinates ('' when the metric has no
 // dimensions), so one unique index enforces it on both engines. A deleted point keeps its
 // row (deleted_at set) so its id and history stay stable and `as_of` reads can join it.
 
-export interface PointTables {
-  data_points: {
-    id: string;
-    org_id: string;
-    metric_id: string;
-    period_start: string;
-    period_end: string;
-    coord_key: string;
-    coordinates: string | null;
-    value: string | null;
-    notes: string | null;
-    status: string | null;
-    data_source: string | null;
-    task: string | null;
-    created_at: string;
-    updated_at: string;
-    created_by: string | null;
-    updated_by: string | null;
-    deleted_at: string | null;
-  };
-  point_revisions: {
-    id: Generated<number>;
-    org_id: string;
-    point_id: string;
-    metric_id: string;
-    /** insert | update | delete */
-    op: string;
-    old_value: string | null;
-    new_value: string | null;
-    actor: string | null;
-    request_id: string | null;
-    job_id: string | null;
-    changed_at: string;
-  };
-  idempotency_keys: {
-    org_id: string;
-    key: string;
-    request_hash: string;
-    /** processing | done */
-    state: string;
-    status_code: number | null;
-    response_body: string | null;
-    response_type: string | null;
-    created_at: string;
-    expires_at: string;
-  };
-}
-
-export function points(caps: Capabilities): Migration {
-  const id = caps.idType;
-  const ts = caps.timestampType;
-  const date = caps.dateType;
+export function points(types: ColumnTypes): Migration {
+  const id = types.idType;
+  const ts = types.timestampType;
+  const date = types.dateType;
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -88,7 +40,7 @@ export function points(caps: Capabilities): Migration {
         .execute();
       await db.schema
         .createTable('point_revisions')
-        .addColumn('id', caps.serialType, (c) => c.primaryKey())
+        .addColumn('id', types.serialType, (c) => c.primaryKey())
         .addColumn('org_id', id, (c) => c.notNull())
         // No foreign key: checking one on every revision cost ~15% of a write. Points are
         // never deleted (a delete keeps the row); revisions go with their metric in

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.ts';
+import type { ColumnTypes } from '../engine/types.ts';
 
 // Analytics: entities (organization, account, user, custom object instance) with merged
 // traits, the links between them, the history of every trait change, tracked events, and
@@ -11,73 +11,9 @@ import type { Capabilities } from '../capabilities.ts';
 // keeps its time as a tombstone). Links are stored by external ids, so a user can be linked
 // to an account before the account's own message arrives.
 
-export interface AnalyticsTables {
-  analytics_entities: {
-    id: string;
-    org_id: string;
-    /** organization | account | user | custom_object_instance */
-    kind: string;
-    external_id: string;
-    /** Custom object instances only: their name and the custom object they belong to. */
-    name: string | null;
-    custom_object_id: string | null;
-    /** JSON object of the current traits. */
-    traits: string;
-    /** JSON object: trait key → ISO timestamp of the message that last set or removed it. */
-    trait_times: string;
-    /** Timestamp of the message that last set name / custom_object_id. */
-    attrs_at: string | null;
-    created_at: string;
-    updated_at: string;
-  };
-  analytics_links: {
-    org_id: string;
-    child_kind: string;
-    child_external_id: string;
-    parent_kind: string;
-    parent_external_id: string;
-    created_at: string;
-  };
-  analytics_trait_history: {
-    id: string;
-    org_id: string;
-    entity_id: string;
-    trait_key: string;
-    /** JSON text; NULL when the key was absent. */
-    old_value: string | null;
-    /** JSON text; NULL when the key was removed. */
-    new_value: string | null;
-    /** The message's timestamp. */
-    changed_at: string;
-    recorded_at: string;
-    message_id: string | null;
-  };
-  analytics_events: {
-    id: string;
-    org_id: string;
-    user_id: string;
-    account_id: string | null;
-    organization_id: string | null;
-    event: string;
-    /** JSON object. */
-    properties: string;
-    occurred_at: string;
-    /** UTC calendar day of occurred_at: the unit the counts are grouped by, on both engines. */
-    day: string;
-    message_id: string | null;
-    received_at: string;
-  };
-  analytics_dedup: {
-    org_id: string;
-    /** Hash of messageId + what the message is about, or of the whole message. */
-    key: string;
-    processed_at: string;
-  };
-}
-
-export function analytics(caps: Capabilities): Migration {
-  const id = caps.idType;
-  const ts = caps.timestampType;
+export function analytics(types: ColumnTypes): Migration {
+  const id = types.idType;
+  const ts = types.timestampType;
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -165,7 +101,7 @@ export function analytics(caps: Capabilities): Migration {
         .addColumn('event', 'text', (c) => c.notNull())
         .addColumn('properties', 'text', (c) => c.notNull())
         .addColumn('occurred_at', ts, (c) => c.notNull())
-        .addColumn('day', caps.dateType, (c) => c.notNull())
+        .addColumn('day', types.dateType, (c) => c.notNull())
         .addColumn('message_id', 'text')
         .addColumn('received_at', ts, (c) => c.notNull())
         .execute();

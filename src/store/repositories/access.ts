@@ -1,7 +1,26 @@
 import type { AccessPorts } from '../../core/ports/index.ts';
+import * as keys from '../api-keys.ts';
+import * as idempotency from '../idempotency.ts';
+import * as organizations from '../organizations.ts';
 import type { RepositoryHandle } from './handle.ts';
 
-// core's AccessPorts over the store's queries.
-export function accessRepositories(_h: RepositoryHandle): AccessPorts {
-  return {};
+// core's AccessPorts over the store's queries. The rows match core's records as they are.
+export function accessRepositories(h: RepositoryHandle): AccessPorts {
+  const { db } = h;
+  return {
+    insertOrganization: (name) => organizations.insertOrganization(db, name),
+    listOrganizations: () => organizations.listOrganizations(db),
+
+    insertApiKey: (row) => keys.insertApiKey(db, row),
+    findKeysByLookup: (lookup) => keys.findKeysByLookup(db, lookup),
+    touchApiKey: (id, at) => keys.touchApiKey(db, id, at),
+    countApiKeys: () => keys.countApiKeys(db),
+
+    findIdempotencyKey: (orgId, key) => idempotency.findIdempotencyKey(db, orgId, key),
+    claimIdempotencyKey: (row, expiredBefore, staleBefore) =>
+      idempotency.claimIdempotencyKey(db, row, expiredBefore, staleBefore),
+    completeIdempotencyKey: (orgId, key, response) =>
+      idempotency.completeIdempotencyKey(db, orgId, key, response),
+    releaseIdempotencyKey: (orgId, key) => idempotency.releaseIdempotencyKey(db, orgId, key),
+  };
 }

@@ -1,5 +1,5 @@
 // Multi-row statements are the fast path on both engines, but each engine caps the bind
-// parameters of one statement (Capabilities.maxParams): rows are sent in the largest chunks
+// parameters of one statement (EngineOps.maxParams): rows are sent in the largest chunks
 // that fit.
 
 export function rowChunks<T>(rows: T[], paramsPerRow: number, maxParams: number): T[][] {

@@ -1,7 +1,7 @@
-import type { FieldIssue } from '../errors.ts';
-import { containsNul, NUL_MESSAGE } from '../nul-text.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import { decimalProblem, isEmptyRow, rowIssue } from '../../core/imports/csv-rows.ts';
+import { containsNul, NUL_MESSAGE } from '../../core/nul-text.ts';
 import { parseAsOfDate } from './as-of-date.ts';
-import { decimalProblem, isEmptyRow, rowIssue } from './csv-rows.ts';
 
 // The rows of AchieveIt's two CSV files, as its documentation lays them out: columns in a
 // fixed order, the last (Comment) optional, a header row optional. These are pure rules:
@@ -110,6 +110,35 @@ export type AchieveItRowReader = (
   issues: FieldIssue[],
 ) => AchieveItRow | null;
 
+/** A record that is no row of this file at all: empty, with a NUL, or with the wrong number of columns. */
+function shapeIssue(
+  file: AchieveItFile,
+  columns: number,
+  record: readonly string[],
+  line: number,
+): FieldIssue | null {
+  if (isEmptyRow(record))
+    return rowIssue(line, null, 'empty row: the file must not contain empty rows', 'empty_row');
+  if (containsNul(record)) return rowIssue(line, null, `the row ${NUL_MESSAGE}`, 'nul');
+  if (record.length < columns - 1 || record.length > columns) {
+    return rowIssue(line, null, columnCountProblem(file, record.length), 'columns');
+  }
+  return null;
+}
+
+/** A progress update's Status cell; null after pushing its issue. */
+function statusCell(text: string, line: number, issues: FieldIssue[]): AchieveItStatus | null {
+  const status = parseStatus(text) ?? null;
+  if (!status) {
+    const message =
+      text === ''
+        ? 'Status is required'
+        : `"${text}" is not a status; use one of ${ACHIEVEIT_STATUSES.join(', ')}`;
+    issues.push(rowIssue(line, COLUMNS.status, message, text === '' ? 'required' : 'status'));
+  }
+  return status;
+}
+
 /**
  * A reader of one file's records: each call checks one record and returns its row, or
  * null after pushing its issues (every problem of the row, not only the first).
@@ -125,16 +154,9 @@ export function achieveItRowReader(file: AchieveItFile): AchieveItRowReader {
   const asOfDate = memo(parseAsOfDate);
 
   return (record, line, issues) => {
-    if (isEmptyRow(record)) {
-      issues.push(rowIssue(line, null, 'empty row: the file must not contain empty rows', 'empty_row'));
-      return null;
-    }
-    if (containsNul(record)) {
-      issues.push(rowIssue(line, null, `the row ${NUL_MESSAGE}`, 'nul'));
-      return null;
-    }
-    if (record.length < layout.length - 1 || record.length > layout.length) {
-      issues.push(rowIssue(line, null, columnCountProblem(file, record.length), 'columns'));
+    const shape = shapeIssue(file, layout.length, record, line);
+    if (shape) {
+      issues.push(shape);
       return null;
     }
     const before = issues.length;
@@ -142,18 +164,7 @@ export function achieveItRowReader(file: AchieveItFile): AchieveItRowReader {
     const badId = idProblem(externalId);
     if (badId) issues.push(rowIssue(line, COLUMNS.externalId, badId.message, badId.code));
 
-    let status: AchieveItStatus | null = null;
-    if (progress) {
-      const text = record[at.status].trim();
-      status = parseStatus(text) ?? null;
-      if (!status) {
-        const message =
-          text === ''
-            ? 'Status is required'
-            : `"${text}" is not a status; use one of ${ACHIEVEIT_STATUSES.join(', ')}`;
-        issues.push(rowIssue(line, COLUMNS.status, message, text === '' ? 'required' : 'status'));
-      }
-    }
+    const status = progress ? statusCell(record[at.status].trim(), line, issues) : null;
 
     const valueText = record[at.value].trim();
     const valueProblem =

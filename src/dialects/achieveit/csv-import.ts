@@ -1,20 +1,20 @@
 import type { Readable } from 'node:stream';
-import type { Store } from '../../store/database.ts';
-import type { Actor } from '../context.ts';
-import type { FieldIssue } from '../errors.ts';
-import type { PointInput } from '../points/write.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import type { BatchChunk, WriteSession } from '../../core/imports/batch-runner.ts';
+import { linePath, rowIssue } from '../../core/imports/csv-rows.ts';
+import { emptyFile, refuseEmpty } from '../../core/imports/empty-file.ts';
+import { MetricResolver } from '../../core/imports/metric-resolver.ts';
+import { csvBatches } from '../../core/imports/parse-stream.ts';
+import { type ImportOptions, type ImportResult, runImport } from '../../core/imports/run-import.ts';
+import type { PointInput } from '../../core/points/point-input.ts';
+import type { ImportPorts } from '../../core/ports/imports.ts';
 import {
   type AchieveItFile,
   type AchieveItRow,
   achieveItRowReader,
   COLUMNS,
   isAchieveItHeader,
-} from './achieveit-rows.ts';
-import { linePath, rowIssue } from './csv-rows.ts';
-import { emptyFile } from './empty-file.ts';
-import { MetricResolver } from './metric-resolver.ts';
-import { csvBatches } from './parse-stream.ts';
-import { type ImportOptions, type ImportResult, type RowChunk, runImport } from './run-import.ts';
+} from './csv-rows.ts';
 
 // An AchieveIt CSV file (metric updates or progress updates) applied as one unit: rows are
 // checked as they stream in, their External IDs resolved a chunk at a time, and the good
@@ -46,13 +46,13 @@ function toInput(row: AchieveItRow, metricId: string): PointInput {
 
 /** The file's rows as chunks for runImport. */
 export async function* achieveItChunks(
-  store: Store,
+  ports: ImportPorts,
   orgId: string,
   file: AchieveItFile,
   source: Readable,
   maxFieldBytes?: number,
-): AsyncGenerator<RowChunk> {
-  const resolver = new MetricResolver(store, orgId);
+): AsyncGenerator<BatchChunk> {
+  const resolver = new MetricResolver(ports, orgId);
   const readRow = achieveItRowReader(file);
   let first = true;
   let rowsRead = 0;
@@ -86,23 +86,40 @@ export async function* achieveItChunks(
         );
       }
     }
-    yield { inputs, issues, rowsRead: rowsRead - before };
+    yield { inputs, issues, read: rowsRead - before };
   }
   // The upload route refuses such a file up front (empty-file.ts); a job made otherwise
   // follows the same rule.
-  if (rowsRead === 0) yield { inputs: [], issues: emptyFile().issues, rowsRead: 0 };
+  if (rowsRead === 0) yield { inputs: [], issues: emptyFile().issues, read: 0 };
 }
 
 /** Applies an AchieveIt file all or nothing; throws Invalid listing its bad rows. */
 export function importAchieveItFile(
-  store: Store,
-  actor: Actor,
+  ports: ImportPorts,
+  session: WriteSession,
+  orgId: string,
   file: AchieveItFile,
   source: Readable,
   opts: ImportOptions & { maxFieldBytes?: number } = {},
 ): Promise<ImportResult> {
-  return runImport(store, actor, achieveItChunks(store, actor.orgId, file, source, opts.maxFieldBytes), {
+  return runImport(session, achieveItChunks(ports, orgId, file, source, opts.maxFieldBytes), {
     columns: ACHIEVEIT_ISSUE_COLUMNS,
     ...opts,
   });
+}
+
+/** AchieveIt: any record after the optional header row is a row (a blank one is reported by its job). */
+export async function refuseEmptyAchieveIt(source: Readable, maxFieldBytes?: number): Promise<void> {
+  async function* rows() {
+    let first = true;
+    for await (const batch of csvBatches(source, undefined, maxFieldBytes)) {
+      let n = batch.records.length;
+      if (first && n > 0) {
+        first = false;
+        if (isAchieveItHeader(batch.records[0])) n--;
+      }
+      yield n;
+    }
+  }
+  await refuseEmpty(rows(), source);
 }

@@ -1,7 +1,7 @@
 // Dates as file imports write them: any ISO-8601 date or date-time (the time, and its
-// zone, are ignored: the date is taken as written) or the US form MM/DD/YYYY (also
-// M/D/YYYY), which is what most AchieveIt customers send. Every function returns the
-// calendar date as 'YYYY-MM-DD', or null when the text is not one.
+// zone, are ignored: the date is taken as written). Every function returns the calendar
+// date as 'YYYY-MM-DD', or null when the text is not one. (AchieveIt's US form is its
+// dialect's: dialects/achieveit/as-of-date.ts.)
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -92,18 +92,4 @@ export function parseIsoDate(text: string): string | null {
   if (cut === -1) return isoDatePart(text);
   const date = isoDatePart(text.slice(0, cut));
   return date && validTime(text.slice(cut + 1)) ? date : null;
-}
-
-const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
-
-/** MM/DD/YYYY or M/D/YYYY (month first, as in the US). */
-export function parseUsDate(text: string): string | null {
-  const m = US.exec(text);
-  return m ? calendarDate(Number(m[3]), Number(m[1]), Number(m[2])) : null;
-}
-
-/** An As Of Date: ISO-8601 or US; surrounding spaces are ignored. */
-export function parseAsOfDate(text: string): string | null {
-  const t = text.trim();
-  return parseIsoDate(t) ?? parseUsDate(t);
 }

@@ -1,15 +1,12 @@
 import type SQLite from 'better-sqlite3';
-import type { Store } from './database.ts';
 
-// On a synchronous driver (better-sqlite3, Capabilities.syncDriver) the fastest bulk path is
+// On a synchronous driver (better-sqlite3) the fastest bulk path is
 // cached prepared statements: no SQL to build, compile or parse per batch. Statements are
 // prepared once per database handle and SQL text, and kept (the texts are a fixed few).
 
 const cache = new WeakMap<object, Map<string, SQLite.Statement<unknown[]>>>();
 
-export function prepared(store: Store, text: string): SQLite.Statement<unknown[]> {
-  const handle = store.sqlite;
-  if (!handle) throw new Error('prepared statements need the SQLite handle');
+export function prepared(handle: SQLite.Database, text: string): SQLite.Statement<unknown[]> {
   let statements = cache.get(handle);
   if (!statements) {
     statements = new Map();
@@ -37,7 +34,7 @@ export function insertSql(table: string, columns: readonly string[], tail = '', 
  * (analytics measured slower), so the caller chooses.
  */
 export function runEach<T>(
-  store: Store,
+  handle: SQLite.Database,
   table: string,
   columns: readonly (keyof T & string)[],
   rows: T[],
@@ -47,7 +44,7 @@ export function runEach<T>(
   if (rows.length === 0) return;
   const full = perStatement > 1 ? rows.length - (rows.length % perStatement) : 0;
   if (full > 0) {
-    const many = prepared(store, insertSql(table, columns, tail, perStatement));
+    const many = prepared(handle, insertSql(table, columns, tail, perStatement));
     const params: unknown[] = [];
     for (let i = 0; i < full; i += perStatement) {
       params.length = 0;
@@ -56,7 +53,7 @@ export function runEach<T>(
     }
   }
   if (full < rows.length) {
-    const one = prepared(store, insertSql(table, columns, tail));
+    const one = prepared(handle, insertSql(table, columns, tail));
     for (let i = full; i < rows.length; i++) one.run(...columns.map((c) => rows[i][c]));
   }
 }

@@ -1,4 +1,4 @@
-import { Invalid } from '../core/errors.ts';
+import { Invalid } from './errors.ts';
 
 // Cursor pagination over time-ordered ids: the cursor is the last id seen, opaque to
 // clients (base64url), so the order is stable while rows are added.

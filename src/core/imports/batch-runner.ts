@@ -1,0 +1,126 @@
+import { type FieldIssue, Invalid } from '../errors.ts';
+import { MAX_ISSUES, type PointInput, type PointWriter } from '../points/point-input.ts';
+
+// The one loop every batch runs, file imports and Workiva's batch jobs alike: chunks of
+// inputs, already checked by the source's own rules, go to the write path inside one
+// transaction; the source's problems and the write path's are reported together (at most
+// MAX_ISSUES), and any problem rolls the whole batch back.
+
+export type BatchMode = 'apply' | 'dry-run';
+
+/** One chunk of a batch: the inputs its good items make, and the problems of its bad ones. */
+export interface BatchChunk {
+  inputs: PointInput[];
+  issues: FieldIssue[];
+  /** Items (data rows, values) this chunk read. */
+  read: number;
+}
+
+export interface BatchProgress {
+  read: number;
+  /** Always 0 in a dry run. */
+  applied: number;
+}
+
+/**
+ * The write path for one batch: runs `fn` with a writer inside one write transaction, which
+ * commits when `fn` returns and the writer found no problem (withPointWriter). In 'dry-run'
+ * the writer is to validate only (see DRY_RUN_HOLD until it can be told so).
+ */
+export type WriteSession = <T>(mode: BatchMode, fn: (w: PointWriter) => Promise<T>) => Promise<T>;
+
+export interface BatchSpec {
+  /** 'dry-run': every item is validated, nothing is stored. */
+  mode: BatchMode;
+  /** 'add' upserts the inputs, 'remove' deletes the points they name. */
+  op?: 'add' | 'remove';
+  /** Inputs handed to the writer at once; omitted, each chunk is written as one. */
+  writeSize?: number;
+  /**
+   * Where the source's problems go. 'writer' (files): into the writer's own list, so it only
+   * validates from the first one on. 'apart' (Workiva): a list of their own; the writer
+   * goes on writing (and its progress counting) until the end rolls everything back.
+   */
+  sourceIssues: 'writer' | 'apart';
+  /** The problems reported, from the writer's and (with 'apart') the source's. */
+  report: (writerIssues: FieldIssue[], sourceIssues: FieldIssue[]) => FieldIssue[];
+  /** After each write (the jobs queue saves it for GET /v1/imports/{id} and lets the loop go). */
+  onProgress?: (p: BatchProgress) => void | Promise<void>;
+  /** Runs inside the write transaction once the whole batch is good, just before it commits. */
+  beforeCommit?: (p: BatchProgress) => Promise<void>;
+}
+
+class DryRunDone extends Error {
+  constructor(readonly progress: BatchProgress) {
+    super('dry run');
+  }
+}
+
+/** The inputs in pieces of `size`; without a size, the chunk as one piece (even empty). */
+function pieces(inputs: PointInput[], size: number | undefined): PointInput[][] {
+  if (size === undefined) return [inputs];
+  const out: PointInput[][] = [];
+  for (let i = 0; i < inputs.length; i += size) out.push(inputs.slice(i, i + size));
+  return out;
+}
+
+function collect(into: FieldIssue[], issues: FieldIssue[]): void {
+  for (const issue of issues) {
+    if (into.length >= MAX_ISSUES) break;
+    into.push(issue);
+  }
+}
+
+/**
+ * Applies a batch, chunk by chunk, all or nothing (a dry run only validates). Throws
+ * Invalid listing the problems when any item is bad; nothing is stored then.
+ */
+export async function runBatch(
+  session: WriteSession,
+  chunks: AsyncIterable<BatchChunk>,
+  spec: BatchSpec,
+): Promise<BatchProgress> {
+  const dryRun = spec.mode === 'dry-run';
+  try {
+    return await session(spec.mode, async (w) => {
+      const sourceIssues = spec.sourceIssues === 'writer' ? w.issues : [];
+      const read = await writeChunks(w, chunks, spec, sourceIssues);
+      const issues = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);
+      if (issues.length) throw new Invalid(issues);
+      // Nothing was written, but the transaction is rolled back all the same.
+      if (dryRun) throw new DryRunDone({ read, applied: 0 });
+      const result = { read, applied: w.applied };
+      await spec.beforeCommit?.(result);
+      return result;
+    });
+  } catch (e) {
+    if (e instanceof DryRunDone) return e.progress;
+    throw e;
+  }
+}
+
+/** The loop itself; returns the items read. */
+async function writeChunks(
+  w: PointWriter,
+  chunks: AsyncIterable<BatchChunk>,
+  spec: BatchSpec,
+  sourceIssues: FieldIssue[],
+): Promise<number> {
+  let read = 0;
+  try {
+    for await (const chunk of chunks) {
+      read += chunk.read;
+      collect(sourceIssues, chunk.issues);
+      for (const piece of pieces(chunk.inputs, spec.writeSize)) {
+        await (spec.op === 'remove' ? w.remove(piece) : w.add(piece));
+        await spec.onProgress?.({ read, applied: spec.mode === 'dry-run' ? 0 : w.applied });
+      }
+    }
+  } catch (e) {
+    // A source that stops making sense (a quote never closed) ends the reading; what was
+    // found up to there is reported with it.
+    if (!(e instanceof Invalid)) throw e;
+    collect(sourceIssues, e.issues);
+  }
+  return read;
+}

@@ -1,0 +1,62 @@
+import type { FieldIssue } from '../errors.ts';
+import type { PointRecord } from './point-record.ts';
+
+// What the write path takes and answers. Every way a value arrives (Visible PUT, native
+// PUT, Workiva batches, CSV files) ends in PointWriter.add or .remove.
+
+export type ClearableField = 'value' | 'notes' | 'status' | 'dataSource' | 'task';
+
+export interface PointInput {
+  metricId: string;
+  /**
+   * An existing point's id: when a point has it (deleted or not), it wins over period +
+   * coordinates. When none has it, period + coordinates name the point if they are given
+   * (Workiva's rule: an example id falls back to the reportingPeriod); else the id is
+   * reported as naming no point.
+   */
+  id?: string;
+  periodStart?: string;
+  periodEnd?: string;
+  /**
+   * Why the period as the caller received it is no period (e.g. a Workiva reportingPeriod
+   * with month 13), in the caller's own terms. Reported, and the input left out, only when
+   * the period is needed: when no point has `id`.
+   */
+  periodIssues?: FieldIssue[];
+  coordinates?: Record<string, unknown> | null;
+  /** undefined keeps the stored value (on update); null clears it. */
+  value?: unknown;
+  notes?: string | null;
+  status?: string | null;
+  dataSource?: unknown;
+  task?: string | null;
+  clear?: ClearableField[];
+  /** How errors name this input, e.g. `data_points[3]`. */
+  path: string;
+  /** For files: the 1-based line, copied into the issues. */
+  line?: number;
+}
+
+/**
+ * What a write did: the points as they now stand (records, in input order; converted to the
+ * API's shape only by the callers that answer with them, since files and batches do not)
+ * and how many inputs inserted, changed or left a point as it was.
+ */
+export interface WriteResult {
+  rows: PointRecord[];
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface PointWriter {
+  /** Validates a chunk and, while no issue has been found, writes it. Returns what it did. */
+  add(inputs: PointInput[]): Promise<WriteResult>;
+  /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
+  remove(inputs: PointInput[]): Promise<number>;
+  readonly issues: FieldIssue[];
+  readonly applied: number;
+}
+
+/** Most issues one write reports: enough to fix a file, bounded for a bad 1M-row one. */
+export const MAX_ISSUES = 1000;

@@ -1,0 +1,21 @@
+import type { Config } from '../config.ts';
+import { KeyAuthenticator } from '../core/api-keys.ts';
+import { enqueueJob } from '../jobs/queue.ts';
+import type { Store } from '../store/database.ts';
+import { pingDatabase } from '../store/ping.ts';
+import { createStorage } from '../store/storage.ts';
+import type { Services } from './services.ts';
+
+/** The services routes reach (app.services), over one open store. */
+export function createServices(config: Config, store: Store): Services {
+  const storage = createStorage(store, 'writer');
+  const reader = createStorage(store, 'reader');
+  return {
+    config,
+    storage,
+    reader,
+    authenticator: new KeyAuthenticator(reader, storage),
+    jobs: { enqueue: (opts) => enqueueJob(store, opts) },
+    health: { databaseAnswers: () => pingDatabase(store) },
+  };
+}

@@ -1,0 +1,59 @@
+import type { Kysely } from 'kysely';
+import type { Store } from './database.ts';
+import type { BulkInsert } from './engine/types.ts';
+import type { DB } from './schema.ts';
+import type { EntityRef, LinkRef } from './tables/analytics.ts';
+
+// Links between analytics entities, by external ids (a user can be linked to an account
+// before the account's own message arrives).
+
+export type LinkRow = DB['analytics_links'];
+
+const LINKS: BulkInsert<LinkRow> = {
+  table: 'analytics_links',
+  columns: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id', 'created_at'],
+  conflict: { target: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id'] },
+};
+
+/**
+ * For children with one parent of a kind (an account's organization): removes the links to
+ * any other parent of that kind than the one given.
+ */
+export function deleteOtherParents(
+  store: Store,
+  db: Kysely<DB>,
+  orgId: string,
+  links: LinkRef[],
+): Promise<void> {
+  return store.engine.queries.deleteOtherParents(db, orgId, links);
+}
+
+export function deleteLinks(store: Store, db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void> {
+  return store.engine.queries.deleteLinks(db, orgId, links);
+}
+
+export function insertLinks(store: Store, db: Kysely<DB>, rows: LinkRow[]): Promise<void> {
+  return store.engine.insertRows(db, LINKS, rows);
+}
+
+/** What the entity belongs to (`parents`) or what belongs to it (`children`). */
+export function listLinks(
+  db: Kysely<DB>,
+  orgId: string,
+  ref: EntityRef,
+  direction: 'parents' | 'children',
+  limit: number,
+): Promise<{ kind: string; external_id: string; created_at: string }[]> {
+  const [self, other] =
+    direction === 'parents' ? (['child', 'parent'] as const) : (['parent', 'child'] as const);
+  return db
+    .selectFrom('analytics_links')
+    .select([`${other}_kind as kind`, `${other}_external_id as external_id`, 'created_at'])
+    .where('org_id', '=', orgId)
+    .where(`${self}_kind`, '=', ref.kind)
+    .where(`${self}_external_id`, '=', ref.external_id)
+    .orderBy(`${other}_kind`)
+    .orderBy(`${other}_external_id`)
+    .limit(limit)
+    .execute();
+}

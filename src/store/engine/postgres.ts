@@ -1,0 +1,151 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseUrl } from '../../config.ts';
+import type { DB } from '../schema.ts';
+import { postgresQueries } from './postgres-queries.ts';
+import { rowChunks } from './row-chunks.ts';
+import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
+
+// PostgreSQL through a pg pool: concurrent writers, per-key advisory locks, set-based bulk
+// statements.
+
+// pg would turn DATE into a JS Date at local midnight and TIMESTAMPTZ into a Date; we keep
+// both as the same strings SQLite returns, so one code path reads both engines.
+function pgTypes(): pg.CustomTypesConfig {
+  const parsers: Record<number, (v: string) => unknown> = {
+    1082: (v) => v, // date → 'YYYY-MM-DD'
+    1184: (v) => new Date(v).toISOString(), // timestamptz → ISO-8601
+    1114: (v) => new Date(`${v}Z`).toISOString(), // timestamp
+    20: (v) => Number(v), // int8 (counts) → number
+  };
+  return {
+    getTypeParser: ((oid: number, format?: string) =>
+      parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+export function openPostgres(
+  url: Extract<DatabaseUrl, { engine: 'postgres' }>,
+  opts: StoreOptions,
+): OpenedStore {
+  const schema = url.schema;
+  const pool = new pg.Pool({
+    connectionString: url.connectionString,
+    max: opts.poolSize ?? 10,
+    types: pgTypes(),
+    options: `-c search_path=${schema}`,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, reader: db, engine: postgresEngine(pool), schema, close: () => db.destroy() };
+}
+
+const MAX_PARAMS = 65_534;
+
+/** unique_violation: a unique index or primary key refused a row. */
+export function isPostgresUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}
+
+export function postgresEngine(pool: pg.Pool): EngineOps {
+  return {
+    types: {
+      idType: 'uuid',
+      dateType: 'date',
+      timestampType: 'timestamptz',
+      blobType: 'bytea',
+      serialType: 'bigserial',
+    },
+    concurrentWriters: true,
+    maxParams: MAX_PARAMS,
+
+    writeTransaction: (db, fn) => db.transaction().execute(fn),
+
+    async lockKeys(trx, keys) {
+      // Sorted, so two transactions always take their locks in the same order (no deadlock).
+      for (const key of [...new Set(keys)].sort()) {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+      }
+    },
+
+    skipLockedRows: (query) => query.forUpdate().skipLocked() as typeof query,
+
+    async withPinnedConnection(store, fn) {
+      // One pooled client serves both handles.
+      const client = await pool.connect();
+      const shared = { query: client.query.bind(client), release: () => {} };
+      const db = new Kysely<DB>({
+        dialect: new PostgresDialect({ pool: { connect: async () => shared, end: async () => {} } }),
+      });
+      let failure: Error | undefined;
+      try {
+        return await fn({ ...store, db, close: async () => {} } as typeof store, db);
+      } catch (e) {
+        failure = e as Error;
+        throw e;
+      } finally {
+        await db.destroy();
+        // A client whose transaction failed is discarded rather than returned in doubt.
+        client.release(failure && !(failure as { kind?: string }).kind ? failure : undefined);
+      }
+    },
+
+    jsonText: (column, key) => sql`(${sql.ref(column)}::jsonb ->> ${key})`,
+
+    isUniqueViolation: isPostgresUniqueViolation,
+
+    insertRows,
+
+    payloadChunkReader: (db) => async (jobId, seq) =>
+      (
+        await db
+          .selectFrom('job_payload_chunks')
+          .select('data')
+          .where('job_id', '=', jobId)
+          .where('seq', '=', seq)
+          .executeTakeFirst()
+      )?.data,
+
+    queries: postgresQueries(MAX_PARAMS),
+  };
+}
+
+async function insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (spec.columnKinds) return insertUnnested(db, spec, spec.columnKinds, rows);
+  const { conflict } = spec;
+  for (const part of rowChunks(rows, spec.columns.length, MAX_PARAMS)) {
+    // biome-ignore lint/suspicious/noExplicitAny: the table is named at run time
+    let q = (db as Kysely<any>).insertInto(spec.table).values(part);
+    if (conflict) {
+      q = q.onConflict((oc) => {
+        const on = oc.columns(conflict.target as string[]);
+        return conflict.update?.length
+          ? on.doUpdateSet((eb) =>
+              Object.fromEntries(conflict.update?.map((c) => [c, eb.ref(`excluded.${c}`)]) ?? []),
+            )
+          : on.doNothing();
+      });
+    }
+    await q.execute();
+  }
+}
+
+/** One array per column, unnested into rows. */
+async function insertUnnested<T>(
+  db: Kysely<DB>,
+  spec: BulkInsert<T>,
+  kinds: Readonly<Record<string, string>>,
+  rows: T[],
+): Promise<void> {
+  const { conflict } = spec;
+  const onConflict = !conflict
+    ? sql``
+    : conflict.update?.length
+      ? sql`on conflict (${sql.raw(conflict.target.join(', '))}) do update set
+      ${sql.raw(conflict.update.map((c) => `${c} = excluded.${c}`).join(', '))}`
+      : sql`on conflict (${sql.raw(conflict.target.join(', '))}) do nothing`;
+  await sql`
+      insert into ${sql.raw(spec.table)} (${sql.raw(spec.columns.join(', '))})
+      select * from unnest(${sql.join(spec.columns.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(kinds[c])}[]`))})
+      ${onConflict}`.execute(db);
+}

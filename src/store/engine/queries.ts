@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.ts';
+import type { EntityRef, LinkRef } from '../tables/analytics.ts';
+import type { IdentityKey } from '../tables/points.ts';
+
+// Lookups and writes whose fastest form differs per engine beyond the SQL text: SQLite's
+// synchronous driver runs one cached prepared statement per key (no SQL to build per
+// batch), PostgreSQL sends each kind of change as one set-based statement (a few round
+// trips per batch). Implemented in sqlite-queries.ts and postgres-queries.ts.
+
+type PointRow = DB['data_points'];
+type EntityRow = DB['analytics_entities'];
+
+export interface EngineQueries {
+  /** Existing points of one metric with the given identities (deleted ones included). */
+  findPointsByIdentity(
+    db: Kysely<DB>,
+    orgId: string,
+    metricId: string,
+    keys: IdentityKey[],
+  ): Promise<PointRow[]>;
+  /** Entities named by `refs`; with `lock`, locked until the transaction ends (where writers are concurrent). */
+  findEntitiesByRefs(
+    db: Kysely<DB>,
+    orgId: string,
+    refs: EntityRef[],
+    opts: { lock: boolean },
+  ): Promise<EntityRow[]>;
+  /** external id → metric id, for the given external ids that exist in the organization. */
+  metricIdsByExternalId(db: Kysely<DB>, orgId: string, externalIds: string[]): Promise<Map<string, string>>;
+  /** Claims message keys; returns those that were new (or whose last use fell out of the window). */
+  claimMessageKeys(
+    db: Kysely<DB>,
+    orgId: string,
+    keys: string[],
+    at: string,
+    cutoff: string,
+  ): Promise<Set<string>>;
+  /** Removes, per link, the links of its child to any other parent of that kind. */
+  deleteOtherParents(db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void>;
+  /** Removes the links named. */
+  deleteLinks(db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void>;
+}
