@@ -1,5 +1,6 @@
 // Settings are read from the environment once, validated, and frozen. A bad value stops
 // the start with a message that names the variable, instead of failing later at run time.
+// Length: loadConfig reads every setting in one place, one statement each, on purpose.
 
 import { parseAllowList, type TargetPolicy } from './core/webhook-targets.ts';
 

@@ -10,6 +10,9 @@ import { createStorage } from '../store/storage.ts';
 import { registerImportCommand } from './import.ts';
 import { registerWorkerCommand } from './worker.ts';
 
+// Length: buildCli is commander's declaration of every command and option, one after the
+// other; the work of each command lives in its own file.
+
 function config(): Config {
   try {
     return loadConfig();

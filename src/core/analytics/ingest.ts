@@ -109,7 +109,26 @@ async function applyEntities(
       dirty: false,
     });
   }
+  const history = mergeMessages(tracked, orgId, messages, receivedAt);
+  const dirty = [...tracked.values()].filter((t) => t.dirty);
+  await tx.upsertEntities(
+    dirty.map((t) => ({
+      ...t.row,
+      traits: JSON.stringify(t.traits.traits),
+      trait_times: JSON.stringify(t.traits.times),
+      updated_at: receivedAt,
+    })),
+  );
+  await tx.insertTraitHistory(history);
+}
 
+/** Each message's traits merged into its entity (created when new), in message order; the changes as history rows. */
+function mergeMessages(
+  tracked: Map<string, Tracked>,
+  orgId: string,
+  messages: EntityMessage[],
+  receivedAt: string,
+): TraitHistoryRow[] {
   const history: TraitHistoryRow[] = [];
   for (const m of messages) {
     const key = refKey(m.kind, m.externalId);
@@ -139,17 +158,7 @@ async function applyEntities(
     }
     if (m.kind === 'custom_object_instance') applyInstanceFields(t, m.message, m.at);
   }
-
-  const dirty = [...tracked.values()].filter((t) => t.dirty);
-  await tx.upsertEntities(
-    dirty.map((t) => ({
-      ...t.row,
-      traits: JSON.stringify(t.traits.traits),
-      trait_times: JSON.stringify(t.traits.times),
-      updated_at: receivedAt,
-    })),
-  );
-  await tx.insertTraitHistory(history);
+  return history;
 }
 
 /** A custom object instance's name and object are plain fields: the newest message sets them. */

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
-import { getJob } from '../../core/jobs.ts';
+import { getJob } from '../../core/job-views.ts';
 import { spoolToFile } from '../../jobs/index.ts';
 import { refuseEmptyAchieveIt } from './csv-import.ts';
 import { ACHIEVEIT_JOB_KINDS } from './csv-jobs.ts';

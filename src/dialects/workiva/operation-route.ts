@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getJob } from '../../core/jobs.ts';
+import { getJob } from '../../core/job-views.ts';
 import { isFinished, toOperation } from './mapping.ts';
 import { baseUrl, RETRY_AFTER, tags } from './route-common.ts';
 import { errorResponses, Operation, OperationParams, ReadHeaders } from './schemas.ts';

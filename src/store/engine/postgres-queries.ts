@@ -3,6 +3,10 @@ import type { DB } from '../schema.ts';
 import type { EngineQueries } from './queries.ts';
 import { rowChunks } from './row-chunks.ts';
 
+// Length: postgresQueries is one object literal of EngineQueries' methods (each short);
+// it is long only because the interface has several members, kept together so the
+// PostgreSQL forms read side by side with the interface.
+
 // PostgreSQL's side of EngineQueries: each kind of change is one set-based statement, sized
 // to the parameter limit (a few round trips per batch).
 

@@ -6,6 +6,8 @@ import { postgresQueries } from './postgres-queries.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
+// Length: postgresEngine is one object literal of EngineOps' methods (each short).
+
 // PostgreSQL through a pg pool: concurrent writers, per-key advisory locks, set-based bulk
 // statements.
 

@@ -4,6 +4,9 @@ import type { LinkRef } from '../tables/analytics.ts';
 import type { EngineQueries } from './queries.ts';
 import { prepared } from './sqlite-statements.ts';
 
+// Length: sqliteQueries is one object literal of EngineQueries' methods (each short),
+// kept together so the SQLite forms read side by side with the interface.
+
 // SQLite's side of EngineQueries: one cached statement per key, on the writer's own handle.
 // These run while the caller's write transaction is open; that transaction holds Kysely's
 // only connection, so a query through Kysely would wait for it forever: the synchronous

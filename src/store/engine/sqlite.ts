@@ -9,6 +9,8 @@ import { prepared, runEach } from './sqlite-statements.ts';
 import { startWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { BulkInsert, ChunkReader, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
+// Length: sqliteEngine is one object literal of EngineOps' methods (each short).
+
 // SQLite through better-sqlite3: one writer, a synchronous in-process driver. Bulk paths run
 // cached prepared statements on the raw handle instead of building multi-row SQL.
 

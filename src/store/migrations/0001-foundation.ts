@@ -1,6 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 import type { ColumnTypes } from '../engine/types.ts';
 
+// Length: a migration's up() is one list of DDL statements, read top to bottom.
+
 // Every table carries org_id: it is the filter of every query and the natural distribution
 // key for Citus-style sharding. Booleans are 0/1 integers and JSON is text on both engines,
 // so one mapping reads both.

@@ -1,6 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 import type { ColumnTypes } from '../engine/types.ts';
 
+// Length: a migration's up() is one list of DDL statements, read top to bottom.
+
 // Data points and their revisions. A point's identity is (metric, period, coordinates):
 // `coord_key` is the canonical text of the coordinates ('' when the metric has no
 // dimensions), so one unique index enforces it on both engines. A deleted point keeps its

@@ -1,6 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 import type { ColumnTypes } from '../engine/types.ts';
 
+// Length: a migration's up() is one list of DDL statements, read top to bottom.
+
 // The durable job queue lives in the same database as the data it changes: accepting an
 // async request writes the job and its payload in one transaction, and a job's write and
 // its completion can commit together (see src/jobs/queue.ts).

@@ -1,6 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 import type { ColumnTypes } from '../engine/types.ts';
 
+// Length: a migration's up() is one list of DDL statements, read top to bottom.
+
 // Analytics: entities (organization, account, user, custom object instance) with merged
 // traits, the links between them, the history of every trait change, tracked events, and
 // the message keys already applied (deduplication).
