@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { bootstrap } from './core/bootstrap.ts';
 import { buildApp } from './http/app.ts';
+import { jobHandlers } from './job-handlers.ts';
 import { startWorkers } from './jobs/index.ts';
 import { sweepSpoolAtStart } from './jobs/spool-sweep.ts';
 import { openStore, type Store } from './store/database.ts';
@@ -42,7 +43,7 @@ export async function startServer(config: Config): Promise<Running> {
   }
   const url = await app.listen({ host: config.host, port: config.port });
   // npm start: a worker beside the API in the same process (KPIHUB_WORKERS=0 turns it off).
-  const workers = config.workers > 0 ? startWorkers(config, store, app.log) : undefined;
+  const workers = config.workers > 0 ? startWorkers(config, store, jobHandlers, app.log) : undefined;
   return {
     app,
     store,

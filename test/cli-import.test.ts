@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, getImport, uploadImport } from '../src/cli/import-client.ts';
 import { RowEstimate } from '../src/cli/import-report.ts';
 import { createMetric } from '../src/core/metrics.ts';
-import { jobHandlers, Worker } from '../src/jobs/index.ts';
+import { jobHandlers } from '../src/job-handlers.ts';
+import { Worker } from '../src/jobs/index.ts';
 import { createStorage } from '../src/store/storage.ts';
 import { useTestContext } from './helpers/app.ts';
 

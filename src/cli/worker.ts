@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
-import { jobHandlers, startWorkers, Worker } from '../jobs/index.ts';
+import { jobHandlers } from '../job-handlers.ts';
+import { startWorkers, Worker } from '../jobs/index.ts';
 import { sweepSpoolAtStart } from '../jobs/spool-sweep.ts';
 import { loggerOptions } from '../logger.ts';
 import { openStore } from '../store/database.ts';
@@ -36,7 +37,7 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
         await store.close();
         return;
       }
-      const workers = startWorkers(cfg, store, logger, { ownConnection: false });
+      const workers = startWorkers(cfg, store, jobHandlers, logger, { ownConnection: false });
       logger.info({ workerId: workers.worker.id, concurrency: Math.max(1, cfg.workers) }, 'worker started');
       const stop = async () => {
         await workers.stop();

@@ -104,3 +104,11 @@ export function fieldSegments(field: string): (string | number)[] {
   for (const m of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
   return out;
 }
+
+/** The inverse of fieldSegments: `['values', 3, 'date']` → `values[3].date`. */
+export function fieldName(segments: (string | number)[]): string {
+  return segments.reduce<string>(
+    (acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s),
+    '',
+  );
+}

@@ -7,11 +7,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { RateLimited } from '../core/errors.ts';
-import { achieveItRoutes } from '../dialects/achieveit/routes.ts';
-import { dcycleRoutes } from '../dialects/dcycle/routes.ts';
-import { visibleRoutes } from '../dialects/visible/routes.ts';
-import { vitallyRoutes } from '../dialects/vitally/routes.ts';
-import { workivaRoutes } from '../dialects/workiva/routes.ts';
+import type { Dialect } from '../dialects/contract.ts';
+import { dialects as allDialects } from '../dialects/index.ts';
 import { loggerOptions } from '../logger.ts';
 import type { Store } from '../store/database.ts';
 import { registerAuth } from './auth.ts';
@@ -19,8 +16,8 @@ import { registerCharsetCheck } from './body-charset.ts';
 import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
 import { createServices } from './create-services.ts';
-import { errorFormats } from './error-formats.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import type { ErrorFormats } from './error-reply.ts';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, RouteDialects } from './framework-errors.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -32,6 +29,7 @@ import type {} from './route-config.ts';
 import { publicContext, registerRoutePolicy } from './route-policy.ts';
 import type {} from './services.ts';
 import { v1Routes } from './v1/index.ts';
+import { problemFormat } from './v1/problem.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
 export interface AppOptions {
@@ -41,13 +39,50 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** More plugins, registered after the app's own routes (tests add routes this way). */
   plugins?: FastifyPluginAsync[];
+  /** The vendor dialects to serve; all of src/dialects/index.ts unless given (tests add toys). */
+  dialects?: readonly Dialect[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Each route's error shape by its `config.dialect`: the native problem format and each dialect's. */
+function errorFormatsOf(dialects: readonly Dialect[]): ErrorFormats {
+  const formats: Record<string, ErrorFormats[string]> = { native: problemFormat };
+  for (const dialect of dialects) {
+    if (formats[dialect.id]) throw new Error(`dialect id ${dialect.id} is taken`);
+    formats[dialect.id] = dialect.errorFormat;
+  }
+  return formats;
+}
+
+/** `the A, B and C dialects`, for the OpenAPI description. */
+const dialectNames = (dialects: readonly Dialect[]): string => {
+  const titles = dialects.map((d) => d.title);
+  return titles.length < 2 ? titles.join('') : `${titles.slice(0, -1).join(', ')} and ${titles.at(-1)}`;
+};
+
+/** A dialect's routes, in a scope that validates as its vendor does and keeps to its URL prefixes. */
+function dialectScope(dialect: Dialect): FastifyPluginAsync {
+  return async (scope) => {
+    scope.setValidatorCompiler(
+      validatorCompiler(dialect.id, { stringsAreStrings: dialect.stringsAreStrings }),
+    );
+    scope.addHook('onRoute', (route) => {
+      if (!dialect.prefixes.some((prefix) => route.url.startsWith(prefix))) {
+        throw new Error(
+          `dialect ${dialect.id}: route ${route.url} is outside its prefixes ${dialect.prefixes.join(', ')}`,
+        );
+      }
+    });
+    await scope.register(dialect.routes);
+  };
+}
+
 /** Builds the whole HTTP application. It does not listen: the server (or a test's inject) does. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, store } = opts;
+  const dialects = opts.dialects ?? allDialects;
+  const errorFormats = errorFormatsOf(dialects);
   const routeDialects = new RouteDialects();
   const app = Fastify({
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -106,8 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       info: {
         title: 'KPI Hub',
         version: '0.1.0',
-        description:
-          'KPI definitions and values: the native /v1 API, and the Visible, Workiva, AchieveIt, Dcycle and Vitally dialects.',
+        description: `KPI definitions and values: the native /v1 API, and the ${dialectNames(dialects)} dialects.`,
       },
       components: {
         securitySchemes: {
@@ -126,19 +160,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { registry, rateLimitStore });
   await app.register(v1Routes, { prefix: '/v1' });
-  const dialects = [
-    ['dcycle', dcycleRoutes],
-    ['achieveit', achieveItRoutes],
-    ['vitally', vitallyRoutes],
-    ['visible', visibleRoutes],
-    ['workiva', workivaRoutes],
-  ] as const;
-  for (const [dialect, routes] of dialects) {
-    await app.register(async (scope) => {
-      scope.setValidatorCompiler(validatorCompiler(dialect));
-      await scope.register(routes);
-    });
-  }
+  for (const dialect of dialects) await app.register(dialectScope(dialect));
   for (const plugin of opts.plugins ?? []) await app.register(plugin);
   return app;
 }

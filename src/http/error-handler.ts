@@ -3,12 +3,12 @@ import {
   type AnyDomainError,
   DomainError,
   type FieldIssue,
+  fieldName,
   Invalid,
   NotFound,
   TooLarge,
 } from '../core/errors.ts';
-import type { ErrorFormatter, ErrorLike } from './error-format.ts';
-import type { DialectId } from './route-config.ts';
+import { type ErrorFormats, type ErrorLike, formatFor } from './error-reply.ts';
 
 // The one place where errors become HTTP responses: whatever was thrown (a domain error,
 // a schema validation failure, a body parser's complaint) is first turned into an
@@ -27,13 +27,6 @@ export function pathSegments(instancePath: string): (string | number)[] {
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
-export function fieldName(segments: (string | number)[]): string {
-  return segments.reduce<string>(
-    (acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s),
-    '',
-  );
 }
 
 const CONTEXTS: Record<string, FieldIssue['in']> = {
@@ -85,10 +78,10 @@ export function toErrorLike(error: unknown): ErrorLike {
   return { kind: 'internal', message: 'The server encountered an unexpected condition' };
 }
 
-export function registerErrorHandler(app: FastifyInstance, formats: Record<DialectId, ErrorFormatter>): void {
+export function registerErrorHandler(app: FastifyInstance, formats: ErrorFormats): void {
   const send = (request: FastifyRequest, reply: FastifyReply, error: ErrorLike) => {
     const dialect = request.routeOptions.config?.dialect ?? 'native';
-    const out = formats[dialect](error);
+    const out = formatFor(formats, dialect)(error);
     if (out.headers) reply.headers(out.headers);
     reply.code(out.status).type(out.contentType ?? 'application/json; charset=utf-8');
     return reply.send(out.body);

@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Invalid, TooLarge } from '../core/errors.ts';
-import type { ErrorFormatter, ErrorLike } from './error-format.ts';
-import type { DialectId } from './route-config.ts';
+import { type ErrorFormats, type ErrorLike, formatFor } from './error-reply.ts';
 
 // Errors Fastify and Node answer before any route runs (a bad %-encoding, a path
 // parameter past maxParamLength, a request head past Node's maxHeaderSize) get the error
@@ -16,7 +15,7 @@ export const MAX_PARAM_LENGTH = 500;
 /** What the table needs of a route: its URL and (once a dialect plugin set it) its config. */
 interface RouteLike {
   url: string;
-  config?: { dialect?: DialectId };
+  config?: { dialect?: string };
 }
 
 export class RouteDialects {
@@ -27,9 +26,9 @@ export class RouteDialects {
     this.routes.push(route);
   }
 
-  dialectOf(url: string): DialectId {
+  dialectOf(url: string): string {
     const path = url.split('?')[0].split('/').filter(Boolean);
-    let best: DialectId = 'native';
+    let best = 'native';
     let bestScore = 0;
     for (const route of this.routes) {
       const dialect = route.config?.dialect;
@@ -64,9 +63,9 @@ function likeOf(error: FastifyError): ErrorLike {
 }
 
 /** Fastify's `frameworkErrors` option. */
-export function frameworkErrors(formats: Record<DialectId, ErrorFormatter>, dialects: RouteDialects) {
+export function frameworkErrors(formats: ErrorFormats, dialects: RouteDialects) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const out = formats[dialects.dialectOf(request.raw.url ?? '/')](likeOf(error));
+    const out = formatFor(formats, dialects.dialectOf(request.raw.url ?? '/'))(likeOf(error));
     if (out.headers) reply.headers(out.headers);
     return reply
       .code(out.status)
@@ -86,7 +85,7 @@ const REASONS: Record<number, string> = {
  * maxHeaderSize, or it is not HTTP), so there is no request object and the answer is
  * written raw to the socket, as a whole HTTP response with the dialect's JSON body.
  */
-export function clientErrorHandler(formats: Record<DialectId, ErrorFormatter>, dialects: RouteDialects) {
+export function clientErrorHandler(formats: ErrorFormats, dialects: RouteDialects) {
   return (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket) => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const like: ErrorLike =
@@ -100,7 +99,7 @@ export function clientErrorHandler(formats: Record<DialectId, ErrorFormatter>, d
       .toString('latin1')
       .split('\r\n', 1)[0];
     const url = line.split(' ')[1] ?? '/';
-    const out = formats[dialects.dialectOf(url)](like);
+    const out = formatFor(formats, dialects.dialectOf(url))(like);
     const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : out.status;
     const body = JSON.stringify(out.body);
     const headers = {

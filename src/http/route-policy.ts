@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
-import type { DialectId } from './route-config.ts';
 
 // Deny by default: every route says who may call it, either a scope (`read`, `write`,
 // `admin`) or `public: true`. A route that says neither (or both) stops the app at
@@ -10,11 +9,11 @@ const SCOPES = new Set(['read', 'write', 'admin']);
 /** Set on a plugin context whose routes are all public (swagger-ui's, which take no config). */
 const PUBLIC_CONTEXT = Symbol('kpihub.publicRoutes');
 
-/** One registered route, as the route table tests walk it. */
-export interface RouteEntry {
+/** One registered route, as the route table tests walk it (D: the dialect ids a caller knows). */
+export interface RouteEntry<D extends string = string> {
   method: string;
   url: string;
-  dialect: DialectId;
+  dialect: D;
   scope?: 'read' | 'write' | 'admin';
   public: boolean;
   constraints: Record<string, unknown>;
@@ -71,20 +70,20 @@ export function publicContext(
 }
 
 /** Every route registered on the app, one entry a method (HEAD included), as finally configured. */
-export function registeredRoutes(app: FastifyInstance): RouteEntry[] {
+export function registeredRoutes<D extends string = string>(app: FastifyInstance): RouteEntry<D>[] {
   const table = tables.get(app);
   if (!table) throw new Error('registerRoutePolicy was not called on this app');
   return table.flatMap((route) =>
     ([] as string[]).concat(route.method).map((method) => {
       const config = (route.config ?? {}) as {
-        dialect?: DialectId;
+        dialect?: string;
         scope?: RouteEntry['scope'];
         public?: boolean;
       };
       return {
         method,
         url: route.url,
-        dialect: config.dialect ?? 'native',
+        dialect: (config.dialect ?? 'native') as D,
         ...(config.scope ? { scope: config.scope } : {}),
         public: config.public === true,
         constraints: (route.constraints ?? {}) as Record<string, unknown>,

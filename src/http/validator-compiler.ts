@@ -1,7 +1,6 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import type { DialectId } from './route-config.ts';
 
 // Which Ajv options validate a route depends on whom it speaks for.
 //
@@ -133,14 +132,14 @@ export function numbersWhereStrings(schema: unknown, data: unknown): Issue[] {
 }
 
 /**
- * Dialects whose vendor documents strings where it documents strings: a number or boolean
- * there is refused. Vitally is not among them: Segment-style clients send numeric ids
- * (`userId: 4242`), which Vitally takes as text.
+ * The compiler for a scope's routes; `default` (public routes: health, docs) keeps the
+ * lenient options. A dialect whose vendor documents strings where it documents strings
+ * (its `stringsAreStrings`, src/dialects/contract.ts) refuses a number or boolean there.
  */
-const STRINGS_ARE_STRINGS: ReadonlySet<DialectId> = new Set(['visible', 'workiva', 'dcycle', 'achieveit']);
-
-/** The compiler for a scope's routes; `default` (public routes: health, docs) keeps the lenient options. */
-export function validatorCompiler(dialect: DialectId | 'default'): FastifySchemaCompiler<unknown> {
+export function validatorCompiler(
+  dialect: string,
+  { stringsAreStrings = false }: { stringsAreStrings?: boolean } = {},
+): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
     const part = httpPart as Part;
     if (dialect === 'native') {
@@ -153,7 +152,7 @@ export function validatorCompiler(dialect: DialectId | 'default'): FastifySchema
     const validate = compilers.dialect(
       part === 'body' && dialect !== 'default' ? closeSchema(schema) : schema,
     );
-    if (part !== 'body' || dialect === 'default' || !STRINGS_ARE_STRINGS.has(dialect)) return validate;
+    if (part !== 'body' || dialect === 'default' || !stringsAreStrings) return validate;
     const strings = compileStringCheck(schema);
     if (!strings) return validate;
     // Checked before Ajv runs, since Ajv's coercion would already have turned 5 into "5".

@@ -13,7 +13,8 @@
 //     reply.code(202)...   // only now: the job row and its payload are committed together
 //   } finally { await file.remove(); }
 //
-// Running it: add `kind: handler` to src/jobs/handlers.ts. A handler gets a JobContext:
+// Running it: add `kind: handler` to src/jobs/handlers.ts (a dialect's job: to its Dialect's
+// `jobs`, src/dialects/contract.ts). A handler gets a JobContext:
 //   ctx.payload()   async iterable of ~1 MB Buffers (payloadLines() splits them into lines)
 //   ctx.actor       the enqueuing organization/actor with jobId set (revisions record it)
 //   ctx.progress({ read, applied })   cheap; saved with the lease renewal
@@ -24,17 +25,18 @@
 // (per-item FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed`
 // at once; any non-domain error is retried with exponential backoff up to max_attempts.
 //
-// Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or startWorkers(config, store).
+// Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or
+// startWorkers(config, store, jobHandlers), with jobHandlers from src/job-handlers.ts.
 // `npm start` runs one beside the API (KPIHUB_WORKERS > 0); `kpihub worker` runs them alone.
 
 import type { Config } from '../config.ts';
 import { openStore, type Store } from '../store/database.ts';
-import { jobHandlers } from './handlers.ts';
 import type { JobLogger } from './job-run.ts';
+import type { JobHandlers } from './types.ts';
 import { Worker } from './worker.ts';
 
 export { findJob, listJobs } from '../store/jobs.ts';
-export { jobHandlers } from './handlers.ts';
+export { coreJobHandlers } from './handlers.ts';
 export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
 export { issueIndex, rejectedItems } from './issues.ts';
 export { backoffMs } from './job-end.ts';
@@ -62,7 +64,7 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts `config.workers` concurrent job runners with every known handler. Beside the API
+ * Starts `config.workers` concurrent job runners with the handlers given. Beside the API
  * (`npm start`) on PostgreSQL they get a pool of their own, so long batches never take the
  * API's connections. On a single-writer engine (SQLite) they share the API's connection:
  * its lock queues the API's writes fairly behind a batch, whereas a second connection
@@ -73,6 +75,7 @@ export interface RunningWorkers {
 export function startWorkers(
   config: Config,
   apiStore: Store,
+  handlers: JobHandlers,
   logger?: JobLogger,
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
@@ -80,7 +83,7 @@ export function startWorkers(
   const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
   const worker = new Worker({
     store: own ?? apiStore,
-    handlers: jobHandlers,
+    handlers,
     logger,
     concurrency: Math.max(1, config.workers),
     leaseSeconds: config.jobLeaseSeconds,

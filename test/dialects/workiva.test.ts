@@ -1,7 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jobHandlers, Worker } from '../../src/jobs/index.ts';
+import { jobHandlers } from '../../src/job-handlers.ts';
+import { Worker } from '../../src/jobs/index.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';

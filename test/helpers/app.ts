@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createApiKey } from '../../src/core/api-keys.ts';
+import type { Dialect } from '../../src/dialects/contract.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
@@ -27,6 +28,8 @@ export interface TestContext {
 export async function createTestContext(
   engine: Engine,
   env: Record<string, string> = {},
+  /** Dialects to serve instead of the built-in list (the toy dialect test adds one). */
+  dialects?: readonly Dialect[],
 ): Promise<TestContext> {
   const { store, database } = await createTestStore(engine);
   const config = loadConfig({
@@ -35,7 +38,7 @@ export async function createTestContext(
     KPIHUB_WORKERS: '0',
     ...env,
   });
-  const app = await buildApp({ config, store, logger: pino({ level: 'silent' }) });
+  const app = await buildApp({ config, store, logger: pino({ level: 'silent' }), dialects });
   const a = await insertOrganization(store.db, 'Org A');
   const b = await insertOrganization(store.db, 'Org B');
   const key = async (orgId: string, scopes: ('read' | 'write' | 'admin')[]) =>
@@ -69,10 +72,14 @@ export async function createTestContext(
 }
 
 /** Builds a context for the enclosing describe block and tears it down after it. */
-export function useTestContext(engine: Engine, env: Record<string, string> = {}): () => TestContext {
+export function useTestContext(
+  engine: Engine,
+  env: Record<string, string> = {},
+  dialects?: readonly Dialect[],
+): () => TestContext {
   let ctx: TestContext | undefined;
   beforeAll(async () => {
-    ctx = await createTestContext(engine, env);
+    ctx = await createTestContext(engine, env, dialects);
   });
   afterAll(async () => {
     await ctx?.close();

@@ -1,7 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DialectId } from '../../src/http/route-config.ts';
+import type { DialectId } from '../../src/dialects/index.ts';
 import { type RouteEntry, registeredRoutes } from '../../src/http/route-policy.ts';
 import { type TestContext, useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
@@ -91,10 +91,10 @@ const isRead = (method: string) => method === 'GET' || method === 'HEAD';
 describe.each(engines())('route table security [%s]', (engine) => {
   const ctx = useTestContext(engine);
   let f: Fixture;
-  let routes: RouteEntry[];
+  let routes: RouteEntry<DialectId>[];
   beforeAll(async () => {
     f = await createFixture(ctx());
-    routes = registeredRoutes(ctx().app).filter((r) => !r.public);
+    routes = registeredRoutes<DialectId>(ctx().app).filter((r) => !r.public);
   });
 
   const label = (r: RouteEntry) => `${r.method} ${r.url}`;

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
-import { jobHandlers, Worker } from '../../src/jobs/index.ts';
+import { jobHandlers } from '../../src/job-handlers.ts';
+import { Worker } from '../../src/jobs/index.ts';
 import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';

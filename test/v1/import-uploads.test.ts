@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetric } from '../../src/core/metrics.ts';
-import { type JobContext, jobHandlers, Worker } from '../../src/jobs/index.ts';
+import { jobHandlers } from '../../src/job-handlers.ts';
+import { type JobContext, Worker } from '../../src/jobs/index.ts';
 import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';

@@ -1,4 +1,4 @@
-import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
+import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-reply.ts';
 
 // AchieveIt documents no error body, only status codes. Ours is the smallest useful one:
 // {"message": "..."}, plus {"errors": [{line?, column?, field, reason}]} when a request (or,

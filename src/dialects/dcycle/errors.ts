@@ -1,5 +1,5 @@
 import { fieldSegments } from '../../core/errors.ts';
-import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
+import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-reply.ts';
 
 // Dcycle answers like the FastAPI service it is: validation problems as 422
 // {"detail":[{"loc","msg","type"}]}, everything else as {"detail","code"}.

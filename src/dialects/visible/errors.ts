@@ -1,4 +1,4 @@
-import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-format.ts';
+import { DEFAULT_STATUS, type ErrorFormatter, retryAfterHeaders } from '../../http/error-reply.ts';
 
 // Visible's errors: {"errors":[{"type","field","message"}]}. Structural problems are 400
 // parameter_invalid, rule violations 422 attribute_invalid (with the field), and the other

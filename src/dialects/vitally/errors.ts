@@ -1,6 +1,5 @@
-import { fieldSegments } from '../../core/errors.ts';
-import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-format.ts';
-import { fieldName } from '../../http/error-handler.ts';
+import { fieldName, fieldSegments } from '../../core/errors.ts';
+import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../../http/error-reply.ts';
 
 // Vitally documents only its success body, {"message":"Success."}. Errors keep that shape:
 // {"message": "..."}, and for a rejected batch (always 400) an `errors` list naming each

@@ -1,5 +1,5 @@
-import type { ErrorFormatter } from '../../http/error-format.ts';
-import { retryAfterHeaders, statusOf } from '../../http/error-format.ts';
+import type { ErrorFormatter } from '../../http/error-reply.ts';
+import { retryAfterHeaders, statusOf } from '../../http/error-reply.ts';
 import { workivaTarget } from './mapping.ts';
 
 // Workiva's errors: {"code":"400BadRequest","message":"…"} with optional

@@ -6,7 +6,7 @@ import { eventRoutes } from './events.ts';
 import { importUploadRoutes } from './import-uploads.ts';
 import { importRoutes } from './imports.ts';
 import { metricRoutes } from './metrics.ts';
-import { pointRoutes } from './points.ts';
+import { pointRoutes } from './points/index.ts';
 import { webhookRoutes } from './webhook.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).

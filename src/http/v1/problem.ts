@@ -1,4 +1,4 @@
-import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../error-format.ts';
+import { type ErrorFormatter, retryAfterHeaders, statusOf } from '../error-reply.ts';
 
 // The native API's errors: RFC 9457 problem details, with an `errors` list of
 // {field, message} for validation problems.

@@ -16,6 +16,15 @@ export interface ErrorReply {
 
 export type ErrorFormatter = (error: ErrorLike) => ErrorReply;
 
+/**
+ * Each dialect's formatter by its id (`native` included). The app builds it from the dialect
+ * list; a route whose dialect has none answers in the native format.
+ */
+export type ErrorFormats = Readonly<Record<string, ErrorFormatter>>;
+
+export const formatFor = (formats: ErrorFormats, dialect: string): ErrorFormatter =>
+  formats[dialect] ?? formats.native;
+
 export const DEFAULT_STATUS: Record<ErrorLike['kind'], number> = {
   invalid: 422,
   not_found: 404,

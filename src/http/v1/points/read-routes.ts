@@ -1,0 +1,95 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { pointRevisions, readPoints } from '../../../core/points/read.ts';
+import { AGGREGATES, series } from '../../../core/points/series.ts';
+import { StringEnum } from '../../schema-helpers.ts';
+import { errorResponses, PageQuery, pageOf } from '../schemas.ts';
+import { parseCoordinates } from './query.ts';
+import { MetricParams, PointOut, PointParams, RangeQuery, Revision, tags } from './schemas.ts';
+
+/** A metric's data points, its series and a point's revisions. */
+export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage } = app.services;
+
+  app.get(
+    '/metrics/:id/data_points',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'List data points (period range, dimension filters, as_of)',
+        params: MetricParams,
+        querystring: Type.Object({ ...PageQuery, ...RangeQuery }),
+        response: { 200: pageOf(PointOut), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return readPoints(storage, request.actor.orgId, request.params.id, {
+        from: q.from,
+        to: q.to,
+        coordinates: parseCoordinates(q.coordinates),
+        asOf: q.as_of,
+        cursor: q.cursor,
+        limit: q.limit ?? 50,
+      });
+    },
+  );
+
+  app.get(
+    '/metrics/:id/series',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Values rolled up by month, quarter or year, with exact decimals',
+        params: MetricParams,
+        querystring: Type.Object({
+          granularity: StringEnum(['day', 'week', 'month', 'quarter', 'year'] as const, { default: 'month' }),
+          agg: StringEnum(AGGREGATES, { default: 'sum' }),
+          ...RangeQuery,
+        }),
+        response: {
+          200: Type.Object({
+            granularity: Type.String(),
+            agg: Type.String(),
+            points: Type.Array(
+              Type.Object({ period_start: Type.String(), value: Type.String(), count: Type.Integer() }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return series(storage, request.actor.orgId, request.params.id, q.granularity, q.agg, {
+        from: q.from,
+        to: q.to,
+        coordinates: parseCoordinates(q.coordinates),
+        asOf: q.as_of,
+      });
+    },
+  );
+
+  app.get(
+    '/metrics/:id/data_points/:point_id/revisions',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Every change of a data point, oldest first',
+        params: PointParams,
+        response: { 200: Type.Object({ revisions: Type.Array(Revision) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      revisions: await pointRevisions(
+        storage,
+        request.actor.orgId,
+        request.params.id,
+        request.params.point_id,
+      ),
+    }),
+  );
+};

@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { getMetric } from '../../../core/metrics.ts';
+import type { PointInput } from '../../../core/points/point-input.ts';
+import { toStoredPoint } from '../../../core/points/stored-point.ts';
+import { deletePoints, writePoints } from '../../../core/points/write.ts';
+import { preference } from '../../prefer.ts';
+import { errorResponses } from '../schemas.ts';
+import { parseCoordinates, toInput } from './query.ts';
+import { MetricParams, PointIn, PointParams, tags, WriteAnswer } from './schemas.ts';
+
+/** PUT and DELETE of a metric's data points. */
+export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage, config } = app.services;
+
+  app.put(
+    '/metrics/:id/data_points',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Upsert data points of a metric (all or nothing)',
+        params: MetricParams,
+        body: Type.Object({
+          data_points: Type.Array(PointIn, { minItems: 1, maxItems: config.nativeMaxPoints }),
+        }),
+        headers: Type.Object({
+          prefer: Type.Optional(
+            Type.String({
+              description:
+                'return=minimal answers with the counts only (RFC 7240), for bulk loaders that do not need the points back',
+            }),
+          ),
+        }),
+        response: { 200: WriteAnswer, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const metric = await getMetric(storage, request.actor.orgId, request.params.id);
+      // Plain object literals (no spread): this runs once per point of every write.
+      const inputs: PointInput[] = request.body.data_points.map((p, i) => ({
+        metricId: metric.id,
+        periodStart: p.date ?? p.period_start,
+        periodEnd: p.date ?? p.period_end,
+        value: p.value,
+        coordinates: p.coordinates,
+        notes: p.notes,
+        path: `data_points[${i}]`,
+      }));
+      const { rows, inserted, updated, unchanged } = await writePoints(storage, request.actor, inputs, [
+        metric,
+      ]);
+      const counts = { received: inputs.length, inserted, updated, unchanged };
+      if (preference(request.headers.prefer, 'return')?.toLowerCase() === 'minimal') {
+        reply.header('preference-applied', 'return=minimal');
+        return counts;
+      }
+      return { ...counts, data_points: rows.map(toStoredPoint) };
+    },
+  );
+
+  app.delete(
+    '/metrics/:id/data_points/:point_id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Delete a data point by id',
+        params: PointParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await getMetric(storage, request.actor.orgId, request.params.id);
+      await deletePoints(storage, request.actor, [
+        { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
+      ]);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/metrics/:id/data_points',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Delete the data point at a period and coordinates',
+        params: MetricParams,
+        querystring: Type.Object({
+          date: Type.Optional(Type.String()),
+          period_start: Type.Optional(Type.String()),
+          period_end: Type.Optional(Type.String()),
+          coordinates: Type.Optional(Type.String()),
+        }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await getMetric(storage, request.actor.orgId, request.params.id);
+      const q = request.query;
+      await deletePoints(storage, request.actor, [
+        { ...toInput(request.params.id, q, 0), path: 'query', coordinates: parseCoordinates(q.coordinates) },
+      ]);
+      return reply.code(204).send(null);
+    },
+  );
+};
