@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
+import type { ImportView } from '../core/import-view.ts';
 import type { ColumnMapping, ImportFormat } from '../core/imports/column-mapping.ts';
-import type { ImportView } from '../jobs/import-view.ts';
 
 // The HTTP side of `kpihub import`: a running KPI Hub's native API, reached with fetch.
 // Nothing here touches the database or the server code (only its types): the command may

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { ImportError, ImportView } from '../jobs/import-view.ts';
+import type { ImportError, ImportView } from '../core/import-view.ts';
 
 // What `kpihub import` shows: a progress bar on a terminal (plain lines otherwise, so logs
 // and CI output stay readable) and, at the end, the job's status, counts and first errors.

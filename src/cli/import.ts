@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ImportView } from '../core/import-view.ts';
 import {
   type ColumnMapping,
   type ColumnRef,
   IMPORT_FORMATS,
   type ImportFormat,
 } from '../core/imports/column-mapping.ts';
-import type { ImportView } from '../jobs/import-view.ts';
 import { ApiError, type Connection, getImport, uploadImport } from './import-client.ts';
 import {
   barProgress,

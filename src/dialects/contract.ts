@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { JobHandlers } from '../core/job-handler.ts';
 import type { ErrorFormatter } from '../http/error-reply.ts';
-import type { JobHandlers } from '../jobs/types.ts';
 
 // What one vendor dialect is, as a value. Each src/dialects/<vendor>/index.ts exports one,
 // src/dialects/index.ts lists them, and the composition roots derive everything else from

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
 import { enqueueJob } from '../jobs/queue.ts';
+import { spoolToFile } from '../jobs/spool.ts';
 import type { Store } from '../store/database.ts';
 import { pingDatabase } from '../store/ping.ts';
 import { createStorage } from '../store/storage.ts';
@@ -15,7 +16,10 @@ export function createServices(config: Config, store: Store): Services {
     storage,
     reader,
     authenticator: new KeyAuthenticator(reader, storage),
-    jobs: { enqueue: (opts) => enqueueJob(store, opts) },
+    jobs: {
+      enqueue: (opts) => enqueueJob(store, opts),
+      spool: (source, maxBytes) => spoolToFile(source, { dir: config.dataDir, maxBytes }),
+    },
     health: { databaseAnswers: () => pingDatabase(store) },
   };
 }

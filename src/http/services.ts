@@ -1,11 +1,15 @@
+import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import type { KeyAuthenticator } from '../core/api-keys.ts';
 import type { Storage } from '../core/ports/index.ts';
 import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
+import type { SpooledFile } from '../jobs/spool.ts';
 
 /** Accepting work for later: the job and its payload, committed before the answer. */
 export interface JobService {
   enqueue(opts: EnqueueOptions): Promise<Enqueued>;
+  /** A request body spooled to a file under the data directory (TooLarge beyond `maxBytes`). */
+  spool(source: Readable | AsyncIterable<Uint8Array>, maxBytes: number): Promise<SpooledFile>;
 }
 
 /** Whether the database answers (the /ready check); rejects when it does not. */

@@ -1,4 +1,4 @@
-import { fileImportHandlers } from './file-import-handlers.ts';
+import { fileImportHandlers } from '../core/imports/file-jobs.ts';
 import type { JobHandlers } from './types.ts';
 import { deliverWebhook, WEBHOOK_KIND } from './webhooks.ts';
 

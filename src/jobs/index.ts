@@ -2,10 +2,10 @@
 // (Workiva batches, CSV imports, webhook deliveries). Everything lives in the database
 // (tables in src/store/migrations/0003-jobs.ts); there is no other server.
 //
-// Accepting work (in a route):
-//   const file = await spoolToFile(request.raw, { dir: config.dataDir, maxBytes });  // big bodies
+// Accepting work (in a route, through app.services.jobs):
+//   const file = await jobs.spool(request.raw, maxBytes);          // big bodies
 //   try {
-//     const { job } = await enqueueJob(store, {
+//     const { job } = await jobs.enqueue({
 //       actor: request.actor, kind: 'csv.import', payload: file,     // or a Buffer / string
 //       meta: { ... }, orderingKey, idempotencyKey, received,
 //       maxAttempts: config.jobMaxAttempts,
@@ -13,17 +13,19 @@
 //     reply.code(202)...   // only now: the job row and its payload are committed together
 //   } finally { await file.remove(); }
 //
-// Running it: add `kind: handler` to src/jobs/handlers.ts (a dialect's job: to its Dialect's
-// `jobs`, src/dialects/contract.ts). A handler gets a JobContext:
+// Running it: a handler (core/job-handler.ts) is listed by kind in src/jobs/handlers.ts
+// (core's kinds) or in its dialect's index.ts (`jobs`); src/job-handlers.ts joins them.
+// A handler gets a JobContext:
 //   ctx.payload()   async iterable of ~1 MB Buffers (payloadLines() splits them into lines)
 //   ctx.actor       the enqueuing organization/actor with jobId set (revisions record it)
 //   ctx.progress({ read, applied })   cheap; saved with the lease renewal
 //   await ctx.yield()                 between chunks, so the API keeps answering
-//   ctx.finish(trx, outcome)          inside the handler's write transaction, last thing
-//                                     before commit: data and job end commit together
-// and returns { received, applied, result: { url } } (or calls finish). Throwing Invalid
-// (per-item FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed`
-// at once; any non-domain error is retried with exponential backoff up to max_attempts.
+//   ctx.write((storage, finish) => …) the job's write on a connection of its own; finish(outcome)
+//                                     inside its transaction, last thing before commit:
+//                                     data and job end commit together
+// and returns { received, applied, result: { url } }. Throwing Invalid (per-item
+// FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed` at once;
+// any non-domain error is retried with exponential backoff up to max_attempts.
 //
 // Workers: `new Worker({ store, handlers: jobHandlers, ... }).start()`, or
 // startWorkers(config, store, jobHandlers), with jobHandlers from src/job-handlers.ts.
@@ -35,14 +37,20 @@ import type { JobLogger } from './job-run.ts';
 import type { JobHandlers } from './types.ts';
 import { Worker } from './worker.ts';
 
+export {
+  type ImportError,
+  type ImportView,
+  jobIssues,
+  jobResult,
+  toImportView,
+} from '../core/import-view.ts';
+export { payloadLines } from '../core/imports/payload-lines.ts';
+export { issueIndex, rejectedItems } from '../core/job-issues.ts';
 export { findJob, listJobs } from '../store/jobs.ts';
 export { coreJobHandlers } from './handlers.ts';
-export { type ImportError, type ImportView, jobIssues, jobResult, toImportView } from './import-view.ts';
-export { issueIndex, rejectedItems } from './issues.ts';
 export { backoffMs } from './job-end.ts';
 export { DEFAULT_MAX_ATTEMPTS, type Enqueued, type EnqueueOptions } from './job-insert.ts';
 export type { JobLogger } from './job-run.ts';
-export { payloadLines } from './payload.ts';
 export { enqueueJob, enqueueJobIn, queueEvents, readPayload } from './queue.ts';
 export { PAYLOAD_CHUNK_BYTES, type PayloadSource, type SpooledFile, spoolToFile } from './spool.ts';
 export { removeStagingJob, STAGE_BYTES, sweepStaleStagingJobs } from './staging.ts';

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { now } from '../core/clock.ts';
 import type { FieldIssue } from '../core/errors.ts';
+import { rejectedItems } from '../core/job-issues.ts';
 import { endJob, type JobEnd, type JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
-import { rejectedItems } from './issues.ts';
 import type { JobOutcome } from './types.ts';
 import { enqueueWebhookDelivery } from './webhooks.ts';
 

@@ -5,6 +5,8 @@ import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
 import { type JobRow, renewLease } from '../store/jobs.ts';
+import { withPinnedConnection } from '../store/pinned.ts';
+import { createStorage } from '../store/storage.ts';
 import { outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { readPayload } from './queue.ts';
 import { type JobContext, LeaseLost } from './types.ts';
@@ -110,7 +112,7 @@ export class Run {
       job: this.row,
       meta,
       actor: actorOf(this.row, meta),
-      store: this.worker.store,
+      storage: createStorage(this.worker.store),
       webhookTargets: this.worker.webhookTargets,
       signal: this.abort.signal,
       payload: () => readPayload(this.worker.store, this.row.id),
@@ -123,12 +125,20 @@ export class Run {
         await nextTurn();
         if (run.lost) throw new LeaseLost(run.row.id);
       },
-      async finish(trx, outcome) {
-        if (run.lost) throw new LeaseLost(run.row.id);
-        const ended = await recordEnd(trx, run.row, run.leaseOwner, outcomeEnd(outcome, run.progressJson));
-        if (!ended) throw new LeaseLost(run.row.id);
-        run.finished = true;
-      },
+      write: (fn) =>
+        withPinnedConnection(this.worker.store, (pinned, joined) =>
+          fn(createStorage(pinned), async (outcome) => {
+            if (run.lost) throw new LeaseLost(run.row.id);
+            const ended = await recordEnd(
+              joined,
+              run.row,
+              run.leaseOwner,
+              outcomeEnd(outcome, run.progressJson),
+            );
+            if (!ended) throw new LeaseLost(run.row.id);
+            run.finished = true;
+          }),
+        ),
     };
   }
 }

@@ -6,11 +6,11 @@ import type { Kysely } from 'kysely';
 import { now } from '../core/clock.ts';
 import { DomainError, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { toImportView } from '../core/import-view.ts';
 import { type CheckedTarget, checkWebhookTarget, type ResolvedAddress } from '../core/webhook-targets.ts';
 import type { JobRow } from '../store/jobs.ts';
 import type { DB } from '../store/schema.ts';
 import { findWebhook } from '../store/webhooks.ts';
-import { toImportView } from './import-view.ts';
 import { enqueueJobIn } from './queue.ts';
 import type { JobHandler } from './types.ts';
 
@@ -71,7 +71,7 @@ export async function enqueueWebhookDelivery(trx: Kysely<DB>, ended: JobRow): Pr
 /** Posts the stored event, signed with the webhook's current secret. A non-2xx answer is retried. */
 export const deliverWebhook: JobHandler = async (ctx) => {
   // Read at delivery time: a changed URL or rotated secret applies to pending deliveries.
-  const hook = await findWebhook(ctx.store.db, ctx.job.org_id);
+  const hook = await ctx.storage.findWebhook(ctx.job.org_id);
   if (!hook) return { result: { skipped: 'no webhook is configured' } };
   const target = await checkedTarget(hook.url, ctx);
   const pieces: Buffer[] = [];

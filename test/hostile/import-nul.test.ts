@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
+import { importSession } from '../../src/core/imports/import-session.ts';
 import { createMetric } from '../../src/core/metrics.ts';
 import { importAchieveItFile } from '../../src/dialects/achieveit/csv-import.ts';
-import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -35,8 +35,8 @@ describe.each(engines())('NUL in import rows [%s]', (engine) => {
   ])('NUL in %s → Invalid naming line 2, nothing stored', async (_what, text) => {
     const before = await countEach(store, ['data_points', 'point_revisions']);
     const error = await importAchieveItFile(
-      importSession(store, actor).ports,
-      importSession(store, actor).session,
+      importSession(createStorage(store), actor).ports,
+      importSession(createStorage(store), actor).session,
       actor.orgId,
       'metricupdates',
       Readable.from([Buffer.from(text)]),

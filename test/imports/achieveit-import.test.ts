@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
+import { importSession } from '../../src/core/imports/import-session.ts';
 import { createMetric } from '../../src/core/metrics.ts';
 import { importAchieveItFile } from '../../src/dialects/achieveit/csv-import.ts';
 import type { AchieveItFile } from '../../src/dialects/achieveit/csv-rows.ts';
-import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -49,8 +49,8 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
       .execute();
   const run = (text: string, file: AchieveItFile = 'metricupdates', who = actor) =>
     importAchieveItFile(
-      importSession(store, who).ports,
-      importSession(store, who).session,
+      importSession(createStorage(store), who).ports,
+      importSession(createStorage(store), who).session,
       who.orgId,
       file,
       Readable.from([Buffer.from(text)]),
@@ -195,8 +195,8 @@ describe.each(engines())('AchieveIt file import [%s]', (engine) => {
     const bytes = Buffer.from(text);
     const pieces = [...bytes].map((b) => Buffer.from([b]));
     await importAchieveItFile(
-      importSession(store, actor).ports,
-      importSession(store, actor).session,
+      importSession(createStorage(store), actor).ports,
+      importSession(createStorage(store), actor).session,
       actor.orgId,
       'metricupdates',
       Readable.from(pieces),

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
 import { checkMapping } from '../../src/core/imports/column-mapping.ts';
+import { importSession } from '../../src/core/imports/import-session.ts';
 import { importNativeFile, type NativeImportSpec } from '../../src/core/imports/native-import.ts';
 import { createMetric } from '../../src/core/metrics.ts';
-import { importSession } from '../../src/jobs/import-session.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -50,8 +50,8 @@ describe.each(engines())('native file import [%s]', (engine) => {
       .execute();
   const run = (spec: NativeImportSpec, text: string, dryRun = false) =>
     importNativeFile(
-      importSession(store, actor).ports,
-      importSession(store, actor).session,
+      importSession(createStorage(store), actor).ports,
+      importSession(createStorage(store), actor).session,
       actor.orgId,
       spec,
       Readable.from([Buffer.from(text)]),

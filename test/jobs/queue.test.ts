@@ -110,13 +110,12 @@ describe.each(engines())('job queue [%s]', (engine) => {
         for await (const lines of payloadLines(c.payload())) n += lines.length;
         c.progress({ read: n });
         await c.yield();
-        await writeTransaction(c.store, async (trx) => {
-          await trx
-            .insertInto('organizations')
-            .values({ id: crypto.randomUUID(), name: String(c.meta.name), created_at: iso() })
-            .execute();
-          await c.finish(trx, { received: n, applied: n, result: { url: '/somewhere' } });
-        });
+        await c.write((storage, finish) =>
+          storage.transaction(async (tx) => {
+            await tx.insertOrganization(String(c.meta.name));
+            await finish({ received: n, applied: n, result: { url: '/somewhere' } });
+          }),
+        );
         return undefined;
       },
     });
@@ -148,13 +147,12 @@ describe.each(engines())('job queue [%s]', (engine) => {
       't.lost': async (c) => {
         // Another worker took the job over meanwhile (our lease had expired).
         await store.db.updateTable('jobs').set({ lease_owner: 'other/x' }).where('id', '=', row.id).execute();
-        await writeTransaction(c.store, async (trx) => {
-          await trx
-            .insertInto('organizations')
-            .values({ id: crypto.randomUUID(), name: 'lost-write', created_at: iso() })
-            .execute();
-          await c.finish(trx, { applied: 1 });
-        });
+        await c.write((storage, finish) =>
+          storage.transaction(async (tx) => {
+            await tx.insertOrganization('lost-write');
+            await finish({ applied: 1 });
+          }),
+        );
         return undefined;
       },
     });

@@ -1,5 +1,5 @@
-import { type FileImportLimits, fileJob } from '../../jobs/file-import-handlers.ts';
-import type { JobHandler } from '../../jobs/types.ts';
+import { type FileImportLimits, fileJob } from '../../core/imports/file-jobs.ts';
+import type { JobHandler } from '../../core/job-handler.ts';
 import { importAchieveItFile } from './csv-import.ts';
 import type { AchieveItFile } from './csv-rows.ts';
 

@@ -1,4 +1,5 @@
-import { type JobRow, jobIssues } from '../../jobs/index.ts';
+import { jobIssues } from '../../core/import-view.ts';
+import type { JobRecord as JobRow } from '../../core/job-types.ts';
 import type { JobStatusBody } from './schemas.ts';
 
 // A job as AchieveIt's status route answers it: the state is the HTTP status (202 while

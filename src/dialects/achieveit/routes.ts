@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFound } from '../../core/errors.ts';
 import { getJob } from '../../core/job-views.ts';
-import { spoolToFile } from '../../jobs/index.ts';
 import { refuseEmptyAchieveIt } from './csv-import.ts';
 import { ACHIEVEIT_JOB_KINDS } from './csv-jobs.ts';
 import type { AchieveItFile } from './csv-rows.ts';
@@ -53,7 +52,7 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request) => {
         // No body at all is an empty file, refused (400, line 1) like a header alone.
         const body = (request.body as Readable | undefined) ?? Readable.from([]);
-        const spooled = await spoolToFile(body, { dir: config.dataDir, maxBytes: config.importMaxBytes });
+        const spooled = await jobs.spool(body, config.importMaxBytes);
         try {
           await refuseEmptyAchieveIt(createReadStream(spooled.path), config.importMaxFieldBytes);
           const { job } = await jobs.enqueue({

@@ -1,12 +1,10 @@
 import type { FieldIssue } from '../../core/errors.ts';
 import { type BatchChunk, runBatch } from '../../core/imports/batch-runner.ts';
+import { payloadLines } from '../../core/imports/payload-lines.ts';
+import type { JobContext, JobHandler, JobOutcome } from '../../core/job-handler.ts';
+import { issueIndex } from '../../core/job-issues.ts';
 import { MAX_ISSUES, type PointInput } from '../../core/points/point-input.ts';
 import { withPointWriter } from '../../core/points/write.ts';
-import { issueIndex } from '../../jobs/issues.ts';
-import { payloadLines } from '../../jobs/payload.ts';
-import type { JobContext, JobHandler, JobOutcome } from '../../jobs/types.ts';
-import { withPinnedConnection } from '../../store/pinned.ts';
-import { createStorage } from '../../store/storage.ts';
 import { PeriodCache, toPointInput, valuesPath } from './mapping.ts';
 import type { MetricValueInputT } from './schemas.ts';
 
@@ -61,11 +59,10 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
     applied: p.applied,
     result: { url: valuesPath(programId, metricId) },
   });
-  return withPinnedConnection(ctx.store, async (pinned, joined) =>
+  return ctx.write(async (storage, finish) =>
     outcome(
       await runBatch(
-        (mode, fn) =>
-          withPointWriter(createStorage(pinned), ctx.actor, fn, [], { validateOnly: mode === 'dry-run' }),
+        (mode, fn) => withPointWriter(storage, ctx.actor, fn, [], { validateOnly: mode === 'dry-run' }),
         valueChunks(ctx),
         {
           mode: 'apply',
@@ -78,7 +75,7 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
             await ctx.yield();
           },
           // The job ends in the write's own transaction: both commit, or neither.
-          beforeCommit: (p) => ctx.finish(joined, outcome(p)),
+          beforeCommit: (p) => finish(outcome(p)),
         },
       ),
     ),

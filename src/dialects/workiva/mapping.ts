@@ -1,11 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { FieldIssue } from '../../core/errors.ts';
 import { Invalid } from '../../core/errors.ts';
+import { jobIssues } from '../../core/import-view.ts';
 import type { JobRecord as JobRow } from '../../core/job-types.ts';
 import { reportingPeriod } from '../../core/periods.ts';
 import type { PointInput } from '../../core/points/point-input.ts';
 import type { StoredPoint } from '../../core/points/stored-point.ts';
-import { jobIssues } from '../../jobs/import-view.ts';
 import type { MetricValueInputT, Operation } from './schemas.ts';
 
 // A Workiva program is a KPI Hub dataset, a Workiva metric value a data point, and a

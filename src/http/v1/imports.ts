@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { toImportView } from '../../core/import-view.ts';
 import { getJob, listJobsPage } from '../../core/job-views.ts';
-import { toImportView } from '../../jobs/import-view.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 import { errorResponses, IdParams, PageQuery, pageOf, Timestamp } from './schemas.ts';
 

@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../core/errors.ts';
+import type { FieldIssue } from './errors.ts';
 
 /** The item an issue is about: its 0-based index in the payload's list (`data[12].value` → 12). */
 export function issueIndex(issue: FieldIssue): number | undefined {

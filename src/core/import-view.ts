@@ -1,7 +1,6 @@
-import type { FieldIssue } from '../core/errors.ts';
-import type { JobStatus } from '../core/job-types.ts';
-import type { JobRow } from '../store/jobs.ts';
-import { issueIndex } from './issues.ts';
+import type { FieldIssue } from './errors.ts';
+import { issueIndex } from './job-issues.ts';
+import type { JobRecord as JobRow, JobStatus } from './job-types.ts';
 
 // A job as the native API and the webhook events show it (snake_case, like all of /v1).
 

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
-import type { ColumnMapping, ImportFormat } from '../core/imports/column-mapping.ts';
-import { importNativeFile } from '../core/imports/native-import.ts';
-import type { ImportOptions, ImportProgress, ImportResult } from '../core/imports/run-import.ts';
-import { withPinnedConnection } from '../store/pinned.ts';
+import type { JobContext, JobHandler, JobOutcome } from '../job-handler.ts';
+import type { ColumnMapping, ImportFormat } from './column-mapping.ts';
 import { type ImportSession, importSession } from './import-session.ts';
-import type { JobContext, JobHandler, JobOutcome } from './types.ts';
+import { importNativeFile } from './native-import.ts';
+import type { ImportOptions, ImportProgress, ImportResult } from './run-import.ts';
 
 // The jobs that apply uploaded files. The file was stored with the job; it is read back
 // a chunk at a time, and each chunk's progress is reported (GET /v1/imports/{id} shows it)
@@ -45,12 +44,12 @@ export type FileImport = (on: ImportSession, source: Readable, opts: ImportOptio
  * a file twice. (A dry run writes nothing; the worker records its end.)
  */
 export function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
-  return withPinnedConnection(ctx.store, async (pinned, joined) =>
+  return ctx.write(async (storage, finish) =>
     importOutcome(
-      await apply(importSession(pinned, ctx.actor), payloadStream(ctx), {
+      await apply(importSession(storage, ctx.actor), payloadStream(ctx), {
         dryRun,
         onProgress: progressReporter(ctx),
-        beforeCommit: (result) => ctx.finish(joined, importOutcome(result)),
+        beforeCommit: (result) => finish(importOutcome(result)),
       }),
     ),
   );
