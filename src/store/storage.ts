@@ -36,9 +36,20 @@ export function createStorage(store: Store, role: StorageRole = 'writer'): Stora
       writeGrouped: (apply, item, maxItems) =>
         inTransaction
           ? apply(storage, item)
-          : grouped(store, (trx) => bind(trx, true), apply, item, maxItems),
+          : grouped(store, within, apply, item, maxItems),
     };
     return storage;
+  };
+  // The items of one group commit share one transaction: they share its Storage too
+  // (building one is ~70 closures; per item it cost Visible's small PUTs 15% of their rate).
+  const inTrx = new WeakMap<Kysely<DB>, Storage>();
+  const within = (trx: Kysely<DB>): Storage => {
+    let tx = inTrx.get(trx);
+    if (!tx) {
+      tx = bind(trx, true);
+      inTrx.set(trx, tx);
+    }
+    return tx;
   };
   return bind(role === 'reader' ? store.reader : store.db, false);
 }
