@@ -34,9 +34,7 @@ export function createStorage(store: Store, role: StorageRole = 'writer'): Stora
       transaction: (fn) =>
         inTransaction ? fn(storage) : writeTransaction(store, (trx) => fn(bind(trx, true))),
       writeGrouped: (apply, item, maxItems) =>
-        inTransaction
-          ? apply(storage, item)
-          : grouped(store, within, apply, item, maxItems),
+        inTransaction ? apply(storage, item) : grouped(store, within, apply, item, maxItems),
     };
     return storage;
   };
