@@ -32,6 +32,9 @@ import { v1Routes } from './v1/index.ts';
 import { problemFormat } from './v1/problem.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
+// Length: buildApp is the ordered list of what the app registers (hooks, plugins, routes);
+// the order matters and reads best in one place.
+
 export interface AppOptions {
   config: Config;
   store: Store;

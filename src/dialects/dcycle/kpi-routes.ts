@@ -5,6 +5,9 @@ import { toKpi } from './mapping.ts';
 import { base, Headers, tags } from './route-common.ts';
 import { DatasetParams, errorResponses, Kpi, KpiCreate, KpiParams, KpiUpdate } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 /** The KPIs of a dataset: add, update, remove. */
 export const kpiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const storage = () => app.services.storage;

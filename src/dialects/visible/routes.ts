@@ -18,6 +18,9 @@ import {
   UpsertBody,
 } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 const tags = ['Visible'];
 /** Visible's own limit, applied when KPIHUB_VENDOR_RATE_LIMITS is on: 300 requests per 5 minutes per token. */
 const VISIBLE_RATE_LIMIT = { max: 300, timeWindow: 5 * 60 * 1000 };

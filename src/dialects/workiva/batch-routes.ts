@@ -6,6 +6,9 @@ import { operationPath } from './mapping.ts';
 import { baseUrl, deprecated, RETRY_AFTER, tags } from './route-common.ts';
 import { DeletionBody, errorResponses, RequestHeaders, UpsertionBody, ValuesParams } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 /** POST …/values/batchUpsertion and …/batchDeletion: each enqueues one job and answers 202. */
 export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage, config, jobs } = app.services;

@@ -13,6 +13,9 @@ import { ColumnMappingSchema, ImportOptionsQuery, ImportUploadBody } from './imp
 import { Import } from './imports.ts';
 import { errorResponses } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 // POST /v1/imports: a CSV, NDJSON or JSON file of data points, as a multipart upload or as
 // the raw body. The file is streamed to disk and stored with its job; the answer is the
 // job (202, Location: /v1/imports/{id}), whose progress and errors GET /v1/imports/{id} shows.

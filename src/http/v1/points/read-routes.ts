@@ -7,6 +7,9 @@ import { errorResponses, PageQuery, pageOf } from '../schemas.ts';
 import { parseCoordinates } from './query.ts';
 import { MetricParams, PointOut, PointParams, RangeQuery, Revision, tags } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 /** A metric's data points, its series and a point's revisions. */
 export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage } = app.services;

@@ -9,6 +9,9 @@ import { errorResponses } from '../schemas.ts';
 import { parseCoordinates, toInput } from './query.ts';
 import { MetricParams, PointIn, PointParams, tags, WriteAnswer } from './schemas.ts';
 
+// Length: a route plugin is the list of its routes, each with its schema declared inline
+// (it feeds the OpenAPI document); the handlers themselves are a few lines each.
+
 /** PUT and DELETE of a metric's data points. */
 export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage, config } = app.services;
