@@ -25,6 +25,7 @@ import { registerInputGuard } from './input-guard.ts';
 import { registerJsonParser } from './json-body.ts';
 import { registerObservability } from './observability.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
+import { registerReaderConventions } from './reader-conventions.ts';
 import type {} from './route-config.ts';
 import { publicContext, registerRoutePolicy } from './route-policy.ts';
 import type {} from './services.ts';
@@ -137,6 +138,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     store: rateLimitStore.Store,
     errorResponseBuilder: (_request, context) => new RateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
+
+  await registerReaderConventions(app);
 
   await app.register(swagger, {
     openapi: {
