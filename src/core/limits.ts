@@ -7,7 +7,10 @@ export const LIMITS = Object.freeze({
   unitMax: 50,
   externalIdMax: 255,
   dimensionsPerMetric: 16,
+  /** Dcycle's page size (its documented maximum). */
   pageSizeMax: 100,
+  /** The native API's cursor-paged lists: a reader (a dashboard, an export) takes up to 1,000 a page. */
+  listPageSizeMax: 1_000,
   /** Highest page number of the page-numbered lists (Visible, Dcycle): keeps the offset small. */
   pageMax: 1_000_000,
   /** sort_order is an `integer` column: PostgreSQL's int4 holds no more. */

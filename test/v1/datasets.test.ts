@@ -134,12 +134,23 @@ describe.each(engines())('native datasets [%s]', (engine) => {
     expect(pages).toBe(Math.ceil(seen.length / 3));
   });
 
+  it('takes pages of up to 1,000', async () => {
+    for (let i = 0; i < 3; i++) await created({ name: `big-page-${i}` });
+    const res = await ctx().call(ctx().orgA.read, { method: 'GET', url: '/v1/datasets?limit=1000' });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json() as { items: DatasetBody[]; next_cursor: string | null };
+    expect(body.items.map((d) => d.name)).toEqual(
+      expect.arrayContaining(['big-page-0', 'big-page-1', 'big-page-2']),
+    );
+    expect(body.next_cursor).toBeNull();
+  });
+
   it('rejects a bad cursor or page size with 400, not a server error', async () => {
     for (const url of [
       '/v1/datasets?cursor=garbage',
       '/v1/datasets?cursor=%%%',
       '/v1/datasets?limit=0',
-      '/v1/datasets?limit=101',
+      '/v1/datasets?limit=1001',
     ]) {
       const body = expectProblem(await ctx().call(ctx().orgA.read, { method: 'GET', url }), 400);
       expect(body.errors.length, url).toBeGreaterThan(0);

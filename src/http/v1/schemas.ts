@@ -31,7 +31,7 @@ export const IdParams = Type.Object({ id: Uuid });
 
 export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSizeMax, default: 50 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.listPageSizeMax, default: 50 })),
 };
 
 export const Audit = {
