@@ -6,6 +6,7 @@ import { newId } from './ids.ts';
 import { insertMetricRows, type Metric, type MetricInput, newMetricRows, withDimensions } from './metrics.ts';
 import { decodeCursor, type Page, toPage } from './paging.ts';
 import type { Storage } from './ports/index.ts';
+import { checkPrecondition, type Precondition } from './precondition.ts';
 
 /** A dataset as answers show it: its stored row with its metrics. */
 export interface Dataset extends DatasetRecord {
@@ -94,18 +95,26 @@ export async function updateDataset(
   actor: Actor,
   id: string,
   patch: DatasetPatch,
+  opts: { precondition?: Precondition<Dataset> } = {},
 ): Promise<Dataset> {
   return storage.transaction(async (trx) => {
     const row = await trx.findDataset(actor.orgId, id);
     if (!row) throw new NotFound('dataset');
+    if (opts.precondition) checkPrecondition(opts.precondition, await getDataset(trx, actor.orgId, id));
     const changes = { name: patch.name, description: patch.description };
     await trx.updateDataset(actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor });
     return getDataset(trx, actor.orgId, id);
   });
 }
 
-export async function deleteDataset(storage: Storage, orgId: string, id: string): Promise<void> {
+export async function deleteDataset(
+  storage: Storage,
+  orgId: string,
+  id: string,
+  opts: { precondition?: Precondition<Dataset> } = {},
+): Promise<void> {
   await storage.transaction(async (trx) => {
+    if (opts.precondition) checkPrecondition(opts.precondition, await getDataset(trx, orgId, id));
     if (!(await trx.deleteDataset(orgId, id))) throw new NotFound('dataset');
   });
 }

@@ -26,7 +26,8 @@ export abstract class DomainError extends Error {
     | 'unauthorized'
     | 'too_large'
     | 'unsupported_media_type'
-    | 'rate_limited';
+    | 'rate_limited'
+    | 'precondition_failed';
 }
 
 export class NotFound extends DomainError {
@@ -88,6 +89,14 @@ export class RateLimited extends DomainError {
   }
 }
 
+/**
+ * The client's precondition (If-Match) does not hold: the resource changed since the
+ * client read it, and the change it sends would overwrite another.
+ */
+export class PreconditionFailed extends DomainError {
+  readonly kind = 'precondition_failed';
+}
+
 export type AnyDomainError =
   | NotFound
   | Invalid
@@ -96,7 +105,8 @@ export type AnyDomainError =
   | Unauthorized
   | TooLarge
   | UnsupportedMediaType
-  | RateLimited;
+  | RateLimited
+  | PreconditionFailed;
 
 /** `data_points[3].value` → ['data_points', 3, 'value']. */
 export function fieldSegments(field: string): (string | number)[] {

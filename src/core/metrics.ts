@@ -11,6 +11,7 @@ import { type Frequency, LIMITS, type ValueType } from './limits.ts';
 import { decodeCursor, type Page, toPage } from './paging.ts';
 import { DuplicateKey } from './ports/errors.ts';
 import type { Storage } from './ports/index.ts';
+import { checkPrecondition, type Precondition } from './precondition.ts';
 
 export interface Dimension {
   id: string;
@@ -211,12 +212,13 @@ export async function updateMetric(
   actor: Actor,
   id: string,
   patch: MetricPatch,
-  opts: { datasetId?: string } = {},
+  opts: { datasetId?: string; precondition?: Precondition<Metric> } = {},
 ): Promise<Metric> {
   return storage.transaction(async (trx) => {
     const row = await trx.findMetric(actor.orgId, id);
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
+    if (opts.precondition) checkPrecondition(opts.precondition, await getMetric(trx, actor.orgId, id));
     checkSortOrder(patch.sort_order, 'sort_order');
     if (patch.external_id) await assertExternalIdsFree(trx, actor.orgId, [patch.external_id], id);
     const { dimensions, required } = patch;
@@ -253,12 +255,13 @@ export async function deleteMetric(
   storage: Storage,
   actor: Actor,
   id: string,
-  opts: { datasetId?: string } = {},
+  opts: { datasetId?: string; precondition?: Precondition<Metric> } = {},
 ): Promise<void> {
   await storage.transaction(async (trx) => {
     const row = await trx.findMetric(actor.orgId, id);
     if (!row || (opts.datasetId !== undefined && row.dataset_id !== opts.datasetId))
       throw new NotFound('metric');
+    if (opts.precondition) checkPrecondition(opts.precondition, await getMetric(trx, actor.orgId, id));
     await trx.deleteMetric(actor.orgId, id);
   });
 }

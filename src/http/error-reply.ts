@@ -34,6 +34,7 @@ export const DEFAULT_STATUS: Record<ErrorLike['kind'], number> = {
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  precondition_failed: 412,
   internal: 500,
   unavailable: 503,
 };

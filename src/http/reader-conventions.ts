@@ -2,6 +2,7 @@ import { constants } from 'node:zlib';
 import compress from '@fastify/compress';
 import etag from '@fastify/etag';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listsTag, tagHash } from './entity-tags.ts';
 
 // What HTTP clients that read expect: bodies compressed when they ask for it and it pays,
 // and validators so a repeated GET of an unchanged resource costs a 304 and no body.
@@ -17,7 +18,7 @@ export const COMPRESS_THRESHOLD_BYTES = 1024;
 export async function registerReaderConventions(app: FastifyInstance): Promise<void> {
   // Hooks run in registration order: the ETag is computed from the uncompressed body, and
   // the 304 decided, before the body is compressed.
-  await app.register(etag, { weak: true, replyWith304: false });
+  await app.register(etag, { weak: true, replyWith304: false, hashFn: tagHash });
   app.addHook('onSend', notModified);
   await app.register(compress, {
     global: true,
@@ -36,14 +37,7 @@ async function notModified(request: FastifyRequest, reply: FastifyReply, payload
   if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload;
   const tag = reply.getHeader('etag');
   const given = request.headers['if-none-match'];
-  if (typeof tag !== 'string' || typeof given !== 'string' || !matchesAny(given, tag)) return payload;
+  if (typeof tag !== 'string' || typeof given !== 'string' || !listsTag(given, tag)) return payload;
   reply.code(304);
   return '';
-}
-
-/** If-None-Match lists tags (or `*`); it is compared weakly (RFC 9110 §13.1.2). */
-function matchesAny(header: string, tag: string): boolean {
-  const opaque = (t: string) => t.trim().replace(/^W\//, '');
-  const mine = opaque(tag);
-  return header.split(',').some((t) => t.trim() === '*' || opaque(t) === mine);
 }

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import * as datasets from '../../core/datasets.ts';
+import { ifMatch } from '../entity-tags.ts';
 import {
+  changeResponses,
   Dataset,
   DatasetCreate,
   DatasetUpdate,
@@ -75,12 +77,17 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Update a dataset',
+        description:
+          'With If-Match (the ETag of a GET), applied only if the dataset is unchanged since; else 412.',
         params: IdParams,
         body: DatasetUpdate,
-        response: { 200: Dataset, ...errorResponses },
+        response: { 200: Dataset, ...changeResponses },
       },
     },
-    async (request) => datasets.updateDataset(storage(), request.actor, request.params.id, request.body),
+    async (request, reply) =>
+      datasets.updateDataset(storage(), request.actor, request.params.id, request.body, {
+        precondition: ifMatch(request, reply, Dataset),
+      }),
   );
 
   app.delete(
@@ -91,11 +98,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Delete a dataset, its metrics and their values',
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: Type.Null(), ...changeResponses },
       },
     },
     async (request, reply) => {
-      await datasets.deleteDataset(storage(), request.actor.orgId, request.params.id);
+      await datasets.deleteDataset(storage(), request.actor.orgId, request.params.id, {
+        precondition: ifMatch(request, reply, Dataset),
+      });
       return reply.code(204).send(null);
     },
   );

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import * as metrics from '../../core/metrics.ts';
+import { ifMatch } from '../entity-tags.ts';
 import {
+  changeResponses,
   errorResponses,
   IdParams,
   Metric,
@@ -78,12 +80,17 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Update a metric',
+        description:
+          'With If-Match (the ETag of a GET), applied only if the metric is unchanged since; else 412.',
         params: IdParams,
         body: MetricUpdate,
-        response: { 200: Metric, ...errorResponses },
+        response: { 200: Metric, ...changeResponses },
       },
     },
-    async (request) => metrics.updateMetric(storage(), request.actor, request.params.id, request.body),
+    async (request, reply) =>
+      metrics.updateMetric(storage(), request.actor, request.params.id, request.body, {
+        precondition: ifMatch(request, reply, Metric),
+      }),
   );
 
   app.delete(
@@ -94,11 +101,13 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Delete a metric and its values',
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: Type.Null(), ...changeResponses },
       },
     },
     async (request, reply) => {
-      await metrics.deleteMetric(storage(), request.actor, request.params.id);
+      await metrics.deleteMetric(storage(), request.actor, request.params.id, {
+        precondition: ifMatch(request, reply, Metric),
+      });
       return reply.code(204).send(null);
     },
   );

@@ -11,6 +11,7 @@ const TITLES: Record<string, string> = {
   too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  precondition_failed: 'Precondition failed',
   internal: 'Internal server error',
   unavailable: 'Service unavailable',
 };

@@ -131,3 +131,6 @@ export const errorResponses = {
   422: Problem,
   429: Problem,
 };
+
+/** PATCH and DELETE of a resource with an ETag: 412 when the request's If-Match no longer holds. */
+export const changeResponses = { ...errorResponses, 412: Problem };
