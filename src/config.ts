@@ -28,6 +28,8 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number; readonly vendorLimits: boolean };
   /** Shared rate-limit store for several API processes; undefined keeps counters in memory. */
   readonly redisUrl: string | undefined;
+  /** Browser origins allowed to call the API (CORS); empty: none, and no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
   /** Run an in-process worker beside the API (npm start does; `kpihub worker` runs workers alone). */
   readonly workers: number;
   readonly jobLeaseSeconds: number;
@@ -70,6 +72,28 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
   if (value < min || value > max)
     throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A comma-separated list of origins (scheme://host[:port]), each checked and normalized. */
+function originsSetting(env: Env, name: string): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return Object.freeze([]);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== o.replace(/\/$/, '')) {
+      throw new ConfigError(`${name} must list origins like https://dash.example.com, got "${o}"`);
+    }
+  }
+  return Object.freeze(origins.map((o) => new URL(o).origin));
 }
 
 function boolSetting(env: Env, name: string, fallback: boolean): boolean {
@@ -168,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
       vendorLimits: boolSetting(env, 'KPIHUB_VENDOR_RATE_LIMITS', false),
     }),
     redisUrl: env.KPIHUB_REDIS_URL || undefined,
+    corsOrigins: originsSetting(env, 'KPIHUB_CORS_ORIGINS'),
     workers: intSetting(env, 'KPIHUB_WORKERS', 1, 0, 64),
     jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),

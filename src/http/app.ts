@@ -15,6 +15,7 @@ import { registerAuth } from './auth.ts';
 import { registerCharsetCheck } from './body-charset.ts';
 import { applyConnectionLimits, connectionOptions } from './connection-limits.ts';
 import { registerCredentialsConstraint } from './constraints.ts';
+import { registerCors } from './cors.ts';
 import { createServices } from './create-services.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import type { ErrorFormats } from './error-reply.ts';
@@ -140,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await registerReaderConventions(app);
+  await registerCors(app, config);
 
   await app.register(swagger, {
     openapi: {

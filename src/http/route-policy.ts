@@ -47,6 +47,11 @@ export function registerRoutePolicy(app: FastifyInstance): void {
   const table: RouteOptions[] = [];
   tables.set(app, table);
   app.addHook('onRoute', function (route) {
+    // @fastify/cors's preflight route (OPTIONS *, only when KPIHUB_CORS_ORIGINS is set): a
+    // browser sends a preflight without credentials, so it is public by nature.
+    if (route.method === 'OPTIONS' && route.url === '*' && route.config === undefined) {
+      route.config = { public: true };
+    }
     if ((this as unknown as Record<symbol, unknown>)[PUBLIC_CONTEXT] === true) {
       route.config = { ...(route.config ?? {}), public: true };
     }
