@@ -67,24 +67,3 @@ export class GroupCommit<T, R> {
     }
   }
 }
-
-/**
- * `apply` as a write: in a transaction of its own on engines with concurrent writers; on a
- * single-writer engine through one GroupCommit per store, so the items that arrive while a
- * transaction runs share the next one.
- */
-export function groupCommitted<T, R>(
-  apply: (store: Store, trx: Kysely<DB>, item: T) => Promise<R>,
-  maxItems?: number,
-): (store: Store, item: T) => Promise<R> {
-  const groups = new WeakMap<Store, GroupCommit<T, R>>();
-  return (store, item) => {
-    if (store.engine.concurrentWriters) return writeTransaction(store, (trx) => apply(store, trx, item));
-    let group = groups.get(store);
-    if (!group) {
-      group = new GroupCommit(store, (trx, queued) => apply(store, trx, queued), maxItems);
-      groups.set(store, group);
-    }
-    return group.submit(item);
-  };
-}
