@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { bootstrap } from './core/bootstrap.ts';
+import { startRollupRefresher } from './core/rollups/refresher.ts';
 import { buildApp } from './http/app.ts';
 import { jobHandlers } from './job-handlers.ts';
 import { startWorkers } from './jobs/index.ts';
@@ -15,6 +16,9 @@ export interface Running {
   url: string;
   stop(): Promise<void>;
 }
+
+// Rollups are recomputed a second after writes to a month stop (see core/rollups/refresher.ts).
+const ROLLUP_REFRESH = { intervalMs: 500, quietMs: 1000, batch: 20 };
 
 /** Opens the database, migrates it, makes the first admin key if there is none, and listens. */
 export async function startServer(config: Config): Promise<Running> {
@@ -44,12 +48,17 @@ export async function startServer(config: Config): Promise<Running> {
   const url = await app.listen({ host: config.host, port: config.port });
   // npm start: a worker beside the API in the same process (KPIHUB_WORKERS=0 turns it off).
   const workers = config.workers > 0 ? startWorkers(config, store, jobHandlers, app.log) : undefined;
+  const rollups = startRollupRefresher(createStorage(store), {
+    ...ROLLUP_REFRESH,
+    onError: (err) => app.log.warn({ err }, 'rollup refresh failed; reads recompute what it missed'),
+  });
   return {
     app,
     store,
     url,
     async stop() {
       await workers?.stop();
+      await rollups.stop();
       await app.close();
       await store.close();
     },

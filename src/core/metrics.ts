@@ -236,6 +236,10 @@ export async function updateMetric(
     await trx
       .updateMetric(actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor })
       .catch(raceToConflict);
+    // Rollups hold sums only for numbers: a new value type recomputes them.
+    if (patch.value_type !== undefined && patch.value_type !== row.value_type) {
+      await trx.markMetricRollups(actor.orgId, id, now());
+    }
     if (dimensions) {
       checkDimensionNames(dimensions, 'dimensions');
       const existing = await trx.listDimensions(actor.orgId, [id]);

@@ -94,3 +94,15 @@ export function bucketStart(date: string, granularity: Granularity): string {
       return `${pad(y, 4)}-01-01`;
   }
 }
+
+/** The last day of the month `monthStart` ('YYYY-MM-01') begins. */
+export function monthEnd(monthStart: string): string {
+  const [y, m] = monthStart.split('-').map(Number);
+  return `${monthStart.slice(0, 8)}${pad(daysInMonth(y, m))}`;
+}
+
+/** The first day of the month after the one `date` falls in. */
+export function nextMonthStart(date: string): string {
+  const [y, m] = date.split('-').map(Number);
+  return m === 12 ? `${pad(y + 1, 4)}-01-01` : `${pad(y, 4)}-${pad(m + 1)}-01`;
+}

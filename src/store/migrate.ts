@@ -5,6 +5,7 @@ import { foundation } from './migrations/0001-foundation.ts';
 import { points } from './migrations/0002-points.ts';
 import { jobs } from './migrations/0003-jobs.ts';
 import { analytics } from './migrations/0004-analytics.ts';
+import { rollups } from './migrations/0005-rollups.ts';
 
 // Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
@@ -14,6 +15,7 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
     '0002-points': points(types),
     '0003-jobs': jobs(types),
     '0004-analytics': analytics(types),
+    '0005-rollups': rollups(types),
   };
 }
 

@@ -3,6 +3,7 @@ import { isUuid } from '../core/ids.ts';
 import type { IdentityKey } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert, ColumnKind } from './engine/types.ts';
+import { markRollups } from './rollups.ts';
 import type { DB } from './schema.ts';
 
 export type PointRow = DB['data_points'];
@@ -134,4 +135,6 @@ export async function upsertPointsWithRevisions(
 ): Promise<void> {
   await store.engine.insertRows(trx, POINTS, rows);
   await store.engine.insertRows(trx, REVISIONS, revisions);
+  // In the same transaction: a rollup is never read while a write of its month is unseen.
+  await markRollups(trx, rows, revisions[0]?.changed_at ?? new Date().toISOString());
 }

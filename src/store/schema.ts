@@ -4,5 +4,6 @@ import type { AnalyticsTables } from './tables/analytics.ts';
 import type { FoundationTables } from './tables/foundation.ts';
 import type { JobTables } from './tables/jobs.ts';
 import type { PointTables } from './tables/points.ts';
+import type { RollupTables } from './tables/rollups.ts';
 
-export interface DB extends FoundationTables, PointTables, JobTables, AnalyticsTables {}
+export interface DB extends FoundationTables, PointTables, JobTables, AnalyticsTables, RollupTables {}

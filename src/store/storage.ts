@@ -8,6 +8,7 @@ import { catalogRepositories } from './repositories/catalog.ts';
 import { importRepositories } from './repositories/imports.ts';
 import { jobRepositories } from './repositories/jobs.ts';
 import { pointRepositories } from './repositories/points.ts';
+import { rollupRepositories } from './repositories/rollups.ts';
 import type { DB } from './schema.ts';
 import { writeTransaction } from './transactions.ts';
 
@@ -31,6 +32,7 @@ export function createStorage(store: Store, role: StorageRole = 'writer'): Stora
       ...importRepositories(h),
       ...jobRepositories(h),
       ...pointRepositories(h),
+      ...rollupRepositories(h),
       transaction: (fn) =>
         inTransaction ? fn(storage) : writeTransaction(store, (trx) => fn(bind(trx, true))),
       writeGrouped: (apply, item, maxItems) =>

@@ -20,7 +20,7 @@ export interface PointQuery {
 }
 
 /** Dimension names in a filter become ids, so filters may use either. */
-function filterByDimensionIds(metric: Metric, coords: Record<string, string> | undefined) {
+export function filterByDimensionIds(metric: Metric, coords: Record<string, string> | undefined) {
   if (!coords) return undefined;
   return Object.fromEntries(
     Object.entries(coords).map(([k, v]) => [

@@ -1,13 +1,25 @@
-import Big from 'big.js';
 import { Invalid } from '../errors.ts';
-import { bucketStart, type Granularity } from '../periods.ts';
+import type { ValueType } from '../limits.ts';
+import type { Metric } from '../metrics.ts';
+import { bucketStart, type Granularity, queryDate, queryInstant } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
+import {
+  type Accumulator,
+  AGGREGATES,
+  type Aggregate,
+  copy,
+  finish,
+  mergeInto,
+  rank,
+  single,
+} from '../rollups/accumulator.ts';
+import { refreshMetric } from '../rollups/refresh.ts';
+import { seriesItems } from '../rollups/series-sources.ts';
 import { isNumericType } from '../values.ts';
 import { pointMetric } from './metric-cache.ts';
-import { type PointQuery, readAllPoints } from './read.ts';
+import { filterByDimensionIds } from './read.ts';
 
-export const AGGREGATES = ['sum', 'avg', 'min', 'max', 'last', 'count'] as const;
-export type Aggregate = (typeof AGGREGATES)[number];
+export { AGGREGATES, type Aggregate };
 
 export interface SeriesPoint {
   period_start: string;
@@ -15,12 +27,69 @@ export interface SeriesPoint {
   count: number;
 }
 
-// Division keeps this many decimal places, then trailing zeros go: avg(1, 2) is "1.5".
-const AVG_DP = 20;
+/** One member's series in a breakdown, or (other: true) the members past the top N together. */
+export interface SeriesGroup {
+  member: string | null;
+  other: boolean;
+  /** How many members this series covers (1, or those folded into "other"). */
+  members: number;
+  /** The aggregate over the whole range: what the members are ranked by. */
+  value: string;
+  count: number;
+  points: SeriesPoint[];
+}
+
+export interface Series {
+  granularity: Granularity;
+  agg: Aggregate;
+  points: SeriesPoint[];
+  group_by?: string;
+  groups?: SeriesGroup[];
+}
+
+export interface SeriesQuery {
+  from?: string;
+  to?: string;
+  coordinates?: Record<string, string>;
+  asOf?: string;
+  /** A dimension (id or name): one series per member. */
+  groupBy?: string;
+  /** How many members get a series of their own (the rest become "other"). */
+  top?: number;
+}
+
+export const TOP_DEFAULT = 10;
+
+/** The aggregate of a list of values, in order (first and last by position). */
+export function aggregate(agg: Aggregate, values: string[]): string {
+  const accs = values.map((v, i) => single(String(i).padStart(12, '0'), v, agg !== 'count'));
+  return finish(accs.slice(1).reduce(mergeInto, copy(accs[0])), agg);
+}
+
+interface Buckets {
+  total: Accumulator | null;
+  byBucket: Map<string, Accumulator>;
+}
+
+function add(b: Buckets, bucket: string, acc: Accumulator) {
+  b.total = b.total ? mergeInto(b.total, acc) : copy(acc);
+  const at = b.byBucket.get(bucket);
+  if (at) mergeInto(at, acc);
+  else b.byBucket.set(bucket, copy(acc));
+}
+
+function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
+  return [...b.byBucket.entries()]
+    .sort(([x], [y]) => (x < y ? -1 : 1))
+    .map(([period_start, acc]) => ({ period_start, value: finish(acc, agg), count: acc.count }));
+}
 
 /**
- * A metric's values rolled up by calendar bucket with exact decimal arithmetic (big.js):
- * a point belongs to the bucket its period starts in.
+ * A metric's values rolled up by calendar bucket (a point belongs to the bucket its period
+ * starts in), exact: read from the rollups maintained with every write (src/core/rollups),
+ * or from the points and their revisions for `as_of`. Marked months are recomputed first
+ * (through `storage`, the writer); the rows are then read through `reader`, which sees only
+ * committed state (on SQLite a refresh in progress on the writer's connection would show).
  */
 export async function series(
   storage: Storage,
@@ -28,47 +97,112 @@ export async function series(
   metricId: string,
   granularity: Granularity,
   agg: Aggregate,
-  q: Omit<PointQuery, 'cursor' | 'limit'>,
-): Promise<{ granularity: Granularity; agg: Aggregate; points: SeriesPoint[] }> {
+  q: SeriesQuery,
+  reader: Storage = storage,
+): Promise<Series> {
   const metric = await pointMetric(storage, orgId, metricId);
-  if (agg !== 'count' && !isNumericType(metric.value_type)) {
-    throw Invalid.field('agg', `only count works on a ${metric.value_type} metric`);
+  const numeric = isNumericType(metric.value_type as ValueType);
+  if ((agg === 'sum' || agg === 'avg' || agg === 'min' || agg === 'max') && !numeric) {
+    throw Invalid.field('agg', `only count, first and last work on a ${metric.value_type} metric`);
   }
-  const points = (await readAllPoints(storage, orgId, metricId, q)).filter((p) => p.value !== null);
-  // By period (start, then end): `last` is the value of the period that ends last.
-  const order = (p: { period_start: string; period_end: string }) => `${p.period_start}/${p.period_end}`;
-  points.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
-  const buckets = new Map<string, string[]>();
-  for (const p of points) {
-    const key = bucketStart(p.period_start, granularity);
-    const list = buckets.get(key);
-    if (list) list.push(p.value as string);
-    else buckets.set(key, [p.value as string]);
+  const from = queryDate(q.from, 'from');
+  const to = queryDate(q.to, 'to');
+  const asOf = q.asOf === undefined ? undefined : queryInstant(q.asOf, 'as_of');
+  const dimension = q.groupBy === undefined ? undefined : groupDimension(metric, q.groupBy);
+  const coordinates = filterByDimensionIds(metric, q.coordinates);
+  if (!asOf) await refreshMetric(storage, orgId, metricId);
+
+  const all: Buckets = { total: null, byBucket: new Map() };
+  const members = new Map<string | null, Buckets>();
+  const memberOf = memberReader(dimension);
+  const fine = granularity === 'day' || granularity === 'week';
+  const byCoordinates = dimension !== undefined || Object.keys(coordinates ?? {}).length > 0;
+  // Dates repeat (one per coordinates key): each is put in its bucket once.
+  const buckets = new Map<string, string>();
+  const bucketOf = (date: string) => {
+    let b = buckets.get(date);
+    if (b === undefined) {
+      b = bucketStart(date, granularity);
+      buckets.set(date, b);
+    }
+    return b;
+  };
+  for await (const batch of seriesItems(reader, metric, agg, numeric, {
+    fine,
+    from,
+    to,
+    coordinates,
+    byCoordinates,
+    asOf,
+  })) {
+    for (const item of batch) {
+      const bucket = bucketOf(item.date);
+      add(all, bucket, item.acc);
+      if (!dimension) continue;
+      const member = memberOf(item.coordKey, item.coordinates);
+      let m = members.get(member);
+      if (!m) {
+        m = { total: null, byBucket: new Map() };
+        members.set(member, m);
+      }
+      add(m, bucket, item.acc);
+    }
   }
-  const out: SeriesPoint[] = [];
-  for (const [period_start, values] of [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out.push({ period_start, value: aggregate(agg, values), count: values.length });
+  const out: Series = { granularity, agg, points: points(all, agg) };
+  if (dimension) {
+    out.group_by = dimension;
+    out.groups = breakdown(members, agg, q.top ?? TOP_DEFAULT);
   }
-  return { granularity, agg, points: out };
+  return out;
 }
 
-export function aggregate(agg: Aggregate, values: string[]): string {
-  if (agg === 'count') return String(values.length);
-  if (agg === 'last') return values[values.length - 1];
-  const nums = values.map((v) => new Big(v));
-  switch (agg) {
-    case 'sum':
-      return nums.reduce((a, b) => a.plus(b), new Big(0)).toFixed();
-    case 'avg':
-      return new Big(
-        nums
-          .reduce((a, b) => a.plus(b), new Big(0))
-          .div(nums.length)
-          .toFixed(AVG_DP),
-      ).toFixed();
-    case 'min':
-      return nums.reduce((a, b) => (b.lt(a) ? b : a)).toFixed();
-    case 'max':
-      return nums.reduce((a, b) => (b.gt(a) ? b : a)).toFixed();
+function groupDimension(metric: Metric, name: string): string {
+  const d = metric.dimensions.find((x) => x.id === name || x.name === name);
+  if (!d)
+    throw new Invalid([{ field: 'group_by', in: 'query', message: 'must name a dimension of the metric' }]);
+  return d.id;
+}
+
+/** A member by coordinates key: each distinct key's JSON is parsed once. */
+function memberReader(dimension: string | undefined) {
+  const seen = new Map<string, string | null>();
+  return (coordKey: string, coordinates: string | null): string | null => {
+    let m = seen.get(coordKey);
+    if (m === undefined) {
+      const parsed = coordinates ? (JSON.parse(coordinates) as Record<string, string>) : {};
+      m = dimension && parsed[dimension] !== undefined ? String(parsed[dimension]) : null;
+      seen.set(coordKey, m);
+    }
+    return m;
+  };
+}
+
+/** The top members by the aggregate over the range (ties by name), then the rest as "other". */
+function breakdown(members: Map<string | null, Buckets>, agg: Aggregate, top: number): SeriesGroup[] {
+  const ranked = [...members.entries()]
+    .map(([member, b]) => ({ member, b, score: rank(b.total as Accumulator, agg) }))
+    .sort((x, y) => {
+      const c = y.score.cmp(x.score);
+      if (c !== 0) return c;
+      if (x.member === y.member) return 0;
+      if (x.member === null) return 1;
+      if (y.member === null) return -1;
+      return x.member < y.member ? -1 : 1;
+    });
+  const group = (member: string | null, other: boolean, n: number, b: Buckets): SeriesGroup => ({
+    member,
+    other,
+    members: n,
+    value: finish(b.total as Accumulator, agg),
+    count: (b.total as Accumulator).count,
+    points: points(b, agg),
+  });
+  const out = ranked.slice(0, top).map((r) => group(r.member, false, 1, r.b));
+  const rest = ranked.slice(top);
+  if (rest.length > 0) {
+    const other: Buckets = { total: null, byBucket: new Map() };
+    for (const r of rest) for (const [bucket, acc] of r.b.byBucket) add(other, bucket, acc);
+    out.push(group(null, true, rest.length, other));
   }
+  return out;
 }

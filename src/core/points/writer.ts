@@ -3,6 +3,7 @@ import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
 import type { Metric } from '../metrics.ts';
 import type { Storage } from '../ports/index.ts';
+import { notePointWrite } from '../rollups/refresher.ts';
 import { MetricCache } from './metric-cache.ts';
 import { identity, type Normalized, normalize, type Report, reportMissingId } from './normalize.ts';
 import { nextRecord, revision, samePoint } from './point-changes.ts';
@@ -116,6 +117,7 @@ class Writer implements PointWriter {
       }
     }
     await this.tx.savePoints([...changed.values()], revisions);
+    notePointWrite();
     this.applied += normalized.length;
     return result;
   }
@@ -149,6 +151,7 @@ class Writer implements PointWriter {
     }
     if (this.holding) return 0;
     await this.tx.savePoints([...changed.values()], revisions);
+    notePointWrite();
     this.applied += changed.size;
     return changed.size;
   }

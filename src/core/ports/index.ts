@@ -8,8 +8,9 @@ import type { CatalogPorts } from './catalog.ts';
 import type { ImportPorts } from './imports.ts';
 import type { JobPorts } from './jobs.ts';
 import type { PointPorts } from './points.ts';
+import type { RollupPorts } from './rollups.ts';
 
-export type { AccessPorts, AnalyticsPorts, CatalogPorts, ImportPorts, JobPorts, PointPorts };
+export type { AccessPorts, AnalyticsPorts, CatalogPorts, ImportPorts, JobPorts, PointPorts, RollupPorts };
 
 /**
  * One handle on storage: repositories grouped by area, plus units of work. A Storage made
@@ -22,7 +23,8 @@ export interface Storage
     CatalogPorts,
     ImportPorts,
     JobPorts,
-    PointPorts {
+    PointPorts,
+    RollupPorts {
   /**
    * A write transaction (on SQLite it takes the one writer up front). The Storage passed to
    * `fn` reads and writes within it; a transaction opened inside one joins it.

@@ -7,6 +7,7 @@ import { importUploadRoutes } from './import-uploads.ts';
 import { importRoutes } from './imports.ts';
 import { metricRoutes } from './metrics.ts';
 import { pointRoutes } from './points/index.ts';
+import { summaryRoutes } from './summary.ts';
 import { webhookRoutes } from './webhook.ts';
 
 // The native API. Every route here speaks the `native` dialect (RFC 9457 errors).
@@ -30,6 +31,7 @@ export async function v1Routes(app: FastifyInstance): Promise<void> {
   await app.register(entityRoutes);
   await app.register(eventRoutes);
   await app.register(pointRoutes);
+  await app.register(summaryRoutes);
   await app.register(importUploadRoutes);
   await app.register(importRoutes);
   await app.register(webhookRoutes);

@@ -56,6 +56,7 @@ export function postgresEngine(pool: pg.Pool): EngineOps {
       timestampType: 'timestamptz',
       blobType: 'bytea',
       serialType: 'bigserial',
+      clusteredTableSuffix: '',
     },
     concurrentWriters: true,
     maxParams: MAX_PARAMS,

@@ -118,6 +118,7 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       timestampType: 'text',
       blobType: 'blob',
       serialType: 'integer',
+      clusteredTableSuffix: 'without rowid',
     },
     concurrentWriters: false,
     maxParams: 32_766,

@@ -1,0 +1,62 @@
+import type { PointRecord } from '../points/point-record.ts';
+import type {
+  MetricActivity,
+  RollupCoordinates,
+  RollupLevel,
+  RollupMark,
+  RollupRecord,
+  RollupSlice,
+  RollupValueColumn,
+} from '../rollups/rollup-record.ts';
+
+/** What a rollup read asks for: one level of one metric, a bucket range, coordinate pairs. */
+export interface RollupFilter {
+  level: RollupLevel;
+  /** Buckets from this first day on ('YYYY-MM-DD'), inclusive. */
+  from?: string;
+  /** Buckets up to this first day, inclusive. */
+  to?: string;
+  /** Only these coordinates keys (the coord_ levels). */
+  coordKeys?: string[];
+  /** The value columns to read (bucket, coord_key and count always come). */
+  columns: RollupValueColumn[];
+}
+
+// Storage operations for rollups and the marks that say which months must be recomputed.
+export interface RollupPorts {
+  /** Marks of these metrics (all their dirty months). */
+  rollupMarks(orgId: string, metricIds: string[]): Promise<RollupMark[]>;
+  /** Marks of any metric last touched before `quietBefore`, at most `limit`. */
+  quietRollupMarks(quietBefore: string, limit: number): Promise<RollupMark[]>;
+  /** Marks every month a metric has rollups for (its values changed meaning). Only within `transaction`. */
+  markMetricRollups(orgId: string, metricId: string, markedAt: string): Promise<void>;
+  /** Every point of a metric whose period starts in [from, to], deleted ones included. */
+  monthPoints(orgId: string, metricId: string, from: string, to: string): Promise<PointRecord[]>;
+  /** Records a metric's latest change unless a later one is recorded. Only within `transaction`. */
+  noteMetricActivity(activity: MetricActivity): Promise<void>;
+  metricActivity(orgId: string, metricIds: string[]): Promise<MetricActivity[]>;
+  /** The latest `limit` rows of one all-coordinates level of a metric, latest first. */
+  latestRollups(
+    orgId: string,
+    metricId: string,
+    level: 'day' | 'month',
+    columns: RollupValueColumn[],
+    limit: number,
+  ): Promise<RollupSlice[]>;
+  /**
+   * Replaces every rollup row of a metric's month (all levels) and records the coordinates
+   * keys seen. Only within `transaction`.
+   */
+  replaceMonthRollups(
+    metricId: string,
+    month: string,
+    rows: RollupRecord[],
+    coordinates: RollupCoordinates[],
+  ): Promise<void>;
+  /** Clears a mark if no write has bumped it since it was read. Only within `transaction`. */
+  clearRollupMark(mark: RollupMark): Promise<void>;
+  /** Rows of one level, by bucket. */
+  readRollups(orgId: string, metricId: string, f: RollupFilter): Promise<RollupSlice[]>;
+  /** Every coordinates key the metric has had rollups for. */
+  rollupCoordinates(orgId: string, metricId: string): Promise<RollupCoordinates[]>;
+}

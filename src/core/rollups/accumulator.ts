@@ -1,0 +1,173 @@
+import Big from 'big.js';
+import { Invalid } from '../errors.ts';
+import type { RollupRecord, RollupSlice, RollupValueColumn } from './rollup-record.ts';
+
+// The aggregates of a set of values, mergeable: a rollup row is one, and a bucket of a
+// series is the merge of the rows (or points) that fall in it. Sums are big.js, exact.
+
+export const AGGREGATES = ['sum', 'avg', 'min', 'max', 'count', 'first', 'last'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+/** Division keeps this many decimal places (rounded half up), then trailing zeros go. */
+export const AVG_DP = 20;
+
+export interface Accumulator {
+  count: number;
+  /** Null when the values are no numbers (only count, first and last apply). */
+  sum: Big | null;
+  min: Big | null;
+  max: Big | null;
+  firstKey: string;
+  firstValue: string;
+  lastKey: string;
+  lastValue: string;
+}
+
+/**
+ * The order `first` and `last` follow: by period start, then end, then coordinates. A
+ * fixed-width date prefix keeps it a plain text comparison.
+ */
+export function orderKey(p: { period_start: string; period_end: string; coord_key: string }): string {
+  return `${p.period_start}/${p.period_end}/${p.coord_key}`;
+}
+
+export function single(key: string, value: string, numeric: boolean): Accumulator {
+  const n = numeric ? decimal(value) : null;
+  return {
+    count: 1,
+    sum: n,
+    min: n,
+    max: n,
+    firstKey: key,
+    firstValue: value,
+    lastKey: key,
+    lastValue: value,
+  };
+}
+
+// A value stored before its metric became numeric may be no number: it counts, but the
+// bucket then has no sum, min or max.
+function decimal(value: string): Big | null {
+  try {
+    return new Big(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Adds `b` into `a` (a is changed and returned). */
+export function mergeInto(a: Accumulator, b: Accumulator): Accumulator {
+  a.count += b.count;
+  if (a.sum && b.sum) a.sum = a.sum.plus(b.sum);
+  else a.sum = null;
+  if (a.min && b.min) {
+    if (b.min.lt(a.min)) a.min = b.min;
+  } else a.min = null;
+  if (a.max && b.max) {
+    if (b.max.gt(a.max)) a.max = b.max;
+  } else a.max = null;
+  if (b.firstKey < a.firstKey) {
+    a.firstKey = b.firstKey;
+    a.firstValue = b.firstValue;
+  }
+  if (b.lastKey > a.lastKey) {
+    a.lastKey = b.lastKey;
+    a.lastValue = b.lastValue;
+  }
+  return a;
+}
+
+export function copy(a: Accumulator): Accumulator {
+  return { ...a };
+}
+
+/** The aggregate's value as exact decimal text (count as an integer). */
+export function finish(acc: Accumulator, agg: Aggregate): string {
+  switch (agg) {
+    case 'count':
+      return String(acc.count);
+    case 'first':
+      return acc.firstValue;
+    case 'last':
+      return acc.lastValue;
+    case 'avg':
+      return new Big(numbers(acc.sum).div(acc.count).toFixed(AVG_DP)).toFixed();
+    case 'sum':
+      return numbers(acc.sum).toFixed();
+    case 'min':
+      return numbers(acc.min).toFixed();
+    case 'max':
+      return numbers(acc.max).toFixed();
+  }
+}
+
+function numbers(n: Big | null): Big {
+  if (!n)
+    throw Invalid.field(
+      'agg',
+      'the metric holds values that are no numbers; only count, first and last apply',
+    );
+  return n;
+}
+
+/** The number an aggregate ranks by (for top-N breakdowns): the count when it is no number. */
+export function rank(acc: Accumulator, agg: Aggregate): Big {
+  if (agg === 'count') return new Big(acc.count);
+  try {
+    return new Big(finish(acc, agg));
+  } catch {
+    return new Big(acc.count); // first or last of a text metric
+  }
+}
+
+/** A rollup row's aggregates; only the numbers `agg` needs are parsed (a breakdown reads thousands). */
+export function fromRecord(r: RollupSlice, agg: Aggregate): Accumulator {
+  const parse = (v: string | null, wanted: boolean) => (wanted && v !== null ? new Big(v) : null);
+  return {
+    count: Number(r.count),
+    sum: parse(r.sum ?? null, agg === 'sum' || agg === 'avg'),
+    min: parse(r.min ?? null, agg === 'min'),
+    max: parse(r.max ?? null, agg === 'max'),
+    firstKey: r.first_key ?? '',
+    firstValue: r.first_value ?? '',
+    lastKey: r.last_key ?? '',
+    lastValue: r.last_value ?? '',
+  };
+}
+
+/** The value columns a read of rollups needs for `agg`. */
+export function columnsFor(agg: Aggregate): RollupValueColumn[] {
+  switch (agg) {
+    case 'sum':
+    case 'avg':
+      return ['sum'];
+    case 'min':
+      return ['min'];
+    case 'max':
+      return ['max'];
+    case 'first':
+      return ['first_key', 'first_value'];
+    case 'last':
+      return ['last_key', 'last_value'];
+    case 'count':
+      return [];
+  }
+}
+
+export function toRecordFields(
+  a: Accumulator,
+): Pick<
+  RollupRecord,
+  'count' | 'sum' | 'min' | 'max' | 'first_key' | 'first_value' | 'last_key' | 'last_value'
+> {
+  return {
+    count: a.count,
+    sum: a.sum?.toFixed() ?? null,
+    min: a.min?.toFixed() ?? null,
+    max: a.max?.toFixed() ?? null,
+    first_key: a.firstKey,
+    first_value: a.firstValue,
+    last_key: a.lastKey,
+    last_value: a.lastValue,
+  };
+}

@@ -1,0 +1,64 @@
+import type { Storage } from '../ports/index.ts';
+import { refreshMonth } from './refresh.ts';
+
+// Recomputes marked months in the background, so a read seldom has any to do. It stays out
+// of the way of writes: it only takes months no write has touched for `quietMs`, and only
+// while this process has written no points for as long (a bulk import is not slowed by
+// recomputing what the import is about to change again). Whatever it has not reached yet, a
+// read recomputes itself before answering (refresh.ts): rollups are never read stale.
+
+let lastPointWrite = 0;
+
+/** Called by the writer after it saves points. */
+export function notePointWrite(): void {
+  lastPointWrite = Date.now();
+}
+
+export interface RefresherOptions {
+  /** How often to look for marks when there were none. */
+  intervalMs: number;
+  /** How long a month (and this process) must have gone unwritten. */
+  quietMs: number;
+  /** Marks taken per look. */
+  batch: number;
+  onError(err: unknown): void;
+}
+
+export interface RollupRefresher {
+  stop(): Promise<void>;
+}
+
+export function startRollupRefresher(storage: Storage, opts: RefresherOptions): RollupRefresher {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const sweep = async (): Promise<boolean> => {
+    if (Date.now() - lastPointWrite < opts.quietMs) return false;
+    const quietBefore = new Date(Date.now() - opts.quietMs).toISOString();
+    const marks = await storage.quietRollupMarks(quietBefore, opts.batch);
+    for (const mark of marks) {
+      if (stopped || Date.now() - lastPointWrite < opts.quietMs) return false;
+      await refreshMonth(storage, mark);
+    }
+    return marks.length === opts.batch;
+  };
+  const tick = () => {
+    running = sweep()
+      .catch((err) => {
+        opts.onError(err);
+        return false;
+      })
+      .then((more) => {
+        if (!stopped) timer = setTimeout(tick, more ? 0 : opts.intervalMs);
+      });
+  };
+  timer = setTimeout(tick, opts.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

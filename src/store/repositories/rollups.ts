@@ -1,0 +1,35 @@
+import type { RollupPorts } from '../../core/ports/index.ts';
+import {
+  clearRollupMark,
+  latestRollups,
+  markMetricRollups,
+  metricActivity,
+  monthPoints,
+  noteMetricActivity,
+  quietRollupMarks,
+  readRollups,
+  replaceMonthRollups,
+  rollupCoordinates,
+  rollupMarks,
+} from '../rollups.ts';
+import type { RepositoryHandle } from './handle.ts';
+
+// core's RollupPorts over the store's queries.
+export function rollupRepositories(h: RepositoryHandle): RollupPorts {
+  const { store, db } = h;
+  return {
+    rollupMarks: (orgId, metricIds) => rollupMarks(db, orgId, metricIds),
+    quietRollupMarks: (quietBefore, limit) => quietRollupMarks(db, quietBefore, limit),
+    markMetricRollups: (orgId, metricId, at) => markMetricRollups(db, orgId, metricId, at),
+    monthPoints: (orgId, metricId, from, to) => monthPoints(db, orgId, metricId, from, to),
+    noteMetricActivity: (a) => noteMetricActivity(db, a),
+    metricActivity: (orgId, metricIds) => metricActivity(db, orgId, metricIds),
+    latestRollups: (orgId, metricId, level, columns, limit) =>
+      latestRollups(db, orgId, metricId, level, columns, limit),
+    replaceMonthRollups: (metricId, month, rows, coords) =>
+      replaceMonthRollups(store, db, metricId, month, rows, coords),
+    clearRollupMark: (mark) => clearRollupMark(db, mark),
+    readRollups: (orgId, metricId, f) => readRollups(db, orgId, metricId, f),
+    rollupCoordinates: (orgId, metricId) => rollupCoordinates(db, orgId, metricId),
+  };
+}
