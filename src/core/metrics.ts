@@ -236,8 +236,9 @@ export async function updateMetric(
     await trx
       .updateMetric(actor.orgId, id, changes, { updated_at: now(), updated_by: actor.actor })
       .catch(raceToConflict);
-    // Rollups hold sums only for numbers: a new value type recomputes them.
-    if (patch.value_type !== undefined && patch.value_type !== row.value_type) {
+    // Rollups hold sums only for numbers, and rows per coordinates only for a metric with
+    // dimensions: a new value type or new dimensions recompute them.
+    if ((patch.value_type !== undefined && patch.value_type !== row.value_type) || patch.dimensions) {
       await trx.markMetricRollups(actor.orgId, id, now());
     }
     if (dimensions) {

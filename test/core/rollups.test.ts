@@ -314,6 +314,20 @@ describe.each(engines())('rollups [%s]', (engine) => {
     expect((await run(numbers, 'month', 'sum')).points[0].value).toBe('7');
   });
 
+  it('breaks down points written before the metric had dimensions as member null', async () => {
+    const m = await metric();
+    await write(m, [{ periodStart: '2024-01-01', value: '5' }]);
+    expect((await run(m, 'month', 'sum')).points[0].value).toBe('5');
+    await updateMetric(storage(), actor(), m.id, { dimensions: [{ name: 'region' }] });
+    await write(m, [{ periodStart: '2024-02-01', value: '6', coordinates: { region: 'EU' } }]);
+    const res = await run(m, 'month', 'sum', { groupBy: 'region' });
+    expect(res.groups?.map((g) => [g.member, g.value])).toEqual([
+      ['EU', '6'],
+      [null, '5'],
+    ]);
+    expect(res.points.map((p) => p.value)).toEqual(['5', '6']);
+  });
+
   it('never shows one organization the rollups of another', async () => {
     const m = await metric();
     await write(m, [{ periodStart: '2024-01-01', value: '1' }]);

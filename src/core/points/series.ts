@@ -127,17 +127,22 @@ export async function series(
     }
     return b;
   };
-  for await (const batch of seriesItems(reader, metric, agg, numeric, {
-    fine,
-    from,
-    to,
-    coordinates,
-    byCoordinates,
-    asOf,
-  })) {
+  const source = { fine, from, to, coordinates, asOf };
+  // A breakdown without a filter: the whole comes from the all-coordinates rows (a row per
+  // bucket), not from merging every member's rows a second time.
+  const wholeApart = dimension !== undefined && !asOf && Object.keys(coordinates ?? {}).length === 0;
+  if (wholeApart) {
+    for await (const batch of seriesItems(reader, metric, agg, numeric, {
+      ...source,
+      byCoordinates: false,
+    })) {
+      for (const item of batch) add(all, bucketOf(item.date), item.acc);
+    }
+  }
+  for await (const batch of seriesItems(reader, metric, agg, numeric, { ...source, byCoordinates })) {
     for (const item of batch) {
       const bucket = bucketOf(item.date);
-      add(all, bucket, item.acc);
+      if (!wholeApart) add(all, bucket, item.acc);
       if (!dimension) continue;
       const member = memberOf(item.coordKey, item.coordinates);
       let m = members.get(member);

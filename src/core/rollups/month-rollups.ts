@@ -12,6 +12,11 @@ export function monthRollups(
   month: string,
   points: PointRecord[],
   numeric: boolean,
+  /**
+   * False for a metric without dimensions: its one coordinates key is '', and rows per
+   * coordinates would repeat the others (a filter or a breakdown needs a dimension).
+   */
+  perCoordinates: boolean,
 ): { rows: RollupRecord[]; coordinates: RollupCoordinates[]; activity: MetricActivity | null } {
   // Per coordinates and day first (mostly one point each), then the coarser levels from those.
   const coordDays = new Map<string, { day: string; coordKey: string; acc: Accumulator }>();
@@ -51,13 +56,14 @@ export function monthRollups(
     else map.set(key, copy(acc));
   };
   for (const cd of coordDays.values()) {
-    buckets.push({ level: 'coord_day', bucket: cd.day, coordKey: cd.coordKey, acc: cd.acc });
+    if (perCoordinates)
+      buckets.push({ level: 'coord_day', bucket: cd.day, coordKey: cd.coordKey, acc: cd.acc });
     into(days, cd.day, cd.acc);
     into(coordMonths, cd.coordKey, cd.acc);
   }
   let whole: Accumulator | null = null;
   for (const [coordKey, acc] of coordMonths) {
-    buckets.push({ level: 'coord_month', bucket: month, coordKey, acc });
+    if (perCoordinates) buckets.push({ level: 'coord_month', bucket: month, coordKey, acc });
     whole = whole ? mergeInto(whole, acc) : copy(acc);
   }
   for (const [day, acc] of days) buckets.push({ level: 'day', bucket: day, coordKey: '', acc });
@@ -70,5 +76,5 @@ export function monthRollups(
     coord_key: b.coordKey,
     ...toRecordFields(b.acc),
   }));
-  return { rows, coordinates: [...coordinates.values()], activity };
+  return { rows, coordinates: perCoordinates ? [...coordinates.values()] : [], activity };
 }

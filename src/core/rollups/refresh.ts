@@ -33,7 +33,14 @@ async function recompute(storage: Storage, mark: RollupMark): Promise<void> {
     if (!metric) return; // deleted meanwhile: its marks and rollups went with it
     const points = await tx.monthPoints(mark.org_id, mark.metric_id, mark.month, monthEnd(mark.month));
     const numeric = isNumericType(metric.value_type as ValueType);
-    const { rows, coordinates, activity } = monthRollups(metric, mark.month, points, numeric);
+    const dimensions = await tx.listDimensions(mark.org_id, [mark.metric_id]);
+    const { rows, coordinates, activity } = monthRollups(
+      metric,
+      mark.month,
+      points,
+      numeric,
+      dimensions.length > 0,
+    );
     await tx.replaceMonthRollups(mark.metric_id, mark.month, rows, coordinates);
     if (activity) await tx.noteMetricActivity(activity);
     await tx.clearRollupMark(mark);
