@@ -32,6 +32,15 @@ interface Point {
   status: string | null;
 }
 
+/** Points in the export's order: period start, period end, then coordinates. */
+const byIdentity = (points: Point[]) =>
+  [...points].sort(
+    (a, b) =>
+      a.period_start.localeCompare(b.period_start) ||
+      a.period_end.localeCompare(b.period_end) ||
+      JSON.stringify(a.coordinates).localeCompare(JSON.stringify(b.coordinates)),
+  );
+
 const CSV_HEAD = [
   'metric_id',
   'metric_external_id',
@@ -122,7 +131,7 @@ describe.each(engines())('data point export [%s]', (engine) => {
     expect(res.headers['content-length']).toBeUndefined();
     const [head, ...body] = rows(res.body);
     expect(head).toEqual([...CSV_HEAD, 'coordinates.region', 'coordinates.product']);
-    const points = await listing(m.id);
+    const points = byIdentity(await listing(m.id));
     expect(body).toEqual(
       points.map((p) => [
         m.id,
@@ -145,8 +154,9 @@ describe.each(engines())('data point export [%s]', (engine) => {
     expect(res.body).toContain(`"say ""hi"",\nthen go",,"US, east",B\n`);
   });
 
-  it('exports NDJSON: one point a line, as the listing shows it, in its order', async () => {
+  it('exports NDJSON: one point a line, as the listing shows it, by period then coordinates', async () => {
     const m = await regional(null);
+    await put(m.id, [{ date: '2023-12-31', value: '1', coordinates: { region: 'EU', product: 'A' } }]);
     const res = await get(`/v1/metrics/${m.id}/data_points/export?format=ndjson`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
@@ -154,7 +164,14 @@ describe.each(engines())('data point export [%s]', (engine) => {
       `attachment; filename="metric-${m.id}-data-points.ndjson"`,
     );
     expect(res.body.endsWith('\n')).toBe(true);
-    expect(ndjson(res.body)).toEqual(await listing(m.id));
+    const points = ndjson(res.body);
+    expect(points).toEqual(byIdentity(await listing(m.id)));
+    expect(points.map((p) => p.period_start)).toEqual([
+      '2023-12-31',
+      '2024-01-01',
+      '2024-01-01',
+      '2024-02-01',
+    ]);
   });
 
   it('chooses the format by the format parameter, else by Accept (q values count), else CSV', async () => {
@@ -199,7 +216,7 @@ describe.each(engines())('data point export [%s]', (engine) => {
       `coordinates=${coords}`,
       `coordinates=${encodeURIComponent(JSON.stringify({ [region]: 'EU' }))}&from=2024-05-04`,
     ]) {
-      expect(await exported(query), query).toEqual(await listing(m.id, `&${query}`));
+      expect(await exported(query), query).toEqual(byIdentity(await listing(m.id, `&${query}`)));
     }
     expect((await exported(`coordinates=${coords}&to=2024-05-02`)).map((p) => p.value)).toEqual(['10', '20']);
 
@@ -216,6 +233,18 @@ describe.each(engines())('data point export [%s]', (engine) => {
     const csv = await get(`/v1/metrics/${m.id}/data_points/export?as_of=${between}&to=2024-05-01`);
     expect(rows(csv.body).map((r) => r[4])).toEqual(['value', '1', '10']);
     expect(await exported('as_of=2000-01-01T00:00:00Z')).toEqual([]);
+
+    // A point deleted since is exported as it was then; one written since is not there then.
+    const del = await ctx().call(ctx().orgA.write, {
+      method: 'DELETE',
+      url: `/v1/metrics/${m.id}/data_points/${now[0].id}`,
+    });
+    expect(del.statusCode).toBe(204);
+    await put(m.id, [{ date: '2024-04-30', value: '7', coordinates: { region: 'EU' } }]);
+    expect(await exported(`coordinates=${eu}&to=2024-05-01`)).toEqual([
+      expect.objectContaining({ period_start: '2024-04-30', value: '7' }),
+    ]);
+    expect(await exported(`coordinates=${eu}&to=2024-05-01&as_of=${between}`)).toEqual(then);
   });
 
   it("exports a dataset: every metric's points, metric after metric, with the union of dimension columns", async () => {
@@ -293,6 +322,15 @@ describe.each(engines())('data point export [%s]', (engine) => {
       });
     });
 
+    it('as_of: all of them now, none before they were written (pages of points that did not exist then)', async () => {
+      const path = `/v1/metrics/${big.id}/data_points/export?format=ndjson&as_of=`;
+      const now = await get(`${path}${encodeURIComponent(new Date().toISOString())}`);
+      expect(ndjson(now.body)).toHaveLength(N);
+      const before = await get(`${path}2000-01-01T00:00:00Z`);
+      expect(before.statusCode).toBe(200);
+      expect(before.body).toBe('');
+    });
+
     it('are compressed as a stream when asked (gzip), NDJSON too', async () => {
       const res = await get(`/v1/metrics/${big.id}/data_points/export?format=ndjson`, {
         'accept-encoding': 'gzip',
@@ -309,9 +347,9 @@ describe.each(engines())('data point export [%s]', (engine) => {
       const storage = createStorage(ctx().store);
       let reads = 0;
       const counting: Storage = Object.assign(Object.create(storage), {
-        listPoints: (...args: Parameters<Storage['listPoints']>) => {
+        listPointsInIdentityOrder: (...args: Parameters<Storage['listPointsInIdentityOrder']>) => {
           reads++;
-          return storage.listPoints(...args);
+          return storage.listPointsInIdentityOrder(...args);
         },
       });
       const exp = await exportMetricPoints(counting, ctx().orgA.id, big.id, {});

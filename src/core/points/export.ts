@@ -3,12 +3,13 @@ import type { Metric } from '../metrics.ts';
 import { queryDate, queryInstant } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
 import { pointMetric } from './metric-cache.ts';
-import type { PointFilter } from './point-record.ts';
+import type { IdentityKey, PointKeysetFilter } from './point-record.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 
 // The points of a metric, or of every metric of a dataset, for an export of any size: read
-// page after page by keyset on the point id (the listing's cursor order), so only one page
-// is ever held, however many points match. Everything a request can get wrong (an unknown
+// page after page by keyset on the point's identity (period start, period end, coordinates:
+// the order of the identity index, so each page is a range of it), and only one page is
+// ever held, however many points match. The points come in that order: by period. Everything a request can get wrong (an unknown
 // metric or dataset, a bad date, a bad as_of) is checked before the first page is read, so
 // the caller can still answer with an error rather than a cut stream.
 
@@ -49,16 +50,16 @@ function exportOf(storage: Storage, orgId: string, metrics: Metric[], f: ExportF
   async function* pages(): AsyncGenerator<StoredPoint[]> {
     for (const metric of metrics) {
       const coordinates = coordinatesOf(metric, f.coordinates);
-      let after: string | undefined;
+      let after: IdentityKey | undefined;
       for (;;) {
-        const filter: PointFilter = { from, to, coordinates, after, limit: EXPORT_PAGE_SIZE };
-        const rows =
+        const filter: PointKeysetFilter = { from, to, coordinates, after, limit: EXPORT_PAGE_SIZE };
+        const page =
           asOf === undefined
-            ? await storage.listPoints(orgId, metric.id, filter)
-            : await storage.listPointsAsOf(orgId, metric.id, asOf, filter);
-        if (rows.length > 0) yield rows.map(toStoredPoint);
-        if (rows.length < EXPORT_PAGE_SIZE) break;
-        after = rows[rows.length - 1].id;
+            ? await storage.listPointsInIdentityOrder(orgId, metric.id, filter)
+            : await storage.listPointsAsOfInIdentityOrder(orgId, metric.id, asOf, filter);
+        if (page.points.length > 0) yield page.points.map(toStoredPoint);
+        if (!page.next) break;
+        after = page.next;
       }
     }
   }
