@@ -1,10 +1,5 @@
 import { sql } from 'kysely';
-import type {
-  IdentityKey,
-  KeysetPage,
-  PointFilter,
-  PointKeysetFilter,
-} from '../core/points/point-record.ts';
+import type { IdentityKey, KeysetPage, PointFilter, PointKeysetFilter } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
 import type { PointRow } from './points.ts';
 
@@ -21,14 +16,14 @@ function coordinateMatch(store: Store, key: string, member: string) {
 
 type Filter = Pick<PointFilter, 'from' | 'to' | 'coordinates'>;
 
-/** Current (not deleted) points of a metric matching the filter, unordered. */
-function currentPoints(store: Store, orgId: string, metricId: string, f: Filter) {
+/** A metric's points matching the filter, unordered: current ones (not deleted), or all. */
+function metricPoints(store: Store, orgId: string, metricId: string, f: Filter, current = true) {
   let q = store.db
     .selectFrom('data_points')
     .selectAll()
     .where('org_id', '=', orgId)
-    .where('metric_id', '=', metricId)
-    .where('deleted_at', 'is', null);
+    .where('metric_id', '=', metricId);
+  if (current) q = q.where('deleted_at', 'is', null);
   if (f.from) q = q.where('period_start', '>=', f.from);
   if (f.to) q = q.where('period_start', '<=', f.to);
   for (const [k, v] of Object.entries(f.coordinates ?? {})) q = q.where(coordinateMatch(store, k, v));
@@ -93,7 +88,7 @@ export function listPoints(
   metricId: string,
   f: PointFilter,
 ): Promise<PointRow[]> {
-  let q = currentPoints(store, orgId, metricId, f);
+  let q = metricPoints(store, orgId, metricId, f);
   if (f.after) q = q.where('id', '>', f.after);
   return q.orderBy('id').limit(f.limit).execute();
 }
@@ -118,17 +113,15 @@ const keyOf = (p: PointRow): IdentityKey => ({
   coord_key: p.coord_key,
 });
 
-/** A metric's points, deleted ones too, in identity order after `f.after`: one range of the identity index. */
-function identityRange(store: Store, orgId: string, metricId: string, f: PointKeysetFilter, current: boolean) {
-  let q = store.db
-    .selectFrom('data_points')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('metric_id', '=', metricId);
-  if (current) q = q.where('deleted_at', 'is', null);
-  if (f.from) q = q.where('period_start', '>=', f.from);
-  if (f.to) q = q.where('period_start', '<=', f.to);
-  for (const [k, v] of Object.entries(f.coordinates ?? {})) q = q.where(coordinateMatch(store, k, v));
+/** A page of a metric's points in identity order after `f.after`: one range of the identity index. */
+function identityRange(
+  store: Store,
+  orgId: string,
+  metricId: string,
+  f: PointKeysetFilter,
+  current: boolean,
+) {
+  let q = metricPoints(store, orgId, metricId, f, current);
   if (f.after) q = q.where(afterIdentity(f.after, 'data_points'));
   return q.orderBy('period_start').orderBy('period_end').orderBy('coord_key').limit(f.limit);
 }
@@ -147,9 +140,9 @@ export async function listPointsInIdentityOrder(
 /**
  * Points as they were at `asOf` in identity order, after `f.after`: an export's pages. A page
  * of the metric's points (deleted ones too) is read from the identity index first, then each
- * joined to its last revision then: a join of the metric's points to their revisions the
- * planners answer by joining and sorting them all, for every page. Points that did not exist then are left
- * out, so a page may hold fewer than `f.limit` points and still not be the last.
+ * point's last revision then; joined the other way round, the planners join and sort every
+ * point of the metric for each page. Points that did not exist then, or were deleted, are
+ * left out: a page may hold fewer than `f.limit` points and not be the last (`next` says).
  */
 export async function listPointsAsOfInIdentityOrder(
   store: Store,
