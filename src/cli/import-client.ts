@@ -36,17 +36,17 @@ const CONTENT_TYPES: Record<ImportFormat, string> = {
   json: 'application/json',
 };
 
-function endpoint(conn: Connection, path: string, query?: URLSearchParams): URL {
+export function endpoint(conn: Connection, path: string, query?: URLSearchParams): URL {
   const base = conn.url.endsWith('/') ? conn.url : `${conn.url}/`;
   const url = new URL(path, base);
   if (query) url.search = query.toString();
   return url;
 }
 
-async function send(conn: Connection, url: URL, init: RequestInit): Promise<ImportView> {
-  let res: Response;
+/** fetch with the key; a server that cannot be reached is an Error saying why. */
+export async function request(conn: Connection, url: URL, init: RequestInit): Promise<Response> {
   try {
-    res = await fetch(url, {
+    return await fetch(url, {
       ...init,
       headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${conn.key}` },
     });
@@ -55,8 +55,10 @@ async function send(conn: Connection, url: URL, init: RequestInit): Promise<Impo
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
-  const text = await res.text();
-  if (res.ok) return JSON.parse(text) as ImportView;
+}
+
+/** The ApiError for an answer other than 2xx, from its body (`text`). */
+export function apiError(res: Response, text: string): ApiError {
   let body: { title?: string; detail?: string; errors?: { field: string; message: string }[] } = {};
   try {
     body = JSON.parse(text);
@@ -69,7 +71,14 @@ async function send(conn: Connection, url: URL, init: RequestInit): Promise<Impo
     (errors.length ? body.title : body.detail) ??
     body.title ??
     (text.split('\n')[0].slice(0, 200) || res.statusText);
-  throw new ApiError(res.status, `${res.status} ${detail}`, errors);
+  return new ApiError(res.status, `${res.status} ${detail}`, errors);
+}
+
+async function send(conn: Connection, url: URL, init: RequestInit): Promise<ImportView> {
+  const res = await request(conn, url, init);
+  const text = await res.text();
+  if (res.ok) return JSON.parse(text) as ImportView;
+  throw apiError(res, text);
 }
 
 /**

@@ -7,6 +7,7 @@ import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { findOrganization, insertOrganization, listOrganizations } from '../store/organizations.ts';
 import { createStorage } from '../store/storage.ts';
+import { registerExportCommand } from './export.ts';
 import { registerImportCommand } from './import.ts';
 import { registerWorkerCommand } from './worker.ts';
 
@@ -120,6 +121,7 @@ export function buildCli(): Command {
     );
   registerWorkerCommand(program, config);
   registerImportCommand(program);
+  registerExportCommand(program);
   return program;
 }
 

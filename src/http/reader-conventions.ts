@@ -11,6 +11,13 @@ import { listsTag, tagHash } from './entity-tags.ts';
 export const COMPRESS_THRESHOLD_BYTES = 1024;
 
 /**
+ * The types worth compressing: @fastify/compress's own list (text, JSON, XML, octet-stream)
+ * and NDJSON, which it does not know (the data point exports send it).
+ */
+const COMPRESSIBLE =
+  /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|\/x-ndjson(?:;|$)|(?:\+|\/)text(?:;|$)|(?:\+|\/)xml(?:;|$)|octet-stream(?:;|$)/u;
+
+/**
  * Registers compression (br or gzip, as the client's Accept-Encoding prefers) and ETags.
  * The ETag is weak (W/"…"): it names the representation's content whatever its encoding.
  * Call before the routes are registered.
@@ -24,6 +31,7 @@ export async function registerReaderConventions(app: FastifyInstance): Promise<v
     global: true,
     threshold: COMPRESS_THRESHOLD_BYTES,
     encodings: ['br', 'gzip'],
+    customTypes: COMPRESSIBLE,
     // Quality 4 compresses JSON nearly as well as the default 11 at a fraction of its CPU.
     brotliOptions: { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } },
   });

@@ -62,6 +62,23 @@ export interface PointFilter {
   limit: number;
 }
 
+/** One metric's points in identity order, a page after a point's identity (an export's pages). */
+export interface PointKeysetFilter {
+  from?: string;
+  to?: string;
+  /** dimension id → member; a point matches when its coordinates have every pair. */
+  coordinates?: Record<string, string>;
+  /** Only points whose identity sorts after this one. */
+  after?: IdentityKey;
+  limit: number;
+}
+
+/** A page of points in identity order, and the identity after which the next page starts (null: none). */
+export interface KeysetPage {
+  points: PointRecord[];
+  next: IdentityKey | null;
+}
+
 /** Points of several metrics (page-numbered listings). */
 export interface PointSetFilter {
   metricIds: string[];

@@ -1,6 +1,8 @@
 import type {
   IdentityKey,
+  KeysetPage,
   PointFilter,
+  PointKeysetFilter,
   PointRecord,
   PointSetFilter,
   RevisionRecord,
@@ -24,6 +26,21 @@ export interface PointPorts {
   listPoints(orgId: string, metricId: string, f: PointFilter): Promise<PointRecord[]>;
   /** The points as they were at `asOf`: each with its last revision's value then (deletes left out). */
   listPointsAsOf(orgId: string, metricId: string, asOf: string, f: PointFilter): Promise<PointRecord[]>;
+  /**
+   * Current points of a metric in identity order (period start, period end, coordinate key),
+   * after `f.after`: an export's pages, each read as a range of the identity index.
+   */
+  listPointsInIdentityOrder(orgId: string, metricId: string, f: PointKeysetFilter): Promise<KeysetPage>;
+  /**
+   * The points as they were at `asOf`, in identity order after `f.after` (deletes and points
+   * not yet written then left out: a page may be short and not the last; `next` says).
+   */
+  listPointsAsOfInIdentityOrder(
+    orgId: string,
+    metricId: string,
+    asOf: string,
+    f: PointKeysetFilter,
+  ): Promise<KeysetPage>;
   /** Current points of several metrics by metric, then date: one page-numbered page. */
   listPointsOffset(orgId: string, f: PointSetFilter, offset: number, limit: number): Promise<PointRecord[]>;
   countPoints(orgId: string, f: PointSetFilter): Promise<number>;
