@@ -136,5 +136,5 @@ export async function upsertPointsWithRevisions(
   await store.engine.insertRows(trx, POINTS, rows);
   await store.engine.insertRows(trx, REVISIONS, revisions);
   // In the same transaction: a rollup is never read while a write of its month is unseen.
-  await markRollups(trx, rows, revisions[0]?.changed_at ?? new Date().toISOString());
+  await markRollups(store, trx, rows, revisions[0]?.changed_at ?? new Date().toISOString());
 }

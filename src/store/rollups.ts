@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { newId } from '../core/ids.ts';
 import { monthEnd } from '../core/periods.ts';
 import type { PointRecord } from '../core/points/point-record.ts';
 import type { RollupFilter } from '../core/ports/rollups.ts';
@@ -16,39 +17,53 @@ import type { DB } from './schema.ts';
 
 // Rollup rows and marks (see src/core/rollups/refresh.ts for how they stay exact).
 
-/** Marks every (metric, month) the written rows start in: one statement per write. */
+const MARKS: BulkInsert<RollupMark> = {
+  table: 'rollup_marks',
+  columns: ['metric_id', 'month', 'org_id', 'version', 'marked_at'],
+  conflict: { target: ['metric_id', 'month'], update: ['version', 'marked_at'] },
+  columnKinds: {
+    metric_id: 'uuid',
+    month: 'date',
+    org_id: 'uuid',
+    version: 'text',
+    marked_at: 'timestamptz',
+  },
+};
+
+/**
+ * Marks every (metric, month) the written rows start in, with a new version: through the
+ * engine's bulk path (a cached statement on SQLite), as it runs with every write.
+ */
 export async function markRollups(
+  store: Store,
   db: Kysely<DB>,
   rows: { metric_id: string; org_id: string; period_start: string }[],
   markedAt: string,
 ): Promise<void> {
   const marks = new Map<string, RollupMark>();
+  const version = newId();
   for (const r of rows) {
     const month = `${r.period_start.slice(0, 7)}-01`;
     const key = `${r.metric_id}/${month}`;
-    if (!marks.has(key)) {
-      marks.set(key, { metric_id: r.metric_id, org_id: r.org_id, month, version: 1, marked_at: markedAt });
-    }
+    if (!marks.has(key))
+      marks.set(key, { metric_id: r.metric_id, org_id: r.org_id, month, version, marked_at: markedAt });
   }
   if (marks.size === 0) return;
   // Sorted, so concurrent writers take the marks' row locks in one order (no deadlock).
   const values = [...marks.values()].sort((a, b) =>
     a.metric_id === b.metric_id ? (a.month < b.month ? -1 : 1) : a.metric_id < b.metric_id ? -1 : 1,
   );
-  await db
-    .insertInto('rollup_marks')
-    .values(values)
-    .onConflict((oc) =>
-      oc.columns(['metric_id', 'month']).doUpdateSet({
-        version: sql`rollup_marks.version + 1`,
-        marked_at: (eb) => eb.ref('excluded.marked_at'),
-      }),
-    )
-    .execute();
+  await store.engine.insertRows(db, MARKS, values);
 }
 
 /** Marks every month a metric has rollups for (its values changed meaning, e.g. a new value type). */
-export async function markMetricRollups(db: Kysely<DB>, orgId: string, metricId: string, markedAt: string) {
+export async function markMetricRollups(
+  store: Store,
+  db: Kysely<DB>,
+  orgId: string,
+  metricId: string,
+  markedAt: string,
+) {
   const months = await db
     .selectFrom('point_rollups')
     .select('bucket')
@@ -57,6 +72,7 @@ export async function markMetricRollups(db: Kysely<DB>, orgId: string, metricId:
     .where('level', '=', 'month')
     .execute();
   await markRollups(
+    store,
     db,
     months.map((m) => ({ metric_id: metricId, org_id: orgId, period_start: m.bucket })),
     markedAt,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
 import { Invalid } from '../../src/core/errors.ts';
 import { createMetric, type Metric, type MetricInput, updateMetric } from '../../src/core/metrics.ts';
@@ -7,7 +7,8 @@ import { bucketStart, type Granularity } from '../../src/core/periods.ts';
 import type { PointInput } from '../../src/core/points/point-input.ts';
 import { AGGREGATES, type Aggregate, aggregate, series } from '../../src/core/points/series.ts';
 import { deletePoints, writePoints } from '../../src/core/points/write.ts';
-import { refreshMetric } from '../../src/core/rollups/refresh.ts';
+import { refreshMetric, refreshMonth } from '../../src/core/rollups/refresh.ts';
+import { startRollupRefresher } from '../../src/core/rollups/refresher.ts';
 import { canonicalDecimal } from '../../src/core/values.ts';
 import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
@@ -326,6 +327,43 @@ describe.each(engines())('rollups [%s]', (engine) => {
       [null, '5'],
     ]);
     expect(res.points.map((p) => p.value)).toEqual(['5', '6']);
+  });
+
+  it('keeps a month marked when a write lands after its refresh read the mark', async () => {
+    const m = await metric();
+    await write(m, [{ periodStart: '2024-01-01', value: '1' }]);
+    const [seen] = await storage().rollupMarks(ctx().orgA.id, [m.id]);
+    expect(seen.month).toBe('2024-01-01');
+    // A write after the mark was read gives the month a new version…
+    await write(m, [{ periodStart: '2024-01-02', value: '2' }]);
+    // …so a refresh working from the old mark leaves the month marked for the next one.
+    await refreshMonth(storage(), seen);
+    const [still] = await storage().rollupMarks(ctx().orgA.id, [m.id]);
+    expect(still.version).not.toBe(seen.version);
+    expect((await run(m, 'month', 'sum')).points[0].value).toBe('3');
+    expect(await storage().rollupMarks(ctx().orgA.id, [m.id])).toEqual([]);
+  });
+
+  it('recomputes marked months in the background once writes pause', async () => {
+    const m = await metric();
+    await write(m, [{ periodStart: '2024-01-01', value: '1.5' }]);
+    const errors: unknown[] = [];
+    const refresher = startRollupRefresher(storage(), {
+      intervalMs: 20,
+      quietMs: 50,
+      batch: 5,
+      onError: (e) => errors.push(e),
+    });
+    try {
+      await vi.waitFor(async () => expect(await storage().rollupMarks(ctx().orgA.id, [m.id])).toEqual([]), {
+        timeout: 5000,
+      });
+    } finally {
+      await refresher.stop();
+    }
+    expect(errors).toEqual([]);
+    const rows = await storage().readRollups(ctx().orgA.id, m.id, { level: 'month', columns: ['sum'] });
+    expect(rows.map((r) => [r.bucket, r.sum, Number(r.count)])).toEqual([['2024-01-01', '1.5', 1]]);
   });
 
   it('never shows one organization the rollups of another', async () => {

@@ -56,8 +56,8 @@ export interface RollupMark {
   org_id: string;
   /** The first day of the month. */
   month: string;
-  /** Bumped by every write to the month, so a refresh only clears what it has seen. */
-  version: number;
+  /** A new id at every write to the month, so a refresh only clears what it has seen. */
+  version: string;
   marked_at: string;
 }
 

@@ -54,7 +54,7 @@ export function rollups(types: ColumnTypes): Migration {
         .addColumn('metric_id', id, (c) => c.notNull().references('metrics.id').onDelete('cascade'))
         .addColumn('month', date, (c) => c.notNull())
         .addColumn('org_id', id, (c) => c.notNull())
-        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
         .addColumn('marked_at', types.timestampType, (c) => c.notNull())
         .addPrimaryKeyConstraint('rollup_marks_pk', ['metric_id', 'month'])
         .execute();
@@ -75,7 +75,7 @@ export function rollups(types: ColumnTypes): Migration {
 
 interface MarkTables {
   data_points: { metric_id: string; org_id: string; period_start: string };
-  rollup_marks: { metric_id: string; org_id: string; month: string; version: number; marked_at: string };
+  rollup_marks: { metric_id: string; org_id: string; month: string; version: string; marked_at: string };
 }
 
 /** A mark for every (metric, month) existing points start in, written in pages. */
@@ -92,7 +92,11 @@ async function markExistingMonths(db: Kysely<MarkTables>): Promise<void> {
     const month = `${String(s.period_start).slice(0, 7)}-01`;
     marks.set(`${s.metric_id}/${month}`, { metric_id: s.metric_id, org_id: s.org_id, month });
   }
-  const rows = [...marks.values()].map((m) => ({ ...m, version: 1, marked_at: new Date(0).toISOString() }));
+  const rows = [...marks.values()].map((m) => ({
+    ...m,
+    version: 'migration',
+    marked_at: new Date(0).toISOString(),
+  }));
   for (let i = 0; i < rows.length; i += 500) {
     await db
       .insertInto('rollup_marks')

@@ -20,7 +20,7 @@ export function rollupRepositories(h: RepositoryHandle): RollupPorts {
   return {
     rollupMarks: (orgId, metricIds) => rollupMarks(db, orgId, metricIds),
     quietRollupMarks: (quietBefore, limit) => quietRollupMarks(db, quietBefore, limit),
-    markMetricRollups: (orgId, metricId, at) => markMetricRollups(db, orgId, metricId, at),
+    markMetricRollups: (orgId, metricId, at) => markMetricRollups(store, db, orgId, metricId, at),
     monthPoints: (orgId, metricId, from, to) => monthPoints(db, orgId, metricId, from, to),
     noteMetricActivity: (a) => noteMetricActivity(db, a),
     metricActivity: (orgId, metricIds) => metricActivity(db, orgId, metricIds),
