@@ -139,6 +139,10 @@ const ROLLUP_COLUMNS = [
 const ROLLUPS: BulkInsert<RollupRecord> = {
   table: 'point_rollups',
   columns: ROLLUP_COLUMNS,
+  conflict: {
+    target: ['metric_id', 'level', 'coord_key', 'bucket'],
+    update: ['org_id', 'count', 'sum', 'min', 'max', 'first_key', 'first_value', 'last_key', 'last_value'],
+  },
   rowsPerStatement: 50,
   columnKinds: {
     metric_id: 'uuid',
@@ -164,6 +168,14 @@ const COORDINATES: BulkInsert<RollupCoordinates> = {
   columnKinds: { metric_id: 'uuid', coord_key: 'text', org_id: 'uuid', coordinates: 'text' },
 };
 
+const VALUE_COLUMNS = ['sum', 'min', 'max', 'first_key', 'first_value', 'last_key', 'last_value'] as const;
+const rowKey = (r: Pick<RollupRecord, 'level' | 'bucket' | 'coord_key'>) =>
+  `${r.level}/${r.bucket}/${r.coord_key}`;
+
+/**
+ * Makes a month's rows these: only rows that differ are written and only rows that are gone
+ * deleted, so a late correction rewrites a handful of rows, not the month's thousands.
+ */
 export async function replaceMonthRollups(
   store: Store,
   db: Kysely<DB>,
@@ -173,13 +185,36 @@ export async function replaceMonthRollups(
   coordinates: RollupCoordinates[],
 ): Promise<void> {
   // Every level's bucket of the month lies within its days: the month row's is its first.
-  await db
-    .deleteFrom('point_rollups')
+  const existing = await db
+    .selectFrom('point_rollups')
+    .select(['level', 'bucket', 'coord_key', 'count', ...VALUE_COLUMNS])
     .where('metric_id', '=', metricId)
     .where('bucket', '>=', month)
     .where('bucket', '<=', monthEnd(month))
     .execute();
-  await store.engine.insertRows(db, ROLLUPS, rows);
+  const before = new Map(existing.map((r) => [rowKey(r), r]));
+  const changed = rows.filter((r) => {
+    const old = before.get(rowKey(r));
+    before.delete(rowKey(r));
+    return !old || Number(old.count) !== r.count || VALUE_COLUMNS.some((c) => old[c] !== r[c]);
+  });
+  // What is left in `before` has no row any more (its points were deleted or moved on).
+  const gone = new Map<string, string[]>();
+  for (const r of before.values()) {
+    const at = `${r.level}\u0000${r.coord_key}`;
+    gone.set(at, [...(gone.get(at) ?? []), r.bucket]);
+  }
+  for (const [at, buckets] of gone) {
+    const [level, coordKey] = at.split('\u0000');
+    await db
+      .deleteFrom('point_rollups')
+      .where('metric_id', '=', metricId)
+      .where('level', '=', level as RollupRecord['level'])
+      .where('coord_key', '=', coordKey)
+      .where('bucket', 'in', buckets)
+      .execute();
+  }
+  await store.engine.insertRows(db, ROLLUPS, changed);
   await store.engine.insertRows(db, COORDINATES, coordinates);
 }
 
