@@ -91,6 +91,12 @@ export function postgresEngine(pool: pg.Pool): EngineOps {
       }
     },
 
+    // date_trunc's 'week' starts on Monday (ISO); through timestamp, so no time zone is involved.
+    dayBucket: (column, g) =>
+      g === 'day'
+        ? sql<string>`${sql.ref(column)}`
+        : sql<string>`cast(date_trunc(${sql.lit(g)}, cast(${sql.ref(column)} as timestamp)) as date)`,
+
     jsonText: (column, key) => sql`(${sql.ref(column)}::jsonb ->> ${key})`,
 
     isUniqueViolation: isPostgresUniqueViolation,

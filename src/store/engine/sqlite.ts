@@ -152,6 +152,14 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       return fn(store, twin);
     },
 
+    // Dates are 'YYYY-MM-DD' text; 'weekday 0' moves to the coming Sunday (or stays on one).
+    dayBucket: (column, g) =>
+      g === 'day'
+        ? sql<string>`${sql.ref(column)}`
+        : g === 'week'
+          ? sql<string>`date(${sql.ref(column)}, 'weekday 0', '-6 days')`
+          : sql<string>`date(${sql.ref(column)}, 'start of month')`,
+
     jsonText: (column, key) => sql`json_extract(${sql.ref(column)}, ${`$."${key.replace(/"/g, '')}"`})`,
 
     isUniqueViolation: isSqliteUniqueViolation,

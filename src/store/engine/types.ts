@@ -109,6 +109,12 @@ export interface EngineOps {
     store: S,
     fn: (pinned: S, joined: Kysely<DB>) => Promise<T>,
   ): Promise<T>;
+  /**
+   * The first day of the day, ISO week (Monday) or month that the date column `column` falls
+   * in, as a date ('YYYY-MM-DD'). Has no bind parameters, so the same expression can be
+   * selected and grouped by.
+   */
+  dayBucket(column: string, granularity: 'day' | 'week' | 'month'): RawBuilder<string>;
   /** `column`'s JSON text, key `key` read out as text (equality-comparable). */
   jsonText(column: string, key: string): RawBuilder<unknown>;
   /** A unique index (or primary key) refused a row. */
