@@ -155,6 +155,18 @@ export async function countEvents(
     const rows = await q.groupBy(['event', bucket]).orderBy('event').orderBy(bucket).execute();
     return rows.map((r) => ({ event: r.event, period_start: String(r.period_start), n: Number(r.n) }));
   }
+  if (f.granularity === 'day') {
+    // One row per (org, name, day) already: read in key order, nothing to add up.
+    let q = db
+      .selectFrom('analytics_event_counts')
+      .select(['event', 'day as period_start', 'count as n'])
+      .where('org_id', '=', orgId);
+    if (f.event !== undefined) q = q.where('event', '=', f.event);
+    if (f.fromDay !== undefined) q = q.where('day', '>=', f.fromDay);
+    if (f.toDay !== undefined) q = q.where('day', '<=', f.toDay);
+    const rows = await q.orderBy('event').orderBy('day').execute();
+    return rows.map((r) => ({ event: r.event, period_start: String(r.period_start), n: Number(r.n) }));
+  }
   let q = db
     .selectFrom('analytics_event_counts')
     .select((eb) => [

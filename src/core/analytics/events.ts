@@ -5,7 +5,7 @@ import type { Storage } from '../ports/index.ts';
 import type { JsonObject } from './message-types.ts';
 import { normalizeTimestamp } from './messages.ts';
 import type { EventRecord } from './records.ts';
-import { type Granularity, type SeriesPoint, toSeries } from './series.ts';
+import { bucketsBetween, type Granularity, type SeriesPoint, seriesOver } from './series.ts';
 
 // Reading tracked events: a cursor-paged list in time order, and counts as a series.
 
@@ -153,8 +153,10 @@ export async function countEvents(
   }
   const all = summed([...byName.values()]);
   // One range for every series of the answer, so they line up bucket for bucket.
-  const range = { from: q.from ?? all[0]?.day, to: q.to ?? all[all.length - 1]?.day };
-  const series = toSeries(all, q.granularity, range);
+  const buckets = bucketsBetween(q.granularity, q.from ?? all[0]?.day, q.to ?? all[all.length - 1]?.day);
+  const at = new Map(buckets.map((b, i) => [b, i]));
+  const over = (list: Bucketed[]) => seriesOver(buckets, at, list, q.granularity);
+  const series = over(all);
   if (q.event !== undefined) {
     return { event: q.event, granularity: q.granularity, total: totalOf(all), series };
   }
@@ -164,7 +166,7 @@ export async function countEvents(
   const shown = ranked.slice(0, q.top ?? DEFAULT_TOP_EVENTS);
   const rest = ranked.slice(shown.length);
   const seriesCount = 1 + shown.length + (rest.length > 0 ? 1 : 0);
-  if (series.length * seriesCount > MAX_COUNT_POINTS) {
+  if (buckets.length * seriesCount > MAX_COUNT_POINTS) {
     const message = `the answer would hold more than ${MAX_COUNT_POINTS} counts: ask for fewer names or a shorter range`;
     throw new Invalid([{ field: 'top', in: 'query', message }], true);
   }
@@ -173,18 +175,14 @@ export async function countEvents(
     granularity: q.granularity,
     total: totalOf(all),
     series,
-    events: shown.map((e) => ({
-      event: e.event,
-      total: e.total,
-      series: toSeries(e.list, q.granularity, range),
-    })),
+    events: shown.map((e) => ({ event: e.event, total: e.total, series: over(e.list) })),
     other:
       rest.length === 0
         ? null
         : {
             events: rest.length,
             total: rest.reduce((sum, e) => sum + e.total, 0),
-            series: toSeries(summed(rest.map((e) => e.list)), q.granularity, range),
+            series: over(rest.flatMap((e) => e.list)),
           },
   };
 }
