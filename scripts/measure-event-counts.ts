@@ -155,9 +155,18 @@ async function main() {
     await migrateToLatest(store);
     const storage = createStorage(store);
     const rates: number[] = [];
-    for (let r = 0; r < WRITE_ROUNDS; r++) rates.push(await writes(store, storage, r));
+    const cpus: number[] = [];
+    for (let r = 0; r < WRITE_ROUNDS; r++) {
+      const cpu = process.cpuUsage();
+      rates.push(await writes(store, storage, r));
+      const used = process.cpuUsage(cpu);
+      cpus.push((used.user + used.system) / (WRITE_BATCHES * 100));
+    }
+    // On SQLite the whole write runs in this process: its CPU time per message is the cost,
+    // far less disturbed by other load on the machine than messages/s.
     console.log(
-      `[${engine}] Vitally in-process writes, msg/s per round: ${rates.map(Math.round).join(', ')}; median ${Math.round(pct(rates, 50))}`,
+      `[${engine}] Vitally in-process writes, msg/s per round: ${rates.map(Math.round).join(', ')}; median ${Math.round(pct(rates, 50))}; ` +
+        `this process's CPU µs/msg: ${cpus.map((c) => c.toFixed(1)).join(', ')}; median ${pct(cpus, 50)?.toFixed(1)}`,
     );
     const org = await insertOrganization(store.db, 'reads');
     await load(storage, org.id);

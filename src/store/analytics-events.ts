@@ -31,21 +31,26 @@ const EVENTS: BulkInsert<EventRow> = { table: 'analytics_events', columns: EVENT
 export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
   if (rows.length === 0) return;
   await store.engine.insertRows(db, EVENTS, rows);
-  await addEventCounts(db, rows);
+  await addEventCounts(store, db, rows);
 }
 
 type CountRow = DB['analytics_event_counts'];
 
-/** Rows per upsert statement: 4 parameters a row, far below either engine's limit. */
-const COUNTS_PER_STATEMENT = 1_000;
+// count = count + excluded.count. On SQLite one cached statement a row (no SQL to build per
+// batch: a Kysely-built upsert measured +2-4 µs of CPU a message on Vitally batches).
+const COUNTS: BulkInsert<CountRow> = {
+  table: 'analytics_event_counts',
+  columns: ['org_id', 'event', 'day', 'count'],
+  conflict: { target: ['org_id', 'event', 'day'], add: ['count'] },
+};
 
 /**
- * One row per distinct (org, name, day) of the batch, `count = count + n`. Last in the
- * transaction, so the counter rows (the one place concurrent batches meet on PostgreSQL) are
- * held only until the commit, and in key order, so two batches never wait on each other in
- * a cycle.
+ * One row per distinct (org, name, day) of the batch, adding its number of events. Last in
+ * the transaction, so the counter rows (the one place concurrent batches meet on PostgreSQL)
+ * are held only until the commit, and in key order, so two batches never wait on each other
+ * in a cycle.
  */
-async function addEventCounts(db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
   const counts = new Map<string, CountRow>();
   for (const r of rows) {
     const key = `${r.org_id}\u0000${r.event}\u0000${r.day}`;
@@ -54,17 +59,7 @@ async function addEventCounts(db: Kysely<DB>, rows: EventRow[]): Promise<void> {
     else counts.set(key, { org_id: r.org_id, event: r.event, day: r.day, count: 1 });
   }
   const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
-  for (let i = 0; i < sorted.length; i += COUNTS_PER_STATEMENT) {
-    await db
-      .insertInto('analytics_event_counts')
-      .values(sorted.slice(i, i + COUNTS_PER_STATEMENT))
-      .onConflict((oc) =>
-        oc.columns(['org_id', 'event', 'day']).doUpdateSet((eb) => ({
-          count: eb('analytics_event_counts.count', '+', eb.ref('excluded.count')),
-        })),
-      )
-      .execute();
-  }
+  await store.engine.insertRows(db, COUNTS, sorted);
 }
 
 type EventsEb = ExpressionBuilder<DB, 'analytics_events'>;

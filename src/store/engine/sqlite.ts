@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDialectConfig, sql } from 'kysely';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
+import { conflictSets } from './conflict-sets.ts';
 import { sqliteQueries } from './sqlite-queries.ts';
 import { prepared, runEach } from './sqlite-statements.ts';
 import { startWalCheckpointer } from './sqlite-wal-checkpointer.ts';
@@ -97,9 +98,8 @@ function conflictTail(spec: BulkInsert<unknown>): string {
   let tail = tails.get(spec);
   if (tail === undefined) {
     const c = spec.conflict;
-    const action = c?.update?.length
-      ? `do update set ${c.update.map((col) => `${col} = excluded.${col}`).join(', ')}`
-      : 'do nothing';
+    const sets = conflictSets(spec);
+    const action = sets ? `do update set ${sets}` : 'do nothing';
     tail = c ? `on conflict (${c.target.join(', ')}) ${action}` : '';
     tails.set(spec, tail);
   }

@@ -28,8 +28,15 @@ export type ColumnKind = 'uuid' | 'date' | 'text' | 'timestamptz';
 export interface BulkInsert<T> {
   readonly table: keyof DB & string;
   readonly columns: readonly (keyof T & string)[];
-  /** ON CONFLICT: the unique key, and the columns to overwrite from the new row (none: do nothing). */
-  readonly conflict?: { readonly target: readonly string[]; readonly update?: readonly string[] };
+  /**
+   * ON CONFLICT: the unique key, the columns to overwrite from the new row, and the columns
+   * to add the new row's value to (`n = n + excluded.n`: counters); neither: do nothing.
+   */
+  readonly conflict?: {
+    readonly target: readonly string[];
+    readonly update?: readonly string[];
+    readonly add?: readonly string[];
+  };
   /**
    * Rows per cached statement on engines that run prepared statements in-process (SQLite):
    * several rows a call pay off for wide rows written in thousands (data points: +40%), not
