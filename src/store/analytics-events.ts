@@ -1,5 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { EventFilter } from '../core/analytics/records.ts';
+import type { Granularity } from '../core/analytics/series.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
@@ -22,8 +23,43 @@ const EVENT_COLUMNS = [
 
 const EVENTS: BulkInsert<EventRow> = { table: 'analytics_events', columns: EVENT_COLUMNS };
 
-export function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
-  return store.engine.insertRows(db, EVENTS, rows);
+/**
+ * Inserts new events and adds them to their (name, day) counts, in the caller's transaction:
+ * the counts are never stale, and a batch that fails changes none. The caller passes only
+ * events not stored before (deduplication happens first), so each is counted once.
+ */
+export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await store.engine.insertRows(db, EVENTS, rows);
+  await addEventCounts(store, db, rows);
+}
+
+type CountRow = DB['analytics_event_counts'];
+
+// count = count + excluded.count. On SQLite one cached statement a row (no SQL to build per
+// batch: a Kysely-built upsert measured +2-4 µs of CPU a message on Vitally batches).
+const COUNTS: BulkInsert<CountRow> = {
+  table: 'analytics_event_counts',
+  columns: ['org_id', 'event', 'day', 'count'],
+  conflict: { target: ['org_id', 'event', 'day'], add: ['count'] },
+};
+
+/**
+ * One row per distinct (org, name, day) of the batch, adding its number of events. Last in
+ * the transaction, so the counter rows (the one place concurrent batches meet on PostgreSQL)
+ * are held only until the commit, and in key order, so two batches never wait on each other
+ * in a cycle.
+ */
+async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+  const counts = new Map<string, CountRow>();
+  for (const r of rows) {
+    const key = `${r.org_id}\u0000${r.event}\u0000${r.day}`;
+    const c = counts.get(key);
+    if (c) c.count++;
+    else counts.set(key, { org_id: r.org_id, event: r.event, day: r.day, count: 1 });
+  }
+  const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+  await store.engine.insertRows(db, COUNTS, sorted);
 }
 
 type EventsEb = ExpressionBuilder<DB, 'analytics_events'>;
@@ -82,20 +118,63 @@ export function listEvents(
   return q.orderBy('occurred_at').orderBy('id').limit(f.limit).execute();
 }
 
+export interface EventCountRow {
+  event: string;
+  /** First day of the bucket. */
+  period_start: string;
+  n: number;
+}
+
 /**
- * Event counts per UTC day, days from `fromDay` to `toDay` inclusive. The range is taken on
- * occurred_at, so the (event, occurred_at, …, day) index answers the whole query.
+ * Event counts per name and day, ISO week or month bucket, of the days from `fromDay` to
+ * `toDay` inclusive, ordered by name and bucket. Without a user or account filter they are
+ * summed from the day counts (analytics_event_counts: at most names × days rows); a user or
+ * an account is not in those rows, so with one the events themselves are counted (exact,
+ * slower: as many index entries as matching events).
  */
-export async function countEventsByDay(
+export async function countEvents(
+  store: Store,
   db: Kysely<DB>,
   orgId: string,
-  f: EventFilter & { fromDay?: string; toDay?: string },
-): Promise<{ day: string; n: number }[]> {
-  let q = filtered(db, orgId, f).select((eb) => ['day', eb.fn.countAll<number>().as('n')]);
-  if (f.fromDay !== undefined) q = q.where('occurred_at', '>=', `${f.fromDay}T00:00:00.000Z`);
-  if (f.toDay !== undefined) q = q.where('occurred_at', '<', nextDay(f.toDay));
-  const rows = await q.groupBy('day').orderBy('day').execute();
-  return rows.map((r) => ({ day: String(r.day), n: Number(r.n) }));
+  f: EventFilter & { fromDay?: string; toDay?: string; granularity: Granularity },
+): Promise<EventCountRow[]> {
+  const bucket = store.engine.dayBucket('day', f.granularity);
+  if (f.userId !== undefined || f.accountId !== undefined) {
+    let q = filtered(db, orgId, f).select([
+      'event',
+      bucket.as('period_start'),
+      (eb) => eb.fn.countAll<number>().as('n'),
+    ]);
+    if (f.fromDay !== undefined) q = q.where('occurred_at', '>=', `${f.fromDay}T00:00:00.000Z`);
+    if (f.toDay !== undefined) q = q.where('occurred_at', '<', nextDay(f.toDay));
+    const rows = await q.groupBy(['event', bucket]).orderBy('event').orderBy(bucket).execute();
+    return rows.map((r) => ({ event: r.event, period_start: String(r.period_start), n: Number(r.n) }));
+  }
+  if (f.granularity === 'day') {
+    // One row per (org, name, day) already: read in key order, nothing to add up.
+    let q = db
+      .selectFrom('analytics_event_counts')
+      .select(['event', 'day as period_start', 'count as n'])
+      .where('org_id', '=', orgId);
+    if (f.event !== undefined) q = q.where('event', '=', f.event);
+    if (f.fromDay !== undefined) q = q.where('day', '>=', f.fromDay);
+    if (f.toDay !== undefined) q = q.where('day', '<=', f.toDay);
+    const rows = await q.orderBy('event').orderBy('day').execute();
+    return rows.map((r) => ({ event: r.event, period_start: String(r.period_start), n: Number(r.n) }));
+  }
+  let q = db
+    .selectFrom('analytics_event_counts')
+    .select((eb) => [
+      'event',
+      bucket.as('period_start'),
+      eb.cast<number>(eb.fn.sum('count'), 'bigint').as('n'),
+    ])
+    .where('org_id', '=', orgId);
+  if (f.event !== undefined) q = q.where('event', '=', f.event);
+  if (f.fromDay !== undefined) q = q.where('day', '>=', f.fromDay);
+  if (f.toDay !== undefined) q = q.where('day', '<=', f.toDay);
+  const rows = await q.groupBy(['event', bucket]).orderBy('event').orderBy(bucket).execute();
+  return rows.map((r) => ({ event: r.event, period_start: String(r.period_start), n: Number(r.n) }));
 }
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();

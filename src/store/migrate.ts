@@ -6,6 +6,7 @@ import { points } from './migrations/0002-points.ts';
 import { jobs } from './migrations/0003-jobs.ts';
 import { analytics } from './migrations/0004-analytics.ts';
 import { rollups } from './migrations/0005-rollups.ts';
+import { eventCounts } from './migrations/0006-event-counts.ts';
 
 // Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
@@ -16,19 +17,32 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
     '0003-jobs': jobs(types),
     '0004-analytics': analytics(types),
     '0005-rollups': rollups(types),
+    '0006-event-counts': eventCounts(types),
   };
 }
 
 /** PostgreSQL's invalid_schema_name. */
 const SCHEMA_VANISHED = '3F000';
 
-export async function migrateToLatest(store: Store): Promise<string[]> {
+export function migrateToLatest(store: Store): Promise<string[]> {
+  return migrate(store, (m) => m.migrateToLatest());
+}
+
+/** Migrates up to and including `name` (tests of a migration's backfill). */
+export function migrateTo(store: Store, name: string): Promise<string[]> {
+  return migrate(store, (m) => m.migrateTo(name));
+}
+
+async function migrate(
+  store: Store,
+  run: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>,
+): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.engine.types) };
   // The schema is named so Kysely's bookkeeping table is looked for in our own schema and
   // not in another one of the same database (tests run each file in a schema of its own).
   const migrator = new Migrator({ db: store.db, provider, migrationTableSchema: store.schema });
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await run(migrator);
     // Kysely's introspection reads the catalog of every schema in the database; a schema
     // dropped by someone else meanwhile (another app, a parallel test file) fails that read
     // with 3F000 although ours is fine. Migrations are idempotent: read again.

@@ -72,9 +72,14 @@ const TABLES = [
   'analytics_trait_history',
   'analytics_events',
   'analytics_dedup',
+  'analytics_event_counts',
 ] as const;
 
-/** Row counts of every analytics table: "nothing stored" means none of them moved. */
+/** Row counts of every analytics table, and the events the day counts hold: "nothing stored" means none of them moved. */
 export async function analyticsCounts(store: Store): Promise<Record<string, number>> {
-  return countEach(store, TABLES);
+  const counted = await store.db
+    .selectFrom('analytics_event_counts')
+    .select((eb) => eb.fn.sum<number>('count').as('n'))
+    .executeTakeFirst();
+  return { ...(await countEach(store, TABLES)), events_counted: Number(counted?.n ?? 0) };
 }

@@ -15,6 +15,7 @@ const COUNTED: readonly (keyof DB)[] = [
   'analytics_trait_history',
   'analytics_events',
   'analytics_dedup',
+  'analytics_event_counts',
 ];
 const UPDATED: readonly (keyof DB)[] = [
   'datasets',

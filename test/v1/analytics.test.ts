@@ -199,8 +199,13 @@ describe.each(engines())('native analytics reads [%s]', (engine) => {
     expect(byUser.series).toEqual([{ period_start: '2024-01-01', count: 1 }]);
   });
 
-  it('rejects counts without an event or with a bad granularity', async () => {
-    expect(expectProblem(await get('/v1/events/counts'), 400).errors[0].field).toBe('event');
+  it('counts every event without an event name; rejects a bad granularity', async () => {
+    const all = (await get('/v1/events/counts?granularity=month')).json();
+    expect(all).toMatchObject({ event: null, total: 6, other: null });
+    expect(all.events.map((e: { event: string; total: number }) => [e.event, e.total])).toEqual([
+      ['login', 5],
+      ['purchase', 1],
+    ]);
     const bad = expectProblem(await get('/v1/events/counts?event=login&granularity=year'), 400);
     expect(bad.errors[0].field).toBe('granularity');
   });

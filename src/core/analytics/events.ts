@@ -5,7 +5,7 @@ import type { Storage } from '../ports/index.ts';
 import type { JsonObject } from './message-types.ts';
 import { normalizeTimestamp } from './messages.ts';
 import type { EventRecord } from './records.ts';
-import { type Granularity, type SeriesPoint, toSeries } from './series.ts';
+import { bucketsBetween, type Granularity, type SeriesPoint, seriesOver } from './series.ts';
 
 // Reading tracked events: a cursor-paged list in time order, and counts as a series.
 
@@ -82,18 +82,56 @@ export async function listEvents(
   return { items: items.map(toEvent), next_cursor: next };
 }
 
-export interface EventCounts {
+export interface EventSeries {
   event: string;
-  granularity: Granularity;
   total: number;
   series: SeriesPoint[];
 }
 
-/** Counts of one event per day, week or month; `from` and `to` are UTC dates, inclusive. */
+export interface EventCounts {
+  /** The event asked for; null when every event name is counted. */
+  event: string | null;
+  granularity: Granularity;
+  /** Every event the counts cover: of `event`, or of every name. */
+  total: number;
+  series: SeriesPoint[];
+  /** Without `event`: one series per name, the `top` names by total (then by name). */
+  events?: EventSeries[];
+  /** Without `event`: the names left out of `events`, summed; null when none was. */
+  other?: { events: number; total: number; series: SeriesPoint[] } | null;
+}
+
+/** Most event names given a series of their own, and the default. */
+export const MAX_TOP_EVENTS = 100;
+export const DEFAULT_TOP_EVENTS = 10;
+/** Most counts (buckets × series) one answer may hold. */
+export const MAX_COUNT_POINTS = 100_000;
+
+interface Bucketed {
+  day: string;
+  n: number;
+}
+
+/** Sums per bucket of several names' rows, sorted by bucket. */
+function summed(lists: Bucketed[][]): Bucketed[] {
+  const byBucket = new Map<string, number>();
+  for (const list of lists) for (const r of list) byBucket.set(r.day, (byBucket.get(r.day) ?? 0) + r.n);
+  return [...byBucket.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, n]) => ({ day, n }));
+}
+
+const totalOf = (rows: Bucketed[]) => rows.reduce((sum, r) => sum + r.n, 0);
+
+/**
+ * Counts per day, ISO week or month; `from` and `to` are UTC dates, inclusive. With `event`,
+ * that event's series; without, the series of every event together, and one per name for
+ * the `top` names (by total over the range) with the rest as `other`. Every series of one
+ * answer covers the same buckets: from `from` (or the first bucket with an event) to `to`
+ * (or the last one), empty buckets as zero.
+ */
 export async function countEvents(
   storage: Storage,
   orgId: string,
-  q: EventQuery & { event: string; granularity: Granularity; from?: string; to?: string },
+  q: EventQuery & { granularity: Granularity; from?: string; to?: string; top?: number },
 ): Promise<EventCounts> {
   // Years 0001-9999 only, on both engines (PostgreSQL has no year 0000).
   queryDate(q.from, 'from');
@@ -101,12 +139,50 @@ export async function countEvents(
   if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
     throw new Invalid([{ field: 'to', in: 'query', message: 'must not be before from' }], true);
   }
-  const daily = await storage.countEventsByDay(orgId, { ...filterOf(q), fromDay: q.from, toDay: q.to });
-  const series = toSeries(daily, q.granularity, { from: q.from, to: q.to });
-  return {
-    event: q.event,
+  const rows = await storage.countEvents(orgId, {
+    ...filterOf(q),
+    fromDay: q.from,
+    toDay: q.to,
     granularity: q.granularity,
-    total: daily.reduce((sum, d) => sum + d.n, 0),
+  });
+  const byName = new Map<string, Bucketed[]>();
+  for (const r of rows) {
+    const list = byName.get(r.event);
+    if (list) list.push({ day: r.period_start, n: r.n });
+    else byName.set(r.event, [{ day: r.period_start, n: r.n }]);
+  }
+  const all = summed([...byName.values()]);
+  // One range for every series of the answer, so they line up bucket for bucket.
+  const buckets = bucketsBetween(q.granularity, q.from ?? all[0]?.day, q.to ?? all[all.length - 1]?.day);
+  const at = new Map(buckets.map((b, i) => [b, i]));
+  const over = (list: Bucketed[]) => seriesOver(buckets, at, list, q.granularity);
+  const series = over(all);
+  if (q.event !== undefined) {
+    return { event: q.event, granularity: q.granularity, total: totalOf(all), series };
+  }
+  const ranked = [...byName.entries()]
+    .map(([event, list]) => ({ event, list, total: totalOf(list) }))
+    .sort((a, b) => b.total - a.total || (a.event < b.event ? -1 : a.event > b.event ? 1 : 0));
+  const shown = ranked.slice(0, q.top ?? DEFAULT_TOP_EVENTS);
+  const rest = ranked.slice(shown.length);
+  const seriesCount = 1 + shown.length + (rest.length > 0 ? 1 : 0);
+  if (buckets.length * seriesCount > MAX_COUNT_POINTS) {
+    const message = `the answer would hold more than ${MAX_COUNT_POINTS} counts: ask for fewer names or a shorter range`;
+    throw new Invalid([{ field: 'top', in: 'query', message }], true);
+  }
+  return {
+    event: null,
+    granularity: q.granularity,
+    total: totalOf(all),
     series,
+    events: shown.map((e) => ({ event: e.event, total: e.total, series: over(e.list) })),
+    other:
+      rest.length === 0
+        ? null
+        : {
+            events: rest.length,
+            total: rest.reduce((sum, e) => sum + e.total, 0),
+            series: over(rest.flatMap((e) => e.list)),
+          },
   };
 }

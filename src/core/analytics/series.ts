@@ -43,32 +43,38 @@ export interface SeriesPoint {
 }
 
 /**
- * `daily` is sorted by day. The series runs from `from` (or the first day with events) to
- * `to` (or the last one); with neither and no events it is empty.
+ * The buckets from the one `from` falls in to the one `to` falls in, in order; none when
+ * either is missing or `from` is after `to`.
  */
-export function toSeries(
-  daily: { day: string; n: number }[],
-  g: Granularity,
-  range: { from?: string; to?: string },
-): SeriesPoint[] {
-  const firstDay = range.from ?? daily[0]?.day;
-  const lastDay = range.to ?? daily[daily.length - 1]?.day;
-  if (firstDay === undefined || lastDay === undefined || firstDay > lastDay) return [];
-  const first = bucketStart(firstDay, g);
-  const last = bucketStart(lastDay, g);
+export function bucketsBetween(g: Granularity, from: string | undefined, to: string | undefined): string[] {
+  if (from === undefined || to === undefined || from > to) return [];
+  const first = bucketStart(from, g);
+  const last = bucketStart(to, g);
   if (bucketCount(first, last, g) > MAX_BUCKETS) {
     throw new Invalid(
       [{ field: 'to', in: 'query', message: `the range has more than ${MAX_BUCKETS} ${g} buckets` }],
       true,
     );
   }
-  const counts = new Map<string, number>();
-  for (const { day, n } of daily) {
-    const b = bucketStart(day, g);
-    counts.set(b, (counts.get(b) ?? 0) + n);
-  }
-  const out: SeriesPoint[] = [];
-  for (let b = first; b <= last; b = nextBucket(b, g))
-    out.push({ period_start: b, count: counts.get(b) ?? 0 });
+  const out: string[] = [];
+  for (let b = first; b <= last; b = nextBucket(b, g)) out.push(b);
   return out;
+}
+
+/**
+ * Counts laid over `buckets` (from bucketsBetween), zero where nothing happened; `at` maps
+ * each bucket to its position. Each of `rows` is a bucket start or a day, of `g`.
+ */
+export function seriesOver(
+  buckets: string[],
+  at: Map<string, number>,
+  rows: { day: string; n: number }[],
+  g: Granularity,
+): SeriesPoint[] {
+  const counts = new Array<number>(buckets.length).fill(0);
+  for (const { day, n } of rows) {
+    const i = at.get(day) ?? at.get(bucketStart(day, g));
+    if (i !== undefined) counts[i] += n;
+  }
+  return buckets.map((period_start, i) => ({ period_start, count: counts[i] }));
 }

@@ -7,6 +7,7 @@ import type {
   LinkRef,
   TraitHistoryRecord,
 } from '../analytics/records.ts';
+import type { Granularity } from '../analytics/series.ts';
 
 // Storage operations core needs for Vitally analytics: entities, traits, links, events and
 // the message keys already applied.
@@ -52,9 +53,14 @@ export interface AnalyticsPorts {
     orgId: string,
     filter: EventFilter & { from?: string; to?: string; after?: { at: string; id: string }; limit: number },
   ): Promise<EventRecord[]>;
-  /** Event counts per UTC day, days from `fromDay` to `toDay` inclusive. */
-  countEventsByDay(
+  /**
+   * Event counts per event name and day, ISO week or month (UTC) of the days from `fromDay`
+   * to `toDay` inclusive, ordered by name then bucket; buckets without events are absent.
+   * Exact, and current as of the last commit, whatever the filter; without a user or account
+   * filter they come from counts kept with the events, in milliseconds at any volume.
+   */
+  countEvents(
     orgId: string,
-    filter: EventFilter & { fromDay?: string; toDay?: string },
-  ): Promise<{ day: string; n: number }[]>;
+    filter: EventFilter & { fromDay?: string; toDay?: string; granularity: Granularity },
+  ): Promise<{ event: string; period_start: string; n: number }[]>;
 }

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { DEFAULT_TOP_EVENTS, MAX_TOP_EVENTS } from '../../core/analytics/events.ts';
 import { ENTITY_KINDS } from '../../core/analytics/message-types.ts';
 import { GRANULARITIES } from '../../core/analytics/series.ts';
 import { LIMITS } from '../../core/limits.ts';
@@ -86,23 +87,57 @@ export const EventPage = pageOf(Event);
 
 export const EventCountQuery = Type.Object({
   ...EventFilter,
-  event: ExternalId,
+  event: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: LIMITS.externalIdMax,
+      description: 'The event to count; without it, every event, and a series per event name',
+    }),
+  ),
   granularity: Type.Optional(StringEnum(GRANULARITIES, { default: 'day' })),
   from: Type.Optional(Type.String({ format: 'date', description: 'First UTC day, inclusive' })),
   to: Type.Optional(Type.String({ format: 'date', description: 'Last UTC day, inclusive' })),
+  top: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_TOP_EVENTS,
+      default: DEFAULT_TOP_EVENTS,
+      description:
+        'Without `event`: how many event names get a series of their own (the largest totals in the range, then by name); the rest are summed in `other`',
+    }),
+  ),
 });
 
+const CountSeries = Type.Array(
+  Type.Object({
+    period_start: Type.String({
+      format: 'date',
+      description: 'First day of the bucket (weeks start on Monday)',
+    }),
+    count: Type.Integer(),
+  }),
+);
+
 export const EventCounts = Type.Object({
-  event: Type.String(),
+  event: Nullable(Type.String({ description: 'The event counted; null when every event is' })),
   granularity: StringEnum(GRANULARITIES),
   total: Type.Integer(),
-  series: Type.Array(
-    Type.Object({
-      period_start: Type.String({
-        format: 'date',
-        description: 'First day of the bucket (weeks start on Monday)',
-      }),
-      count: Type.Integer(),
+  series: CountSeries,
+  events: Type.Optional(
+    Type.Array(Type.Object({ event: Type.String(), total: Type.Integer(), series: CountSeries }), {
+      description: 'Without `event`: one series per event name, the `top` names by total',
     }),
+  ),
+  other: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          events: Type.Integer({ description: 'How many event names are summed here' }),
+          total: Type.Integer(),
+          series: CountSeries,
+        },
+        { description: 'Without `event`: the names beyond `top`, summed; null when there are none' },
+      ),
+    ),
   ),
 });

@@ -31,7 +31,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
-        summary: 'Count one event per day, week or month (UTC), as a series',
+        summary:
+          'Count events per day, week or month (UTC): one event as a series, or every event with a series per event name',
         querystring: EventCountQuery,
         response: { 200: EventCounts, ...errorResponses },
       },

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
+import { conflictSets } from './conflict-sets.ts';
 import { postgresQueries } from './postgres-queries.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
@@ -92,6 +93,12 @@ export function postgresEngine(pool: pg.Pool): EngineOps {
       }
     },
 
+    // date_trunc's 'week' starts on Monday (ISO); through timestamp, so no time zone is involved.
+    dayBucket: (column, g) =>
+      g === 'day'
+        ? sql<string>`${sql.ref(column)}`
+        : sql<string>`cast(date_trunc(${sql.lit(g)}, cast(${sql.ref(column)} as timestamp)) as date)`,
+
     jsonText: (column, key) => sql`(${sql.ref(column)}::jsonb ->> ${key})`,
 
     isUniqueViolation: isPostgresUniqueViolation,
@@ -122,9 +129,15 @@ async function insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Pr
     if (conflict) {
       q = q.onConflict((oc) => {
         const on = oc.columns(conflict.target as string[]);
-        return conflict.update?.length
+        return conflict.update?.length || conflict.add?.length
           ? on.doUpdateSet((eb) =>
-              Object.fromEntries(conflict.update?.map((c) => [c, eb.ref(`excluded.${c}`)]) ?? []),
+              Object.fromEntries([
+                ...(conflict.update ?? []).map((c) => [c, eb.ref(`excluded.${c}`)]),
+                ...(conflict.add ?? []).map((c) => [
+                  c,
+                  eb(eb.ref(`${spec.table}.${c}`), '+', eb.ref(`excluded.${c}`)),
+                ]),
+              ]),
             )
           : on.doNothing();
       });
@@ -141,11 +154,11 @@ async function insertUnnested<T>(
   rows: T[],
 ): Promise<void> {
   const { conflict } = spec;
+  const sets = conflictSets(spec as BulkInsert<unknown>);
   const onConflict = !conflict
     ? sql``
-    : conflict.update?.length
-      ? sql`on conflict (${sql.raw(conflict.target.join(', '))}) do update set
-      ${sql.raw(conflict.update.map((c) => `${c} = excluded.${c}`).join(', '))}`
+    : sets
+      ? sql`on conflict (${sql.raw(conflict.target.join(', '))}) do update set ${sql.raw(sets)}`
       : sql`on conflict (${sql.raw(conflict.target.join(', '))}) do nothing`;
   await sql`
       insert into ${sql.raw(spec.table)} (${sql.raw(spec.columns.join(', '))})

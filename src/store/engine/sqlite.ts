@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDialectConfig, sql } from 'kysely';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
+import { conflictSets } from './conflict-sets.ts';
 import { sqliteQueries } from './sqlite-queries.ts';
 import { prepared, runEach } from './sqlite-statements.ts';
 import { startWalCheckpointer } from './sqlite-wal-checkpointer.ts';
@@ -97,9 +98,8 @@ function conflictTail(spec: BulkInsert<unknown>): string {
   let tail = tails.get(spec);
   if (tail === undefined) {
     const c = spec.conflict;
-    const action = c?.update?.length
-      ? `do update set ${c.update.map((col) => `${col} = excluded.${col}`).join(', ')}`
-      : 'do nothing';
+    const sets = conflictSets(spec);
+    const action = sets ? `do update set ${sets}` : 'do nothing';
     tail = c ? `on conflict (${c.target.join(', ')}) ${action}` : '';
     tails.set(spec, tail);
   }
@@ -152,6 +152,14 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       twin ??= new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
       return fn(store, twin);
     },
+
+    // Dates are 'YYYY-MM-DD' text; 'weekday 0' moves to the coming Sunday (or stays on one).
+    dayBucket: (column, g) =>
+      g === 'day'
+        ? sql<string>`${sql.ref(column)}`
+        : g === 'week'
+          ? sql<string>`date(${sql.ref(column)}, 'weekday 0', '-6 days')`
+          : sql<string>`date(${sql.ref(column)}, 'start of month')`,
 
     jsonText: (column, key) => sql`json_extract(${sql.ref(column)}, ${`$."${key.replace(/"/g, '')}"`})`,
 

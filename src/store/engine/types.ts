@@ -34,8 +34,15 @@ export type ColumnKind = 'uuid' | 'date' | 'text' | 'timestamptz' | 'integer';
 export interface BulkInsert<T> {
   readonly table: keyof DB & string;
   readonly columns: readonly (keyof T & string)[];
-  /** ON CONFLICT: the unique key, and the columns to overwrite from the new row (none: do nothing). */
-  readonly conflict?: { readonly target: readonly string[]; readonly update?: readonly string[] };
+  /**
+   * ON CONFLICT: the unique key, the columns to overwrite from the new row, and the columns
+   * to add the new row's value to (`n = n + excluded.n`: counters); neither: do nothing.
+   */
+  readonly conflict?: {
+    readonly target: readonly string[];
+    readonly update?: readonly string[];
+    readonly add?: readonly string[];
+  };
   /**
    * Rows per cached statement on engines that run prepared statements in-process (SQLite):
    * several rows a call pay off for wide rows written in thousands (data points: +40%), not
@@ -115,6 +122,12 @@ export interface EngineOps {
     store: S,
     fn: (pinned: S, joined: Kysely<DB>) => Promise<T>,
   ): Promise<T>;
+  /**
+   * The first day of the day, ISO week (Monday) or month that the date column `column` falls
+   * in, as a date ('YYYY-MM-DD'). Has no bind parameters, so the same expression can be
+   * selected and grouped by.
+   */
+  dayBucket(column: string, granularity: 'day' | 'week' | 'month'): RawBuilder<string>;
   /** `column`'s JSON text, key `key` read out as text (equality-comparable). */
   jsonText(column: string, key: string): RawBuilder<unknown>;
   /** A unique index (or primary key) refused a row. */

@@ -28,6 +28,6 @@ export function analyticsRepositories(h: RepositoryHandle): AnalyticsPorts {
     listLinks: (orgId, ref, direction, limit) => linkQueries.listLinks(db, orgId, ref, direction, limit),
     listTraitHistory: (orgId, entityId, limit) => entities.listTraitHistory(db, orgId, entityId, limit),
     listEvents: (orgId, filter) => events.listEvents(db, orgId, filter),
-    countEventsByDay: (orgId, filter) => events.countEventsByDay(db, orgId, filter),
+    countEvents: (orgId, filter) => events.countEvents(store, db, orgId, filter),
   };
 }

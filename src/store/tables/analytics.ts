@@ -20,4 +20,11 @@ export interface AnalyticsTables {
     key: string;
     processed_at: string;
   };
+  /** Events per (org, name, UTC day), maintained with the events (migrations/0006-event-counts.ts). */
+  analytics_event_counts: {
+    org_id: string;
+    event: string;
+    day: string;
+    count: number;
+  };
 }
