@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   vitally: () => import('./vitally.ts'),
   workiva: () => import('./workiva.ts'),
   'csv-import': () => import('./csv-import.ts'),
+  read: () => import('./read.ts'),
 };
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));

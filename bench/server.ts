@@ -42,7 +42,8 @@ export async function startServer(dir: string, env: Record<string, string> = {})
       KPIHUB_LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_SERVER_STDOUT=1 shows the servers' logs (warnings and errors), hidden by default.
+    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${p}`;
   await waitReady(url, child);
@@ -56,6 +57,7 @@ export async function startServer(dir: string, env: Record<string, string> = {})
     orgId: '',
     pid: child.pid,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return; // already gone (crashed)
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
