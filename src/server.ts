@@ -18,7 +18,7 @@ export interface Running {
 }
 
 // Rollups are recomputed a second after writes to a month stop (see core/rollups/refresher.ts).
-const ROLLUP_REFRESH = { intervalMs: 500, quietMs: 1000, batch: 20 };
+const ROLLUP_REFRESH = { intervalMs: 500, quietMs: 1000, batch: 500 };
 
 /** Opens the database, migrates it, makes the first admin key if there is none, and listens. */
 export async function startServer(config: Config): Promise<Running> {

@@ -180,19 +180,24 @@ export async function replaceMonthRollups(
   store: Store,
   db: Kysely<DB>,
   metricId: string,
-  month: string,
+  months: string[],
   rows: RollupRecord[],
   coordinates: RollupCoordinates[],
 ): Promise<void> {
-  // Every level's bucket of the month lies within its days: the month row's is its first.
+  if (months.length === 0) return;
+  const sorted = [...months].sort();
+  const inMonths = new Set(sorted);
+  // Every level's bucket of a month lies within its days: the month row's is its first.
   const existing = await db
     .selectFrom('point_rollups')
     .select(['level', 'bucket', 'coord_key', 'count', ...VALUE_COLUMNS])
     .where('metric_id', '=', metricId)
-    .where('bucket', '>=', month)
-    .where('bucket', '<=', monthEnd(month))
+    .where('bucket', '>=', sorted[0])
+    .where('bucket', '<=', monthEnd(sorted[sorted.length - 1]))
     .execute();
-  const before = new Map(existing.map((r) => [rowKey(r), r]));
+  const before = new Map(
+    existing.filter((r) => inMonths.has(`${r.bucket.slice(0, 7)}-01`)).map((r) => [rowKey(r), r]),
+  );
   const changed = rows.filter((r) => {
     const old = before.get(rowKey(r));
     before.delete(rowKey(r));
@@ -218,12 +223,21 @@ export async function replaceMonthRollups(
   await store.engine.insertRows(db, COORDINATES, coordinates);
 }
 
-export async function clearRollupMark(db: Kysely<DB>, mark: RollupMark): Promise<void> {
+export async function clearRollupMarks(db: Kysely<DB>, marks: RollupMark[]): Promise<void> {
+  if (marks.length === 0) return;
   await db
     .deleteFrom('rollup_marks')
-    .where('metric_id', '=', mark.metric_id)
-    .where('month', '=', mark.month)
-    .where('version', '=', mark.version)
+    .where((eb) =>
+      eb.or(
+        marks.map((m) =>
+          eb.and([
+            eb('metric_id', '=', m.metric_id),
+            eb('month', '=', m.month),
+            eb('version', '=', m.version),
+          ]),
+        ),
+      ),
+    )
     .execute();
 }
 

@@ -366,6 +366,31 @@ describe.each(engines())('rollups [%s]', (engine) => {
     expect(rows.map((r) => [r.bucket, r.sum, Number(r.count)])).toEqual([['2024-01-01', '1.5', 1]]);
   });
 
+  it('brings up to date only the months a read needs, and answers the same as a full refresh', async () => {
+    const m = await metric();
+    const points: Written[] = [];
+    for (let i = 0; i < 30; i++) {
+      const month = new Date(Date.UTC(2022, i, 1)).toISOString().slice(0, 10);
+      points.push({ periodStart: month, value: String(i + 1) });
+    }
+    await write(m, points);
+    const marked = async () => (await storage().rollupMarks(ctx().orgA.id, [m.id])).map((x) => x.month);
+    expect(await marked()).toHaveLength(30);
+    // A range reads (and recomputes) its own months only.
+    const part = await run(m, 'month', 'sum', { from: '2023-03-01', to: '2023-05-31' });
+    expect(part.points.map((p) => p.value)).toEqual(['15', '16', '17']);
+    expect(await marked()).toHaveLength(27);
+    expect(await marked()).not.toContain('2023-04-01');
+    // The whole range then recomputes the rest, several months to a transaction.
+    const all = await run(m, 'year', 'sum');
+    expect(all.points.map((p) => [p.period_start, p.value])).toEqual([
+      ['2022-01-01', '78'],
+      ['2023-01-01', '222'],
+      ['2024-01-01', '165'],
+    ]);
+    expect(await marked()).toEqual([]);
+  });
+
   it('never shows one organization the rollups of another', async () => {
     const m = await metric();
     await write(m, [{ periodStart: '2024-01-01', value: '1' }]);

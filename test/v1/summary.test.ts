@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { expectProblem } from '../helpers/native.ts';
@@ -147,6 +148,39 @@ describe.each(engines())('dataset summary [%s]', (engine) => {
     const rest = (await summary(d.id, `?limit=10&cursor=${first.next_cursor}`)).json();
     expect(rest.items).toHaveLength(3);
     expect(rest.next_cursor).toBeNull();
+  });
+
+  it('recomputes only the months the cards show, and moves back when the latest month goes', async () => {
+    const d = await dataset([{ name: 'Long', value_type: 'number', frequency: 'monthly' }]);
+    const m = d.metrics[0].id;
+    const points = Array.from({ length: 36 }, (_, i) => ({
+      date: new Date(Date.UTC(2021, i, 1)).toISOString().slice(0, 10),
+      value: String(i + 1),
+    }));
+    await put(m, points);
+    const marks = async () => (await createStorage(ctx().store).rollupMarks(ctx().orgA.id, [m])).length;
+    const first = await card(d.id, 'Long', '?periods=3');
+    expect(first).toMatchObject({
+      latest: { period_start: '2023-12-01', value: '36' },
+      previous: { period_start: '2023-11-01', value: '35' },
+      sparkline: [
+        { period_start: '2023-10-01', value: '34' },
+        { period_start: '2023-11-01', value: '35' },
+        { period_start: '2023-12-01', value: '36' },
+      ],
+    });
+    // The older months wait for the background or for a read that needs them.
+    expect(await marks()).toBeGreaterThan(20);
+    const del = await ctx().call(ctx().orgA.write, {
+      method: 'DELETE',
+      url: `/v1/metrics/${m}/data_points?date=2023-12-01`,
+    });
+    expect(del.statusCode, del.body).toBe(204);
+    expect(await card(d.id, 'Long', '?periods=3')).toMatchObject({
+      latest: { period_start: '2023-11-01', value: '35' },
+      previous: { period_start: '2023-10-01', value: '34' },
+      change: { absolute: '1', percent: '2.94' },
+    });
   });
 
   it('refuses bad parameters with a problem and changes nothing; another organization gets 404', async () => {

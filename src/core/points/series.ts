@@ -110,7 +110,8 @@ export async function series(
   const asOf = q.asOf === undefined ? undefined : queryInstant(q.asOf, 'as_of');
   const dimension = q.groupBy === undefined ? undefined : groupDimension(metric, q.groupBy);
   const coordinates = filterByDimensionIds(metric, q.coordinates);
-  if (!asOf) await refreshMetric(storage, orgId, metricId);
+  // Only the months the range covers need to be up to date.
+  if (!asOf) await refreshMetric(storage, orgId, metricId, { since: from, until: to });
 
   const all: Buckets = { total: null, byBucket: new Map() };
   const members = new Map<string | null, Buckets>();

@@ -44,17 +44,17 @@ export interface RollupPorts {
     limit: number,
   ): Promise<RollupSlice[]>;
   /**
-   * Replaces every rollup row of a metric's month (all levels) and records the coordinates
-   * keys seen. Only within `transaction`.
+   * Makes the rollup rows of some months of a metric (all levels) these, and records the
+   * coordinates keys seen. Only within `transaction`.
    */
   replaceMonthRollups(
     metricId: string,
-    month: string,
+    months: string[],
     rows: RollupRecord[],
     coordinates: RollupCoordinates[],
   ): Promise<void>;
-  /** Clears a mark if no write has bumped it since it was read. Only within `transaction`. */
-  clearRollupMark(mark: RollupMark): Promise<void>;
+  /** Clears each mark unless a write has bumped it since it was read. Only within `transaction`. */
+  clearRollupMarks(marks: RollupMark[]): Promise<void>;
   /** Rows of one level, by bucket. */
   readRollups(orgId: string, metricId: string, f: RollupFilter): Promise<RollupSlice[]>;
   /** Every coordinates key the metric has had rollups for. */

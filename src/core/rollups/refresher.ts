@@ -1,5 +1,5 @@
 import type { Storage } from '../ports/index.ts';
-import { refreshMonth } from './refresh.ts';
+import { refreshMarks } from './refresh.ts';
 
 // Recomputes marked months in the background, so a read seldom has any to do. It stays out
 // of the way of writes: it only takes months no write has touched for `quietMs`, and only
@@ -36,10 +36,8 @@ export function startRollupRefresher(storage: Storage, opts: RefresherOptions): 
     if (Date.now() - lastPointWrite < opts.quietMs) return false;
     const quietBefore = new Date(Date.now() - opts.quietMs).toISOString();
     const marks = await storage.quietRollupMarks(quietBefore, opts.batch);
-    for (const mark of marks) {
-      if (stopped || Date.now() - lastPointWrite < opts.quietMs) return false;
-      await refreshMonth(storage, mark);
-    }
+    if (stopped || marks.length === 0) return false;
+    await refreshMarks(storage, marks);
     return marks.length === opts.batch;
   };
   const tick = () => {

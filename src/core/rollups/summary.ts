@@ -15,7 +15,7 @@ import {
   fromRecord,
   mergeInto,
 } from './accumulator.ts';
-import { refreshMetrics } from './refresh.ts';
+import { refreshMarks } from './refresh.ts';
 
 // One call for a page of KPI cards: for every metric of a dataset, its latest value at its
 // own frequency, the period before, the change, a sparkline and its last change. Read from
@@ -142,6 +142,41 @@ async function summarize(
   return { ...base, latest, previous, change, sparkline };
 }
 
+/** Months a card's periods (and the one before) can reach back from the latest month. */
+function windowMonths(g: Granularity, periods: number): number {
+  const months = { day: (periods + 1) / 28 + 1, week: (7 * (periods + 1)) / 28 + 1, month: periods + 1 };
+  if (g === 'quarter') return 3 * (periods + 1) + 2;
+  if (g === 'year') return 12 * (periods + 1) + 11;
+  return Math.ceil(months[g]);
+}
+
+function monthsBefore(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number);
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1 - n, 1);
+  return t.toISOString().slice(0, 10);
+}
+
+/**
+ * Brings the months a card shows up to date, not the metric's whole history (after a bulk
+ * load that is most of the catch-up): the window ends at the latest month, marked or not;
+ * if refreshing moved it (the latest month's points were deleted), once more.
+ */
+async function refreshWindow(storage: Storage, reader: Storage, metric: Metric, periods: number) {
+  const granularity = BY_FREQUENCY[metric.frequency ?? 'monthly'];
+  for (let round = 0; round < 3; round++) {
+    const marks = await storage.rollupMarks(metric.org_id, [metric.id]);
+    if (marks.length === 0) return;
+    const [computed] = await reader.latestRollups(metric.org_id, metric.id, 'month', [], 1);
+    const lastMarked = marks[marks.length - 1].month;
+    const latest = computed && computed.bucket > lastMarked ? computed.bucket : lastMarked;
+    const since = monthsBefore(latest, windowMonths(granularity, periods));
+    const due = marks.filter((m) => m.month >= since);
+    if (due.length === 0) return;
+    await refreshMarks(storage, due);
+  }
+}
+
 /** Cards for one page of a dataset's metrics (in id order, the cursor's). */
 export async function datasetSummary(
   storage: Storage,
@@ -159,7 +194,8 @@ export async function datasetSummary(
   const page = toPage(rows, q.limit);
   const metrics = await withDimensions(reader, page.items);
   const ids = metrics.map((m) => m.id);
-  await refreshMetrics(storage, orgId, ids);
+  const marked = new Set((await storage.rollupMarks(orgId, ids)).map((m) => m.metric_id));
+  for (const m of metrics) if (marked.has(m.id)) await refreshWindow(storage, reader, m, q.periods);
   const [cards, activity] = await Promise.all([
     Promise.all(metrics.map((m) => summarize(reader, m, q))),
     reader.metricActivity(orgId, ids),

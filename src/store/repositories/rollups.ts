@@ -1,6 +1,6 @@
 import type { RollupPorts } from '../../core/ports/index.ts';
 import {
-  clearRollupMark,
+  clearRollupMarks,
   latestRollups,
   markMetricRollups,
   metricActivity,
@@ -28,7 +28,7 @@ export function rollupRepositories(h: RepositoryHandle): RollupPorts {
       latestRollups(db, orgId, metricId, level, columns, limit),
     replaceMonthRollups: (metricId, month, rows, coords) =>
       replaceMonthRollups(store, db, metricId, month, rows, coords),
-    clearRollupMark: (mark) => clearRollupMark(db, mark),
+    clearRollupMarks: (marks) => clearRollupMarks(db, marks),
     readRollups: (orgId, metricId, f) => readRollups(db, orgId, metricId, f),
     rollupCoordinates: (orgId, metricId) => rollupCoordinates(db, orgId, metricId),
   };
