@@ -168,6 +168,7 @@ const COORDINATES: BulkInsert<RollupCoordinates> = {
   columnKinds: { metric_id: 'uuid', coord_key: 'text', org_id: 'uuid', coordinates: 'text' },
 };
 
+const ROWS_PER_SLICE = 500;
 const VALUE_COLUMNS = ['sum', 'min', 'max', 'first_key', 'first_value', 'last_key', 'last_value'] as const;
 const rowKey = (r: Pick<RollupRecord, 'level' | 'bucket' | 'coord_key'>) =>
   `${r.level}/${r.bucket}/${r.coord_key}`;
@@ -219,7 +220,12 @@ export async function replaceMonthRollups(
       .where('bucket', 'in', buckets)
       .execute();
   }
-  await store.engine.insertRows(db, ROLLUPS, changed);
+  // In slices, with a turn of the event loop between them: on SQLite each insert is
+  // synchronous, and a month of thousands of rows in one go held other requests ~50 ms.
+  for (let i = 0; i < changed.length; i += ROWS_PER_SLICE) {
+    await store.engine.insertRows(db, ROLLUPS, changed.slice(i, i + ROWS_PER_SLICE));
+    if (i + ROWS_PER_SLICE < changed.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   await store.engine.insertRows(db, COORDINATES, coordinates);
 }
 

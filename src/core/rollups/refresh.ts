@@ -72,6 +72,9 @@ async function recompute(storage: Storage, marks: RollupMark[]): Promise<void> {
     for (const p of await tx.monthPoints(orgId, metricId, first, monthEnd(last))) {
       byMonth.get(`${p.period_start.slice(0, 7)}-01`)?.push(p);
     }
+    // Turns for other requests between the steps and the months, too: a month of thousands
+    // of points is tens of milliseconds of synchronous work per step on SQLite.
+    await nextTurn();
     const rows: RollupRecord[] = [];
     const coordinates = new Map<string, RollupCoordinates>();
     let latest: MetricActivity | null = null;
@@ -82,6 +85,7 @@ async function recompute(storage: Storage, marks: RollupMark[]): Promise<void> {
       if (out.activity && (!latest || out.activity.last_write_at > latest.last_write_at))
         latest = out.activity;
     }
+    await nextTurn();
     await tx.replaceMonthRollups(metricId, [...byMonth.keys()], rows, [...coordinates.values()]);
     if (latest) await tx.noteMetricActivity(latest);
     await tx.clearRollupMarks(marks);
