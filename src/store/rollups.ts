@@ -220,6 +220,11 @@ export async function replaceMonthRollups(
       .where('bucket', 'in', buckets)
       .execute();
   }
+  // In key order: on PostgreSQL the rows then lie together on disk as reads take them (one
+  // member's days of a month on one page, not spread over the month's pages).
+  changed.sort((a, b) =>
+    a.level !== b.level ? (a.level < b.level ? -1 : 1) : rowKey(a) < rowKey(b) ? -1 : 1,
+  );
   // In slices, with a turn of the event loop between them: on SQLite each insert is
   // synchronous, and a month of thousands of rows in one go held other requests ~50 ms.
   for (let i = 0; i < changed.length; i += ROWS_PER_SLICE) {
