@@ -6,6 +6,7 @@ import { points } from './migrations/0002-points.ts';
 import { jobs } from './migrations/0003-jobs.ts';
 import { analytics } from './migrations/0004-analytics.ts';
 import { rollups } from './migrations/0005-rollups.ts';
+import { sessions } from './migrations/0007-sessions.ts';
 
 // Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
@@ -16,6 +17,7 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
     '0003-jobs': jobs(types),
     '0004-analytics': analytics(types),
     '0005-rollups': rollups(types),
+    '0007-sessions': sessions(types),
   };
 }
 
