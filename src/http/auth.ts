@@ -68,7 +68,7 @@ async function credentialOf(
   }
   const csrf = csrfProblem(request);
   if (csrf) throw new Forbidden(csrf);
-  return { via: 'session', session, token };
+  return { via: 'session', session };
 }
 
 /** Authenticates every route that is not public, before its body is even read. */

@@ -5,7 +5,7 @@ import type { SessionInfo } from '../core/sessions.ts';
 /** What authenticated the request: an API key header, or the session cookie (native API only). */
 export type Credential =
   | { readonly via: 'api_key'; readonly key: ApiKeyInfo }
-  | { readonly via: 'session'; readonly session: SessionInfo; readonly token: string };
+  | { readonly via: 'session'; readonly session: SessionInfo };
 
 // Each route says which dialect it speaks (for its error shape: `native`, or the id of a
 // dialect in src/dialects/index.ts, whose DialectId names them all) and who may call it: the

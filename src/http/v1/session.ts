@@ -130,7 +130,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (previous !== undefined) await sessions.end(previous);
       const { token, session } = await startSession(storage, key);
       setSessionCookie(reply, request, token, Math.floor(SESSION_MAX_MS / 1000));
-      return view({ via: 'session', session, token });
+      return view({ via: 'session', session });
     },
   );
 
