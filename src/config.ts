@@ -25,7 +25,13 @@ export interface Config {
   /** How long an Idempotency-Key is remembered, in seconds. */
   readonly idempotencyWindowSeconds: number;
   /** Requests per window per API key (generous by default: self-hosted scripts are not throttled). */
-  readonly rateLimit: { readonly max: number; readonly windowMs: number; readonly vendorLimits: boolean };
+  readonly rateLimit: {
+    readonly max: number;
+    readonly windowMs: number;
+    readonly vendorLimits: boolean;
+    /** Sign-ins (POST /v1/session) per minute per client address, whatever their outcome. */
+    readonly signInMax: number;
+  };
   /** Shared rate-limit store for several API processes; undefined keeps counters in memory. */
   readonly redisUrl: string | undefined;
   /** Browser origins allowed to call the API (CORS); empty: none, and no CORS headers at all. */
@@ -190,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
       max: intSetting(env, 'KPIHUB_RATE_LIMIT_MAX', 100_000, 1, 100_000_000),
       windowMs: intSetting(env, 'KPIHUB_RATE_LIMIT_WINDOW_MS', 60_000, 1, 24 * 3600 * 1000),
       vendorLimits: boolSetting(env, 'KPIHUB_VENDOR_RATE_LIMITS', false),
+      signInMax: intSetting(env, 'KPIHUB_SIGNIN_RATE_LIMIT_MAX', 20, 1, 1_000_000),
     }),
     redisUrl: env.KPIHUB_REDIS_URL || undefined,
     corsOrigins: originsSetting(env, 'KPIHUB_CORS_ORIGINS'),

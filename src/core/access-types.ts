@@ -33,3 +33,25 @@ export interface IdempotencyRecord {
   created_at: string;
   expires_at: string;
 }
+
+/** A browser session: an API key exchanged for a random token the browser keeps in a cookie. */
+export interface SessionRecord {
+  /** SHA-256 of the session token, hex. The token itself is never stored. */
+  token_hash: string;
+  org_id: string;
+  /** The key signed in with: revoking it ends the session. */
+  key_id: string;
+  /** Comma-separated scopes, the key's at sign-in. */
+  scopes: string;
+  created_at: string;
+  /** The absolute end of the session, however often it is used. */
+  expires_at: string;
+  /** Its last use, kept to the minute: the idle timeout counts from here. */
+  last_seen_at: string;
+}
+
+/** A session as its lookup finds it: with the name and the revocation of its key. */
+export interface SessionWithKey extends SessionRecord {
+  key_name: string;
+  key_revoked_at: string | null;
+}

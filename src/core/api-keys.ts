@@ -64,12 +64,13 @@ export async function createApiKey(
   return { key: toKeyInfo(row), secret };
 }
 
-const CACHE_TTL_MS = 5_000;
+/** How long an authentication answer is reused: the bound on a revocation taking effect. */
+export const AUTH_CACHE_TTL_MS = 5_000;
 const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Resolves secrets to keys. A short cache keeps the lookup off the hot path of every
- * request; a revocation takes effect everywhere within CACHE_TTL_MS. last_used_at is
+ * request; a revocation takes effect everywhere within AUTH_CACHE_TTL_MS. last_used_at is
  * written at most once a minute per key, not on every request.
  */
 export class KeyAuthenticator {
@@ -94,7 +95,7 @@ export class KeyAuthenticator {
       const row = rows.find((r) => hashesEqual(r.secret_hash, hash));
       key = row ? toKeyInfo(row) : null;
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(hash, { key, until: t + CACHE_TTL_MS });
+      this.cache.set(hash, { key, until: t + AUTH_CACHE_TTL_MS });
     }
     if (key && (this.touched.get(key.id) ?? 0) + TOUCH_EVERY_MS < t) {
       this.touched.set(key.id, t);

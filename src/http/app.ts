@@ -121,7 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
-  registerAuth(app, app.services.authenticator);
+  registerAuth(app, app.services.authenticator, app.services.sessions);
   registerIdempotency(app);
   registerCharsetCheck(app);
 
@@ -155,6 +155,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          // The browser session (POST /v1/session), on the native API only.
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'kpihub_session' },
         },
       },
       security: [{ bearer: [] }, { apiKeyHeader: [] }],

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { KeyAuthenticator } from '../core/api-keys.ts';
+import { SessionAuthenticator } from '../core/sessions.ts';
 import { enqueueJob } from '../jobs/queue.ts';
 import { spoolToFile } from '../jobs/spool.ts';
 import type { Store } from '../store/database.ts';
@@ -16,6 +17,7 @@ export function createServices(config: Config, store: Store): Services {
     storage,
     reader,
     authenticator: new KeyAuthenticator(reader, storage),
+    sessions: new SessionAuthenticator(reader, storage),
     jobs: {
       enqueue: (opts) => enqueueJob(store, opts),
       spool: (source, maxBytes) => spoolToFile(source, { dir: config.dataDir, maxBytes }),

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import type { KeyAuthenticator } from '../core/api-keys.ts';
 import type { Storage } from '../core/ports/index.ts';
+import type { SessionAuthenticator } from '../core/sessions.ts';
 import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
 import type { SpooledFile } from '../jobs/spool.ts';
 
@@ -25,6 +26,8 @@ export interface Services {
   storage: Storage;
   reader: Storage;
   authenticator: KeyAuthenticator;
+  /** Browser sessions (the `kpihub_session` cookie) of the native API. */
+  sessions: SessionAuthenticator;
   jobs: JobService;
   health: HealthService;
 }

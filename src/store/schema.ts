@@ -5,5 +5,12 @@ import type { FoundationTables } from './tables/foundation.ts';
 import type { JobTables } from './tables/jobs.ts';
 import type { PointTables } from './tables/points.ts';
 import type { RollupTables } from './tables/rollups.ts';
+import type { SessionTables } from './tables/sessions.ts';
 
-export interface DB extends FoundationTables, PointTables, JobTables, AnalyticsTables, RollupTables {}
+export interface DB
+  extends FoundationTables,
+    PointTables,
+    JobTables,
+    AnalyticsTables,
+    RollupTables,
+    SessionTables {}

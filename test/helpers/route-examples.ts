@@ -227,6 +227,8 @@ export function requestExamples(f: Fixture): Record<string, RequestExample> {
     // A public address literal: no name to resolve (the test machine may have no DNS).
     'PUT /v1/webhook': { payload: { url: 'https://8.8.8.8/kpihub' } },
     'DELETE /v1/webhook': {},
+    // Signs out the session of the cookie sent (B's own, or none with a key).
+    'DELETE /v1/session': {},
     // Dcycle
     'POST /v1/custom-kpi-datasets': { payload: { name: 'B dataset' } },
     'PUT /v1/custom-kpi-datasets/:datasetId': { payload: { name: 'changed by B' } },

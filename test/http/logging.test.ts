@@ -103,4 +103,50 @@ describe.each(engines())('secrets in logs [%s]', (engine) => {
     expect(log).toContain(created.headers['x-request-id']);
     for (const s of [secret, readSecret, secret.slice(4), b64(`${secret}:`)]) expect(log).not.toContain(s);
   });
+
+  it('never writes a session token or the key signed in with', async () => {
+    const before = lines.length;
+    const signIn = await app.inject({ method: 'POST', url: '/v1/session', payload: { api_key: secret } });
+    expect(signIn.statusCode).toBe(200);
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0];
+    const token = cookie.split('=')[1];
+    expect(token).toMatch(/^kphs_/);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/session', headers: { 'x-api-key': readSecret } }))
+        .statusCode,
+    ).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/v1/datasets', headers: { cookie } })).statusCode).toBe(
+      200,
+    );
+    const write = await app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      headers: { cookie, 'x-kpihub-csrf': '1' },
+      payload: { name: 'by session' },
+    });
+    expect(write.statusCode).toBe(201);
+    // Rejections: a forged write, a bad sign-in, sign-out, then the ended session.
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/datasets', headers: { cookie }, payload: {} }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/session', payload: { api_key: `${secret}x` } }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await app.inject({ method: 'DELETE', url: '/v1/session', headers: { cookie, 'x-kpihub-csrf': '1' } }))
+        .statusCode,
+    ).toBe(204);
+    expect((await app.inject({ method: 'GET', url: '/v1/session', headers: { cookie } })).statusCode).toBe(
+      401,
+    );
+
+    const log = lines.slice(before).join('');
+    expect(log).toContain('incoming request');
+    expect(log).toContain(write.headers['x-request-id']);
+    for (const s of [token, token.slice(5), secret, secret.slice(4), readSecret.slice(4)]) {
+      expect(log).not.toContain(s);
+    }
+  });
 });

@@ -17,7 +17,9 @@ import {
 // Walks the registered route table, so a new route is covered without anyone writing a
 // test for it: every non-public route, in every dialect, answers 401 without a valid key,
 // 403 to a key with too weak a scope, and 404 (never A's data) to organization B's key on
-// organization A's ids, each in its dialect's error shape; nothing of A's changes.
+// organization A's ids, each in its dialect's error shape; nothing of A's changes. The same
+// walk is made with session cookies (POST /v1/session): the native routes take them as they
+// take keys (and a cookie write needs the CSRF header), the vendor dialects never do.
 
 type Kind = 'unauthorized' | 'forbidden' | 'not_found';
 const STATUS: Record<Kind, number> = { unauthorized: 401, forbidden: 403, not_found: 404 };
@@ -248,6 +250,157 @@ describe.each(engines())('route table security [%s]', (engine) => {
       }
     }
     expect((await snapshot(ctx())).a).toEqual(before);
+  });
+
+  describe('with session cookies', () => {
+    const CSRF = { 'x-kpihub-csrf': '1', origin: 'http://localhost' };
+    const sessions: Record<'aRead' | 'aWrite' | 'aAdmin' | 'bAdmin', string> = {
+      aRead: '',
+      aWrite: '',
+      aAdmin: '',
+      bAdmin: '',
+    };
+    /** Signs in through the route itself and returns the Cookie header to send back. */
+    async function signIn(key: string): Promise<string> {
+      const res = await ctx().app.inject({ method: 'POST', url: '/v1/session', payload: { api_key: key } });
+      expect(res.statusCode, res.body).toBe(200);
+      return String(res.headers['set-cookie']).split(';')[0];
+    }
+    beforeAll(async () => {
+      sessions.aRead = await signIn(ctx().orgA.read);
+      sessions.aWrite = await signIn(ctx().orgA.write);
+      sessions.aAdmin = await signIn(ctx().orgA.admin);
+      sessions.bAdmin = await signIn(ctx().orgB.admin);
+    });
+    const cookieHeaders = (cookie: string, r: RouteEntry): Record<string, string> =>
+      isRead(r.method) ? { cookie } : { cookie, ...CSRF };
+
+    it('lists the session routes: sign-in public, who-am-I and sign-out behind a scope', () => {
+      const all = registeredRoutes(ctx().app).map(
+        (r) => `${r.method} ${r.url} ${r.public ? 'public' : r.scope}`,
+      );
+      expect(all).toEqual(
+        expect.arrayContaining([
+          'POST /v1/session public',
+          'GET /v1/session read',
+          'DELETE /v1/session read',
+        ]),
+      );
+    });
+
+    it('signs in only with a valid key: 401 without one or with an unknown one, 403 from another site; stores nothing', async () => {
+      const before = await snapshot(ctx());
+      const attempts: [InjectOptions, number][] = [
+        [{}, 401],
+        [{ payload: { api_key: 'kph_0000000000000000000000000000000000000000' } }, 401],
+        [{ headers: authHeaders('native', 'kph_0000000000000000000000000000000000000000') }, 401],
+        [{ headers: { origin: 'https://evil.example' }, payload: { api_key: ctx().orgA.admin } }, 403],
+      ];
+      for (const [opts, status] of attempts) {
+        const res = await ctx().app.inject({ method: 'POST', url: '/v1/session', ...opts });
+        expectDialectError(res, 'native', status === 401 ? 'unauthorized' : 'forbidden', 'POST /v1/session');
+        expect(res.headers['set-cookie']).toBeUndefined();
+      }
+      expect(await snapshot(ctx())).toEqual(before);
+    });
+
+    it('answers 401 to an unknown session cookie on every route; no dialect takes even a live one; stores nothing', async () => {
+      const before = await snapshot(ctx());
+      const dead = 'kpihub_session=kphs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+      let dialectRoutes = 0;
+      // GET /metrics without key headers is another route (Prometheus'): not walked here.
+      for (const r of routes.filter((r) => r.constraints.credentials !== 'present')) {
+        expectDialectError(
+          await inject(r, cookieHeaders(dead, r)),
+          r.dialect,
+          'unauthorized',
+          `${label(r)} with an unknown session`,
+        );
+        if (r.dialect !== 'native') {
+          expectDialectError(
+            await inject(r, cookieHeaders(sessions.aAdmin, r)),
+            r.dialect,
+            'unauthorized',
+            `${label(r)} with A's admin session`,
+          );
+          dialectRoutes++;
+        }
+      }
+      expect(dialectRoutes).toBeGreaterThan(20);
+      expect(await snapshot(ctx())).toEqual(before);
+    });
+
+    it("answers 403 to a session with too weak a scope, and to A's admin session writing without the CSRF header; stores nothing", async () => {
+      const before = await snapshot(ctx());
+      const native = routes.filter((r) => r.dialect === 'native');
+      const weakSession = { read: sessions.aRead, write: sessions.aWrite };
+      let checked = 0;
+      for (const r of native) {
+        for (const weak of WEAKER[r.scope as string]) {
+          const res = await inject(r, cookieHeaders(weakSession[weak], r));
+          expectDialectError(res, 'native', 'forbidden', `${label(r)} with a ${weak} session`);
+          checked++;
+        }
+        if (isRead(r.method)) continue;
+        const forged: Record<string, string>[] = [
+          {},
+          { 'x-kpihub-csrf': '1', origin: 'https://evil.example' },
+        ];
+        for (const headers of forged) {
+          const res = await inject(r, { cookie: sessions.aAdmin, ...headers });
+          expectDialectError(
+            res,
+            'native',
+            'forbidden',
+            `${label(r)}: A's session, ${JSON.stringify(headers)}`,
+          );
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(20);
+      expect(await snapshot(ctx())).toEqual(before);
+    });
+
+    it("answers 404 to B's session on A's ids on every native route, shows B none of A's data, changes nothing of A's", async () => {
+      const before = (await snapshot(ctx())).a;
+      let checked = 0;
+      for (const r of routes.filter((r) => r.dialect === 'native')) {
+        const { resource, path, example } = requestFor(r);
+        const res = await inject(r, cookieHeaders(sessions.bAdmin, r));
+        if (resource) {
+          expectDialectError(res, 'native', 'not_found', `${label(r)} with B's session on A's ids`);
+          checked++;
+        } else if (f.secrets.some((secret) => example.query?.includes(secret)) && res.statusCode === 404) {
+          expectDialectError(res, 'native', 'not_found', `${label(r)} with B's session, filtered by A's ids`);
+        } else {
+          expect(res.statusCode, `${label(r)} with B's session: ${res.body}`).toBeLessThan(300);
+        }
+        const sent = `${path} ${example.query ?? ''} ${JSON.stringify(example.payload ?? '')}`;
+        for (const secret of f.secrets) {
+          if (sent.includes(secret)) continue;
+          expect(
+            res.body.includes(secret),
+            `${label(r)} with B's session shows A's ${secret}: ${res.body}`,
+          ).toBe(false);
+        }
+        // Signing out ends B's session: sign in again for the routes that follow.
+        if (r.method === 'DELETE' && r.url === '/v1/session')
+          sessions.bAdmin = await signIn(ctx().orgB.admin);
+      }
+      expect(checked).toBeGreaterThan(10);
+      expect((await snapshot(ctx())).a).toEqual(before);
+    });
+
+    it("lets A's own session (with the CSRF header) do what A's key does on every native route naming A's resources", async () => {
+      let checked = 0;
+      for (const r of routes.filter((r) => r.dialect === 'native' && requestFor(r).resource)) {
+        const own = await createFixture(ctx());
+        const res = await inject(r, cookieHeaders(sessions.aAdmin, r), own);
+        expect([200, 201, 202, 204], `${label(r)} with A's session: ${res.body}`).toContain(res.statusCode);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(10);
+    });
   });
 
   it("A's own key succeeds on every write route that names A's resources: B's 404 is about the organization", async () => {

@@ -1,16 +1,32 @@
-import type { ApiKeyRecord, IdempotencyRecord, Organization } from '../access-types.ts';
+import type {
+  ApiKeyRecord,
+  IdempotencyRecord,
+  Organization,
+  SessionRecord,
+  SessionWithKey,
+} from '../access-types.ts';
 
 // Storage operations core needs for organizations, API keys, idempotency records.
 export interface AccessPorts {
   insertOrganization(name: string): Promise<Organization>;
   /** Oldest first. */
   listOrganizations(): Promise<Organization[]>;
+  findOrganization(id: string): Promise<Organization | undefined>;
 
   insertApiKey(row: ApiKeyRecord): Promise<void>;
   /** The keys (usually one) whose hash starts with `lookup`. */
   findKeysByLookup(lookup: string): Promise<ApiKeyRecord[]>;
   touchApiKey(id: string, at: string): Promise<void>;
   countApiKeys(): Promise<number>;
+
+  insertSession(row: SessionRecord): Promise<void>;
+  /** The session whose token hashes to `tokenHash`, with its key's name and revocation. */
+  findSession(tokenHash: string): Promise<SessionWithKey | undefined>;
+  touchSession(tokenHash: string, at: string): Promise<void>;
+  /** True when there was such a session. */
+  deleteSession(tokenHash: string): Promise<boolean>;
+  /** Deletes the sessions past their end (`expires_at` before `now`) or idle since before `idleBefore`. */
+  deleteEndedSessions(now: string, idleBefore: string): Promise<number>;
 
   findIdempotencyKey(orgId: string, key: string): Promise<IdempotencyRecord | undefined>;
   /**

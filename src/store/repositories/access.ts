@@ -2,6 +2,7 @@ import type { AccessPorts } from '../../core/ports/index.ts';
 import * as keys from '../api-keys.ts';
 import * as idempotency from '../idempotency.ts';
 import * as organizations from '../organizations.ts';
+import * as sessions from '../sessions.ts';
 import type { RepositoryHandle } from './handle.ts';
 
 // core's AccessPorts over the store's queries. The rows match core's records as they are.
@@ -10,11 +11,18 @@ export function accessRepositories(h: RepositoryHandle): AccessPorts {
   return {
     insertOrganization: (name) => organizations.insertOrganization(db, name),
     listOrganizations: () => organizations.listOrganizations(db),
+    findOrganization: (id) => organizations.findOrganization(db, id),
 
     insertApiKey: (row) => keys.insertApiKey(db, row),
     findKeysByLookup: (lookup) => keys.findKeysByLookup(db, lookup),
     touchApiKey: (id, at) => keys.touchApiKey(db, id, at),
     countApiKeys: () => keys.countApiKeys(db),
+
+    insertSession: (row) => sessions.insertSession(db, row),
+    findSession: (tokenHash) => sessions.findSession(db, tokenHash),
+    touchSession: (tokenHash, at) => sessions.touchSession(db, tokenHash, at),
+    deleteSession: (tokenHash) => sessions.deleteSession(db, tokenHash),
+    deleteEndedSessions: (at, idleBefore) => sessions.deleteEndedSessions(db, at, idleBefore),
 
     findIdempotencyKey: (orgId, key) => idempotency.findIdempotencyKey(db, orgId, key),
     claimIdempotencyKey: (row, expiredBefore, staleBefore) =>
