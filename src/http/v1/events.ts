@@ -14,6 +14,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listEvents',
         summary: 'List tracked events, oldest first, by user, account, event name and time range',
         querystring: EventListQuery,
         response: { 200: EventPage, ...errorResponses },
@@ -31,6 +32,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'countEvents',
         summary: 'Count one event per day, week or month (UTC), as a series',
         querystring: EventCountQuery,
         response: { 200: EventCounts, ...errorResponses },
