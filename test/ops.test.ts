@@ -67,9 +67,11 @@ describe.each(engines())('operations endpoints [%s]', (engine) => {
       expect(Object.keys(doc.paths), path).toContain(path);
     }
     expect(Object.keys(doc.paths['/v1/datasets']).sort()).toEqual(['get', 'post']);
-    expect(
-      doc.paths['/v1/metrics'].post.requestBody.content['application/json'].schema.properties,
-    ).toHaveProperty('value_type');
+    // The body is the MetricCreate component.
+    expect(doc.paths['/v1/metrics'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/MetricCreate',
+    });
+    expect(doc.components.schemas.MetricCreate.properties).toHaveProperty('value_type');
     expect(doc.components.securitySchemes).toHaveProperty('bearer');
   });
 

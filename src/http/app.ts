@@ -25,6 +25,7 @@ import { registerIdempotency } from './idempotency.ts';
 import { registerInputGuard } from './input-guard.ts';
 import { registerJsonParser } from './json-body.ts';
 import { registerObservability } from './observability.ts';
+import { openApiTransforms } from './openapi.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import { registerReaderConventions } from './reader-conventions.ts';
 import type {} from './route-config.ts';
@@ -144,13 +145,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await registerCors(app, config);
 
   await app.register(swagger, {
+    ...openApiTransforms(errorFormats),
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'KPI Hub',
         version: '0.1.0',
         description: `KPI definitions and values: the native /v1 API, and the ${dialectNames(dialects)} dialects.`,
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      // Relative: the server that serves this document.
+      servers: [{ url: '/', description: 'This KPI Hub server' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },

@@ -12,7 +12,7 @@ export async function healthRoutes(
 ): Promise<void> {
   app.get(
     '/health',
-    { config: ops, schema: { tags: ['ops'], summary: 'The process is alive' } },
+    { config: ops, schema: { tags: ['ops'], operationId: 'getHealth', summary: 'The process is alive' } },
     async () => ({ status: 'ok' }),
   );
 
@@ -22,6 +22,7 @@ export async function healthRoutes(
       config: ops,
       schema: {
         tags: ['ops'],
+        operationId: 'getReadiness',
         summary: 'The database answers',
         description:
           'With Redis configured, `rate_limit_store` says whether the rate-limit counters are shared ' +

@@ -1,6 +1,7 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { keepName } from './openapi.ts';
 
 // Which Ajv options validate a route depends on whom it speaks for.
 //
@@ -68,7 +69,7 @@ export function closeSchema<T>(schema: T): T {
   if (isObjectSchema(s) && s.additionalProperties === undefined && s.patternProperties === undefined) {
     out.additionalProperties = false;
   }
-  return out as T;
+  return keepName(schema, out as T);
 }
 
 const onlyString = (s: Schema) =>

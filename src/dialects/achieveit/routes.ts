@@ -46,6 +46,8 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         config: { scope: 'write' },
         schema: {
           tags,
+          operationId:
+            file === 'metricupdates' ? 'achieveitUploadMetricUpdates' : 'achieveitUploadProgressUpdates',
           summary: SUMMARIES[file],
           params: FileParams,
           body: CsvBody,
@@ -80,6 +82,10 @@ export const achieveItRoutes: FastifyPluginAsyncTypebox = async (app) => {
         config: { scope: 'read' },
         schema: {
           tags,
+          operationId:
+            file === 'metricupdates'
+              ? 'achieveitGetMetricUpdatesStatus'
+              : 'achieveitGetProgressUpdatesStatus',
           summary: `Status of submitted ${file === 'metricupdates' ? 'metric' : 'progress'} updates`,
           params: StatusParams,
           response: {

@@ -26,6 +26,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'dcycleCreateDataset',
         summary: 'Create Dataset',
         headers: Headers,
         body: DatasetCreate,
@@ -50,6 +51,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'dcycleListDatasets',
         summary: 'List Datasets',
         headers: Headers,
         querystring: PageQuery,
@@ -73,6 +75,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'dcycleGetDataset',
         summary: 'Get Dataset',
         headers: Headers,
         params: DatasetParams,
@@ -90,6 +93,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         config: { scope: 'write' },
         schema: {
           tags,
+          operationId: method === 'put' ? 'dcycleReplaceDataset' : 'dcycleUpdateDataset',
           summary: 'Update Dataset',
           headers: Headers,
           params: DatasetParams,
@@ -110,6 +114,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'dcycleDeleteDataset',
         summary: 'Delete Dataset',
         headers: Headers,
         params: DatasetParams,

@@ -18,6 +18,7 @@ export const kpiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'dcycleAddKpi',
         summary: 'Add KPI',
         headers: Headers,
         params: DatasetParams,
@@ -43,6 +44,7 @@ export const kpiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         config: { scope: 'write' },
         schema: {
           tags,
+          operationId: method === 'put' ? 'dcycleReplaceKpi' : 'dcycleUpdateKpi',
           summary: 'Update KPI',
           headers: Headers,
           params: KpiParams,
@@ -65,6 +67,7 @@ export const kpiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'dcycleDeleteKpi',
         summary: 'Delete KPI',
         headers: Headers,
         params: KpiParams,

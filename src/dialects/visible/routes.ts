@@ -39,6 +39,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: write,
       schema: {
         tags,
+        operationId: 'visibleUpsertDataPoints',
         summary: 'Upsert Data Points',
         description:
           'Create or update multiple data points for a metric (limited to up to 50 data points per request).',
@@ -71,6 +72,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: read,
       schema: {
         tags,
+        operationId: 'visibleListDataPoints',
         summary: 'List Data Points',
         querystring: DataPointsQuery,
         response: { 200: Type.Object({ data_points: Type.Array(DataPoint), meta: Meta }), ...errorResponses },
@@ -103,6 +105,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       constraints: { credentials: 'present' },
       schema: {
         tags,
+        operationId: 'visibleListMetrics',
         summary: 'List Metrics',
         querystring: PageQuery,
         response: { 200: Type.Object({ metrics: Type.Array(Metric), meta: Meta }), ...errorResponses },
@@ -125,6 +128,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: write,
       schema: {
         tags,
+        operationId: 'visibleCreateMetric',
         summary: 'Create Metric',
         body: MetricCreate,
         response: { 201: Type.Object({ metric: Metric }), ...errorResponses },

@@ -21,6 +21,7 @@ export const vitallyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       schema: {
         tags,
+        operationId: 'vitallyBatch',
         summary:
           'Create/update a batch of Organizations, Accounts, Users, Tracks, or Custom Object Instances',
         body: batchBody(config.analyticsMaxBatch),

@@ -27,6 +27,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         onSend: deprecated,
         schema: {
           tags,
+          operationId: kind === WORKIVA_UPSERT ? 'workivaBatchUpsertValues' : 'workivaBatchDeleteValues',
           summary,
           description,
           deprecated: true,

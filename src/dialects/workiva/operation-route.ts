@@ -14,6 +14,7 @@ export const operationRoute: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'workivaGetOperation',
         summary: 'Retrieve a single operation',
         description: 'The status of an asynchronous request; Retry-After is set while it is not finished.',
         headers: ReadHeaders,

@@ -19,6 +19,7 @@ export const valuesRoute: FastifyPluginAsyncTypebox = async (app) => {
       onSend: deprecated,
       schema: {
         tags,
+        operationId: 'workivaListValues',
         summary: 'Retrieve a list of metric values',
         deprecated: true,
         headers: ReadHeaders,

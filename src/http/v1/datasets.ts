@@ -27,6 +27,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'createDataset',
         summary: 'Create a dataset, optionally with its metrics',
         body: DatasetCreate,
         response: { 201: Dataset, ...errorResponses },
@@ -44,6 +45,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listDatasets',
         summary: 'List datasets',
         querystring: Type.Object(PageQuery),
         response: { 200: pageOf(Dataset), ...errorResponses },
@@ -62,6 +64,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'getDataset',
         summary: 'Get a dataset with its metrics',
         params: IdParams,
         response: { 200: Dataset, ...errorResponses },
@@ -76,6 +79,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'updateDataset',
         summary: 'Update a dataset',
         description:
           'With If-Match (the ETag of a GET), applied only if the dataset is unchanged since; else 412.',
@@ -96,6 +100,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'deleteDataset',
         summary: 'Delete a dataset, its metrics and their values',
         params: IdParams,
         response: { 204: Type.Null(), ...changeResponses },

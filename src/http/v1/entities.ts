@@ -14,6 +14,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listEntities',
         summary: 'List analytics entities (organizations, accounts, users, custom object instances)',
         querystring: EntityListQuery,
         response: { 200: EntityPage, ...errorResponses },
@@ -33,6 +34,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'getEntity',
         summary: 'Get an entity with its traits, links and trait history',
         params: EntityParams,
         querystring: EntityQuery,

@@ -14,6 +14,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listEvents',
         summary: 'List tracked events, oldest first, by user, account, event name and time range',
         querystring: EventListQuery,
         response: { 200: EventPage, ...errorResponses },
@@ -31,6 +32,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'countEvents',
         summary:
           'Count events per day, week or month (UTC): one event as a series, or every event with a series per event name',
         querystring: EventCountQuery,

@@ -140,6 +140,7 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags: ['imports'],
+        operationId: 'createImport',
         summary: 'Import a CSV, NDJSON or JSON file of data points (as a job)',
         description:
           'A file with no data row (empty, blank lines only, a CSV header alone, `[]`) is refused with 400 ' +

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { toImportView } from '../../core/import-view.ts';
 import { getJob, listJobsPage } from '../../core/job-views.ts';
+import { components } from '../openapi.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 import { errorResponses, IdParams, PageQuery, pageOf, Timestamp } from './schemas.ts';
 
@@ -37,6 +38,9 @@ export const Import = Type.Object({
   result_url: Nullable(Type.String({ description: 'Where the written data can be read' })),
 });
 
+// Their names in the OpenAPI document (src/http/openapi.ts).
+components({ Import, ImportError });
+
 /** Asynchronous imports (Workiva batches, file imports): status, counts, per-item errors. */
 export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Status reads go through the reader: they answer while a batch is being written.
@@ -48,6 +52,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listImports',
         summary: 'List imports, newest first',
         querystring: Type.Object({
           ...PageQuery,
@@ -75,6 +80,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'getImport',
         summary: 'Get an import: status, counts, errors, timings and the result link',
         params: IdParams,
         response: { 200: Import, ...errorResponses },

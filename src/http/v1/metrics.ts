@@ -28,6 +28,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'createMetric',
         summary: 'Create a metric (KPI)',
         body: MetricCreate,
         response: { 201: Metric, ...errorResponses },
@@ -46,6 +47,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listMetrics',
         summary: 'List metrics, optionally of one dataset',
         querystring: Type.Object({ ...PageQuery, dataset_id: Type.Optional(Uuid) }),
         response: { 200: pageOf(Metric), ...errorResponses },
@@ -65,6 +67,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'getMetric',
         summary: 'Get a metric',
         params: IdParams,
         response: { 200: Metric, ...errorResponses },
@@ -79,6 +82,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'updateMetric',
         summary: 'Update a metric',
         description:
           'With If-Match (the ETag of a GET), applied only if the metric is unchanged since; else 412.',
@@ -99,6 +103,7 @@ export const metricRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'deleteMetric',
         summary: 'Delete a metric and its values',
         params: IdParams,
         response: { 204: Type.Null(), ...changeResponses },

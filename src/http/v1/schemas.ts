@@ -1,5 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { FREQUENCIES, LIMITS, VALUE_TYPES } from '../../core/limits.ts';
+import { components, example } from '../openapi.ts';
 import { Nullable, StringEnum } from '../schema-helpers.ts';
 
 export { Nullable };
@@ -134,3 +135,29 @@ export const errorResponses = {
 
 /** PATCH and DELETE of a resource with an ETag: 412 when the request's If-Match no longer holds. */
 export const changeResponses = { ...errorResponses, 412: Problem };
+
+// Their names in the OpenAPI document (src/http/openapi.ts).
+components({ Problem, Dataset, DatasetCreate, DatasetUpdate, Metric, MetricCreate, MetricUpdate });
+
+// Examples that work as they are in "Try it out" (test/v1/openapi.test.ts sends each).
+example(DatasetCreate, {
+  name: 'Energy',
+  description: 'Energy use of our sites',
+  metrics: [
+    {
+      name: 'Electricity',
+      unit: 'kWh',
+      value_type: 'number',
+      frequency: 'monthly',
+      dimensions: [{ name: 'Facility' }],
+    },
+  ],
+});
+example(DatasetUpdate, { description: 'Energy use of every site we run' });
+example(MetricCreate, {
+  name: 'Monthly recurring revenue',
+  unit: 'EUR',
+  value_type: 'currency',
+  frequency: 'monthly',
+});
+example(MetricUpdate, { unit: 'USD' });

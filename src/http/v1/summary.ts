@@ -41,6 +41,8 @@ export const summaryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags: ['datasets'],
+        operationId: 'getDatasetSummary',
+        namedResponses: { 200: 'Summary' },
         summary: "Each metric's latest value, the period before, the change, a sparkline and its last change",
         description:
           "Periods follow each metric's frequency (monthly when it has none). The aggregate is each metric's own unless `agg` is given: a percentage's average, the sum of other numbers, the last value of anything else.",

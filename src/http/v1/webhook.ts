@@ -27,6 +27,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'admin' },
       schema: {
         tags,
+        operationId: 'setWebhook',
         summary: 'Set the webhook called when an import ends',
         description:
           'The secret is generated unless given, and shown only in this answer. The URL must be http(s) ' +
@@ -49,6 +50,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'admin' },
       schema: {
         tags,
+        operationId: 'getWebhook',
         summary: 'Get the webhook (without its secret)',
         response: { 200: Webhook, ...errorResponses },
       },
@@ -60,7 +62,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/webhook',
     {
       config: { scope: 'admin' },
-      schema: { tags, summary: 'Remove the webhook', response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        operationId: 'deleteWebhook',
+        summary: 'Remove the webhook',
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (request, reply) => {
       await webhooks.deleteWebhook(storage(), request.actor.orgId);

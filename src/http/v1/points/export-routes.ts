@@ -114,6 +114,7 @@ export const pointExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'exportMetricDataPoints',
         summary: "Export a metric's data points as CSV or NDJSON (streamed)",
         description,
         params: MetricParams,
@@ -136,6 +137,7 @@ export const pointExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'exportDatasetDataPoints',
         summary: 'Export the data points of every metric of a dataset as CSV or NDJSON (streamed)',
         description: `${description} Metric after metric, in the dataset's order.`,
         params: IdParams,

@@ -22,6 +22,7 @@ export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listDataPoints',
         summary: 'List data points (period range, dimension filters, as_of)',
         params: MetricParams,
         querystring: Type.Object({ ...PageQuery, ...RangeQuery }),
@@ -47,6 +48,8 @@ export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'getMetricSeries',
+        namedResponses: { 200: 'Series' },
         summary:
           'Values rolled up by day, week, month, quarter or year, with exact decimals, optionally by dimension member',
         params: MetricParams,
@@ -119,6 +122,7 @@ export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'read' },
       schema: {
         tags,
+        operationId: 'listDataPointRevisions',
         summary: 'Every change of a data point, oldest first',
         params: PointParams,
         response: { 200: Type.Object({ revisions: Type.Array(Revision) }), ...errorResponses },

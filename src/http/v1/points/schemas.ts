@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { components } from '../../openapi.ts';
 import { Nullable } from '../../schema-helpers.ts';
 import { Timestamp, Uuid } from '../schemas.ts';
 
@@ -66,3 +67,11 @@ export const RangeQuery = {
     Type.String({ format: 'date-time', description: 'read the values as they were then' }),
   ),
 };
+
+// Their names in the OpenAPI document (src/http/openapi.ts).
+components({
+  DataPoint: PointOut,
+  DataPointInput: PointIn,
+  DataPointWriteResult: WriteAnswer,
+  DataPointRevision: Revision,
+});

@@ -22,11 +22,27 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'upsertDataPoints',
         summary: 'Upsert data points of a metric (all or nothing)',
         params: MetricParams,
-        body: Type.Object({
-          data_points: Type.Array(PointIn, { minItems: 1, maxItems: config.nativeMaxPoints }),
-        }),
+        body: Type.Object(
+          { data_points: Type.Array(PointIn, { minItems: 1, maxItems: config.nativeMaxPoints }) },
+          {
+            examples: [
+              {
+                data_points: [
+                  { period_start: '2024-01-01', period_end: '2024-01-31', value: '1250.5' },
+                  {
+                    period_start: '2024-02-01',
+                    period_end: '2024-02-29',
+                    value: 1190,
+                    notes: 'meter replaced',
+                  },
+                ],
+              },
+            ],
+          },
+        ),
         headers: Type.Object({
           prefer: Type.Optional(
             Type.String({
@@ -68,6 +84,7 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'deleteDataPoint',
         summary: 'Delete a data point by id',
         params: PointParams,
         response: { 204: Type.Null(), ...errorResponses },
@@ -88,6 +105,7 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'deleteDataPointAt',
         summary: 'Delete the data point at a period and coordinates',
         params: MetricParams,
         querystring: Type.Object({
