@@ -79,16 +79,36 @@ export async function markMetricRollups(
   );
 }
 
-export function rollupMarks(db: Kysely<DB>, orgId: string, metricIds: string[]): Promise<RollupMark[]> {
+export function rollupMarks(
+  db: Kysely<DB>,
+  orgId: string,
+  metricIds: string[],
+  range: { since?: string; until?: string } = {},
+): Promise<RollupMark[]> {
   if (metricIds.length === 0) return Promise.resolve([]);
-  return db
+  let q = db
     .selectFrom('rollup_marks')
     .selectAll()
     .where('metric_id', 'in', metricIds)
+    .where('org_id', '=', orgId);
+  if (range.since) q = q.where('month', '>=', range.since);
+  if (range.until) q = q.where('month', '<=', range.until);
+  return q.orderBy('metric_id').orderBy('month').execute();
+}
+
+export function latestRollupMarks(
+  db: Kysely<DB>,
+  orgId: string,
+  metricIds: string[],
+): Promise<{ metric_id: string; month: string }[]> {
+  if (metricIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('rollup_marks')
+    .select((eb) => ['metric_id', eb.fn.max('month').as('month')])
+    .where('metric_id', 'in', metricIds)
     .where('org_id', '=', orgId)
-    .orderBy('metric_id')
-    .orderBy('month')
-    .execute();
+    .groupBy('metric_id')
+    .execute() as Promise<{ metric_id: string; month: string }[]>;
 }
 
 export function quietRollupMarks(db: Kysely<DB>, quietBefore: string, limit: number): Promise<RollupMark[]> {

@@ -24,8 +24,14 @@ export interface RollupFilter {
 
 // Storage operations for rollups and the marks that say which months must be recomputed.
 export interface RollupPorts {
-  /** Marks of these metrics (all their dirty months). */
-  rollupMarks(orgId: string, metricIds: string[]): Promise<RollupMark[]>;
+  /** Marks of these metrics, by metric and month; only months in [since, until] when given. */
+  rollupMarks(
+    orgId: string,
+    metricIds: string[],
+    range?: { since?: string; until?: string },
+  ): Promise<RollupMark[]>;
+  /** The latest marked month of each of these metrics that has one. */
+  latestRollupMarks(orgId: string, metricIds: string[]): Promise<{ metric_id: string; month: string }[]>;
   /** Marks of any metric last touched before `quietBefore`, at most `limit`. */
   quietRollupMarks(quietBefore: string, limit: number): Promise<RollupMark[]>;
   /** Marks every month a metric has rollups for (its values changed meaning). Only within `transaction`. */

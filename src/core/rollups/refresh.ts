@@ -99,10 +99,8 @@ export async function refreshMetrics(
   metricIds: string[],
   range: { since?: string; until?: string } = {},
 ): Promise<void> {
-  const sinceMonth = range.since && `${range.since.slice(0, 7)}-01`;
-  const marks = (await storage.rollupMarks(orgId, metricIds)).filter(
-    (m) => (!sinceMonth || m.month >= sinceMonth) && (!range.until || m.month <= range.until),
-  );
+  const since = range.since && `${range.since.slice(0, 7)}-01`;
+  const marks = await storage.rollupMarks(orgId, metricIds, { since, until: range.until });
   if (marks.length > 0) await refreshMarks(storage, marks);
 }
 

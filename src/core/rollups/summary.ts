@@ -162,18 +162,24 @@ function monthsBefore(month: string, n: number): string {
  * load that is most of the catch-up): the window ends at the latest month, marked or not;
  * if refreshing moved it (the latest month's points were deleted), once more.
  */
-async function refreshWindow(storage: Storage, reader: Storage, metric: Metric, periods: number) {
+async function refreshWindow(
+  storage: Storage,
+  reader: Storage,
+  metric: Metric,
+  lastMarked: string,
+  periods: number,
+) {
   const granularity = BY_FREQUENCY[metric.frequency ?? 'monthly'];
   for (let round = 0; round < 3; round++) {
-    const marks = await storage.rollupMarks(metric.org_id, [metric.id]);
-    if (marks.length === 0) return;
     const [computed] = await reader.latestRollups(metric.org_id, metric.id, 'month', [], 1);
-    const lastMarked = marks[marks.length - 1].month;
     const latest = computed && computed.bucket > lastMarked ? computed.bucket : lastMarked;
     const since = monthsBefore(latest, windowMonths(granularity, periods));
-    const due = marks.filter((m) => m.month >= since);
+    const due = await storage.rollupMarks(metric.org_id, [metric.id], { since });
     if (due.length === 0) return;
     await refreshMarks(storage, due);
+    const [next] = await storage.latestRollupMarks(metric.org_id, [metric.id]);
+    if (!next) return;
+    lastMarked = next.month;
   }
 }
 
@@ -194,8 +200,11 @@ export async function datasetSummary(
   const page = toPage(rows, q.limit);
   const metrics = await withDimensions(reader, page.items);
   const ids = metrics.map((m) => m.id);
-  const marked = new Set((await storage.rollupMarks(orgId, ids)).map((m) => m.metric_id));
-  for (const m of metrics) if (marked.has(m.id)) await refreshWindow(storage, reader, m, q.periods);
+  const marked = new Map((await storage.latestRollupMarks(orgId, ids)).map((m) => [m.metric_id, m.month]));
+  for (const m of metrics) {
+    const lastMarked = marked.get(m.id);
+    if (lastMarked) await refreshWindow(storage, reader, m, lastMarked, q.periods);
+  }
   const [cards, activity] = await Promise.all([
     Promise.all(metrics.map((m) => summarize(reader, m, q))),
     reader.metricActivity(orgId, ids),

@@ -1,6 +1,7 @@
 import type { RollupPorts } from '../../core/ports/index.ts';
 import {
   clearRollupMarks,
+  latestRollupMarks,
   latestRollups,
   markMetricRollups,
   metricActivity,
@@ -18,7 +19,8 @@ import type { RepositoryHandle } from './handle.ts';
 export function rollupRepositories(h: RepositoryHandle): RollupPorts {
   const { store, db } = h;
   return {
-    rollupMarks: (orgId, metricIds) => rollupMarks(db, orgId, metricIds),
+    rollupMarks: (orgId, metricIds, range) => rollupMarks(db, orgId, metricIds, range),
+    latestRollupMarks: (orgId, metricIds) => latestRollupMarks(db, orgId, metricIds),
     quietRollupMarks: (quietBefore, limit) => quietRollupMarks(db, quietBefore, limit),
     markMetricRollups: (orgId, metricId, at) => markMetricRollups(store, db, orgId, metricId, at),
     monthPoints: (orgId, metricId, from, to) => monthPoints(db, orgId, metricId, from, to),
