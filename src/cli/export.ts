@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXPORT_FORMATS, type ExportFormat } from '../core/points/export-format.ts';
 import { type ExportRequest, openExport, RecordCounter } from './export-client.ts';
 import { ApiError } from './import-client.ts';
+import { coordinatesOf, repeated } from './read-options.ts';
 
 // `kpihub export`: the data points of a metric or of a dataset, from a running KPI Hub (GET
 // …/data_points/export), to a file or stdout, streamed: any number of points in constant
@@ -40,19 +41,12 @@ function requestOf(opts: ExportOptions): ExportRequest {
     throw new InvalidArgumentError('give exactly one of --metric <id> and --dataset <id>');
   }
   const extension = /\.([a-z]+)$/i.exec(opts.output ?? '')?.[1]?.toLowerCase() ?? '';
-  let coordinates: Record<string, string> | undefined;
-  for (const pair of opts.coordinate ?? []) {
-    const at = pair.indexOf('=');
-    if (at < 1 || at === pair.length - 1)
-      throw new InvalidArgumentError('--coordinate takes dimension=member');
-    coordinates = { ...coordinates, [pair.slice(0, at)]: pair.slice(at + 1) };
-  }
   return {
     of: opts.metric !== undefined ? { metric: opts.metric } : { dataset: opts.dataset as string },
     format: opts.format ?? EXTENSIONS[extension] ?? 'csv',
     from: opts.from,
     to: opts.to,
-    coordinates,
+    coordinates: coordinatesOf(opts.coordinate),
     asOf: opts.asOf,
   };
 }
@@ -136,7 +130,7 @@ export function registerExportCommand(program: Command): void {
     .option(
       '--coordinate <dimension=member>',
       'only points with this member of a dimension (id or name; repeat for each)',
-      (v: string, all: string[] | undefined) => [...(all ?? []), v],
+      repeated,
     )
     .option('--as-of <instant>', 'the values as they were then (ISO-8601 date-time)')
     .option('--no-progress', 'no progress line (so too when stderr is not a terminal)')

@@ -9,6 +9,8 @@ import { findOrganization, insertOrganization, listOrganizations } from '../stor
 import { createStorage } from '../store/storage.ts';
 import { registerExportCommand } from './export.ts';
 import { registerImportCommand } from './import.ts';
+import { registerSeriesCommand } from './series.ts';
+import { registerSummaryCommand } from './summary.ts';
 import { registerWorkerCommand } from './worker.ts';
 
 // Length: buildCli is commander's declaration of every command and option, one after the
@@ -122,6 +124,8 @@ export function buildCli(): Command {
   registerWorkerCommand(program, config);
   registerImportCommand(program);
   registerExportCommand(program);
+  registerSeriesCommand(program);
+  registerSummaryCommand(program);
   return program;
 }
 
