@@ -4,30 +4,10 @@ import { apiError, type Connection, endpoint, request } from './import-client.ts
 // GET /v1/datasets/{id}/summary (every page), answered as JSON. Values stay the server's
 // exact decimal strings.
 
-export interface SeriesPoint {
-  period_start: string;
-  value: string;
-  count: number;
-}
+// The answers' shapes are core's own (the server sends them as core returns them).
+export type { Series, SeriesGroup, SeriesPoint } from '../core/points/series.ts';
 
-export interface SeriesGroup {
-  /** The member; null for points without one (and for the "other" group). */
-  member: string | null;
-  /** The members past the top N, together. */
-  other: boolean;
-  members: number;
-  value: string;
-  count: number;
-  points: SeriesPoint[];
-}
-
-export interface Series {
-  granularity: string;
-  agg: string;
-  points: SeriesPoint[];
-  group_by?: string;
-  groups?: SeriesGroup[];
-}
+import type { Series } from '../core/points/series.ts';
 
 export interface SeriesRequest {
   granularity?: string;
