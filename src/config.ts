@@ -10,7 +10,15 @@ export type DatabaseUrl =
       path: string /** SQLite page cache, MB (KPIHUB_SQLITE_CACHE_MB). */;
       cacheMb?: number;
     }
-  | { engine: 'postgres'; connectionString: string; schema: string };
+  | {
+      engine: 'postgres';
+      connectionString: string;
+      schema: string;
+      /** Connections in each pool this process opens (KPIHUB_PG_POOL_SIZE). */
+      poolSize?: number;
+      /** application_name of its connections, before the process role (KPIHUB_PG_APPLICATION_NAME). */
+      applicationName?: string;
+    };
 
 export interface Config {
   readonly host: string;
@@ -133,8 +141,27 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
   throw new ConfigError('KPIHUB_DATABASE_URL must start with sqlite: or postgres://');
 }
 
-function withSqliteCache(url: DatabaseUrl, cacheMb: number): DatabaseUrl {
-  return url.engine === 'sqlite' ? Object.freeze({ ...url, cacheMb }) : url;
+/** Each engine's own settings, added to its parsed URL. */
+function withEngineSettings(url: DatabaseUrl, env: Env): DatabaseUrl {
+  if (url.engine === 'sqlite') {
+    return Object.freeze({ ...url, cacheMb: intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024) });
+  }
+  return Object.freeze({
+    ...url,
+    poolSize: intSetting(env, 'KPIHUB_PG_POOL_SIZE', 10, 1, 1000),
+    applicationName: applicationName(env),
+  });
+}
+
+// PostgreSQL keeps 63 bytes of application_name and turns anything but printable ASCII into
+// '?': refused here instead, with room left for the role suffix ("-worker").
+function applicationName(env: Env): string {
+  const name = 'KPIHUB_PG_APPLICATION_NAME';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 'kpihub';
+  if (!/^[\x20-\x7e]{1,48}$/.test(raw))
+    throw new ConfigError(`${name} must be 1 to 48 printable ASCII characters, got "${raw}"`);
+  return raw;
 }
 
 function webhookTargets(env: Env, host: string, port: number): TargetPolicy {
@@ -183,10 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host,
     port,
-    database: withSqliteCache(
-      parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
-      intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024),
-    ),
+    database: withEngineSettings(parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'), env),
     adminKey,
     logLevel,
     bodyLimit: intSetting(env, 'KPIHUB_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

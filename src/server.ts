@@ -28,6 +28,7 @@ export async function startServer(config: Config): Promise<Running> {
   const checkpointFailed = (message: string) =>
     log ? log.warn({ err: message }, 'background WAL checkpoint failed') : early.push(message);
   const store = openStore(config.database, {
+    role: 'api',
     checkpointInBackground: true,
     onCheckpointError: checkpointFailed,
   });

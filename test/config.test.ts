@@ -37,7 +37,16 @@ describe('loadConfig', () => {
       engine: 'postgres',
       connectionString: 'postgres://u:p@db.example:5433/kpi?sslmode=require',
       schema: 'kpihub',
+      poolSize: 10,
+      applicationName: 'kpihub',
     });
+    expect(
+      loadConfig({
+        KPIHUB_DATABASE_URL: 'postgres://db.example/kpi',
+        KPIHUB_PG_POOL_SIZE: '25',
+        KPIHUB_PG_APPLICATION_NAME: 'kpis on db1',
+      }).database,
+    ).toMatchObject({ poolSize: 25, applicationName: 'kpis on db1' });
     expect(loadConfig({ KPIHUB_DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
       engine: 'sqlite',
       path: ':memory:',
@@ -60,6 +69,16 @@ describe('loadConfig', () => {
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'mysql://localhost/kpi' }],
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'sqlite:' }],
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'postgres://localhost/kpi?schema=Bad-Name' }],
+    ['KPIHUB_PG_POOL_SIZE', { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_POOL_SIZE: '0' }],
+    ['KPIHUB_PG_POOL_SIZE', { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_POOL_SIZE: 'ten' }],
+    [
+      'KPIHUB_PG_APPLICATION_NAME',
+      { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_APPLICATION_NAME: 'kpi€' },
+    ],
+    [
+      'KPIHUB_PG_APPLICATION_NAME',
+      { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_APPLICATION_NAME: 'k'.repeat(49) },
+    ],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: 'too-short' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
     ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],

@@ -33,7 +33,7 @@ async function withStore<T>(
   fn: (store: ReturnType<typeof openStore>) => Promise<T>,
   opts: { migrate?: boolean } = {},
 ): Promise<T> {
-  const store = openStore(config().database);
+  const store = openStore(config().database, { role: 'cli' });
   try {
     if (opts.migrate !== false) await migrateToLatest(store);
     return await fn(store);

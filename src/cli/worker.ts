@@ -21,6 +21,7 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
       const cfg = config();
       const logger = pino(loggerOptions(cfg));
       const store = openStore(cfg.database, {
+        role: 'worker',
         checkpointInBackground: !opts.once,
         onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
       });

@@ -88,7 +88,9 @@ export function startWorkers(
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
   const separate = opts.ownConnection !== false && apiStore.engine.concurrentWriters;
-  const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
+  const own = separate
+    ? openStore(config.database, { poolSize: config.workers + 2, role: 'worker' })
+    : undefined;
   const worker = new Worker({
     store: own ?? apiStore,
     handlers,

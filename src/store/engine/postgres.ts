@@ -34,7 +34,8 @@ export function openPostgres(
   const schema = url.schema;
   const pool = new pg.Pool({
     connectionString: url.connectionString,
-    max: opts.poolSize ?? 10,
+    max: opts.poolSize ?? url.poolSize ?? 10,
+    application_name: [url.applicationName ?? 'kpihub', opts.role].filter(Boolean).join('-'),
     types: pgTypes(),
     options: `-c search_path=${schema}`,
   });

@@ -74,8 +74,13 @@ export interface OpenedStore {
 }
 
 export interface StoreOptions {
-  /** PostgreSQL: connections in the pool. */
+  /** PostgreSQL: connections in the pool (default: the URL's KPIHUB_PG_POOL_SIZE, else 10). */
   poolSize?: number;
+  /**
+   * What the process opens the store for, appended to PostgreSQL's application_name
+   * ("kpihub-api", "kpihub-worker"), so pg_stat_activity tells the pools apart.
+   */
+  role?: 'api' | 'worker' | 'cli';
   /**
    * SQLite file: checkpoint the WAL from a background thread instead of inside commits
    * (engine/sqlite-wal-checkpointer.ts). For long-running processes that write: the server and workers.
