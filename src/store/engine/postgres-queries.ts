@@ -25,7 +25,7 @@ export function postgresQueries(maxParams: number): EngineQueries {
       ${keys.map((k) => k.period_end)}::date[],
       ${keys.map((k) => k.coord_key)}::text[]
     ) as k(period_start, period_end, coord_key)
-    join data_points p on p.metric_id = ${metricId} and p.period_start = k.period_start
+    join ${sql.table('data_points')} p on p.metric_id = ${metricId} and p.period_start = k.period_start
       and p.period_end = k.period_end and p.coord_key = k.coord_key
     where p.org_id = ${orgId}`.execute(db);
       return [...result.rows];
