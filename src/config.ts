@@ -49,6 +49,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   readonly jobPollMs: number;
   readonly jobMaxAttempts: number;
+  /** How long an ended job's payload is kept before the worker deletes it, in seconds (0: at once). */
+  readonly jobPayloadRetentionSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
@@ -86,6 +88,20 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
   if (value < min || value > max)
     throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration: a whole number of seconds, or with a unit: `90s`, `30m`, `12h`, `7d`. */
+function durationSetting(env: Env, name: string, fallbackSeconds: number, maxSeconds: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackSeconds;
+  const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration like 0, 3600, 30m, 12h or 7d, got "${raw}"`);
+  const seconds = Number(m[1]) * UNIT_SECONDS[m[2] || 's'];
+  if (seconds > maxSeconds)
+    throw new ConfigError(`${name} must be at most ${maxSeconds} seconds, got ${raw}`);
+  return seconds;
 }
 
 /** A comma-separated list of origins (scheme://host[:port]), each checked and normalized. */
@@ -228,6 +244,12 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
+    jobPayloadRetentionSeconds: durationSetting(
+      env,
+      'KPIHUB_JOB_PAYLOAD_RETENTION',
+      7 * 86_400,
+      10 * 365 * 86_400,
+    ),
     dataDir: env.KPIHUB_DATA_DIR || './data',
     workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),

@@ -79,6 +79,9 @@ describe('loadConfig', () => {
       'KPIHUB_PG_APPLICATION_NAME',
       { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_APPLICATION_NAME: 'k'.repeat(49) },
     ],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '7 days' }],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '-1' }],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '99999d' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: 'too-short' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
     ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],
@@ -113,6 +116,17 @@ describe('loadConfig', () => {
     expect(t.self).toEqual({ host: '0.0.0.0', port: 9090 });
     expect(Object.isFrozen(t) && Object.isFrozen(t.allowNames) && Object.isFrozen(t.allowRanges)).toBe(true);
     expect(loadConfig({}).webhookTargets).toMatchObject({ allowNames: [], allowRanges: [] });
+  });
+
+  it('reads KPIHUB_JOB_PAYLOAD_RETENTION as seconds or with a unit, a week by default', () => {
+    const retention = (v?: string) =>
+      loadConfig(v === undefined ? {} : { KPIHUB_JOB_PAYLOAD_RETENTION: v }).jobPayloadRetentionSeconds;
+    expect(retention()).toBe(7 * 86_400);
+    expect(retention('0')).toBe(0);
+    expect(retention('90')).toBe(90);
+    expect(retention('30m')).toBe(1800);
+    expect(retention('12h')).toBe(43_200);
+    expect(retention('2d')).toBe(172_800);
   });
 
   it('names LOG_LEVEL when that is the variable that was set', () => {

@@ -51,6 +51,7 @@ export { coreJobHandlers } from './handlers.ts';
 export { backoffMs } from './job-end.ts';
 export { DEFAULT_MAX_ATTEMPTS, type Enqueued, type EnqueueOptions } from './job-insert.ts';
 export type { JobLogger } from './job-run.ts';
+export { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
 export { enqueueJob, enqueueJobIn, queueEvents, readPayload } from './queue.ts';
 export { PAYLOAD_CHUNK_BYTES, type PayloadSource, type SpooledFile, spoolToFile } from './spool.ts';
 export { removeStagingJob, STAGE_BYTES, sweepStaleStagingJobs } from './staging.ts';
@@ -99,6 +100,7 @@ export function startWorkers(
     leaseSeconds: config.jobLeaseSeconds,
     pollMs: config.jobPollMs,
     webhookTargets: config.webhookTargets,
+    payloadRetentionMs: config.jobPayloadRetentionSeconds * 1000,
   }).start();
   return {
     worker,

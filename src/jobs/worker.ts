@@ -9,6 +9,7 @@ import { claimJob, type JobEnd, type JobRow, requeueJob } from '../store/jobs.ts
 import { writeTransaction } from '../store/transactions.ts';
 import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { type JobLogger, Run } from './job-run.ts';
+import { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
 import { queueEvents } from './queue.ts';
 import { type JobHandlers, LeaseLost } from './types.ts';
 
@@ -28,6 +29,13 @@ export interface WorkerOptions {
   id?: string;
   /** Where webhook deliveries may connect (config.webhookTargets); default public addresses only. */
   webhookTargets?: TargetPolicy;
+  /**
+   * Delete the payload of a job that ended this long ago (KPIHUB_JOB_PAYLOAD_RETENTION; 0:
+   * right after it ends). Undefined: payloads are kept (a worker made by hand, in tests).
+   */
+  payloadRetentionMs?: number;
+  /** How often the housekeeping (payload retention) runs; default a minute. */
+  housekeepingMs?: number;
 }
 
 const PUBLIC_ONLY: TargetPolicy = Object.freeze({ allowNames: [], allowRanges: [] });
@@ -48,8 +56,14 @@ export class Worker {
   private readonly pollMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly payloadRetentionMs: number | undefined;
+  private readonly housekeepingMs: number;
   private readonly runs = new Set<Run>();
   private loops: Promise<void>[] = [];
+  /** Ends the housekeeping's wait early (a job ended and payloads go at once; stopping). */
+  private kickHousekeeping: (() => void) | undefined;
+  /** A job ended while the housekeeping was busy: it runs again before waiting. */
+  private housekeepingDue = false;
   private stopping = false;
   private wake: (() => void)[] = [];
   private readonly onEnqueued = (kind: string) => {
@@ -66,6 +80,8 @@ export class Worker {
     this.pollMs = opts.pollMs ?? 200;
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.retryMaxMs = opts.retryMaxMs ?? 5 * 60_000;
+    this.payloadRetentionMs = opts.payloadRetentionMs;
+    this.housekeepingMs = opts.housekeepingMs ?? 60_000;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   }
 
@@ -74,6 +90,7 @@ export class Worker {
     this.stopping = false;
     queueEvents.on('enqueued', this.onEnqueued);
     for (let i = 0; i < this.concurrency; i++) this.loops.push(this.loop());
+    if (this.payloadRetentionMs !== undefined) this.loops.push(this.housekeepingLoop());
     return this;
   }
 
@@ -85,6 +102,7 @@ export class Worker {
     this.stopping = true;
     queueEvents.off('enqueued', this.onEnqueued);
     for (const w of this.wake.splice(0)) w();
+    this.kickHousekeeping?.();
     const all = Promise.all([...this.loops]);
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     if ((await Promise.race([all.then(() => 'done' as const), timeout])) === 'timeout') {
@@ -109,6 +127,37 @@ export class Worker {
     let n = 0;
     while (await this.runOnce()) n++;
     return n;
+  }
+
+  /** Deletes the payloads of jobs ended more than the retention ago (payload-retention.ts). */
+  async housekeep(at = now()): Promise<PurgeCounts> {
+    const counts = await purgeEndedPayloads(this.store, plusMs(at, -(this.payloadRetentionMs ?? 0)));
+    if (counts.jobs > 0) this.logger.info({ ...counts }, 'deleted the payloads of ended jobs');
+    return counts;
+  }
+
+  private async housekeepingLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.housekeep();
+      } catch (e) {
+        this.logger.warn({ err: e }, "deleting ended jobs' payloads failed; tried again later");
+      }
+      if (this.stopping) break;
+      if (this.housekeepingDue) {
+        this.housekeepingDue = false;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.kickHousekeeping = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, this.housekeepingMs);
+        this.kickHousekeeping = done;
+      });
+    }
   }
 
   private async loop(): Promise<void> {
@@ -161,6 +210,10 @@ export class Worker {
     } finally {
       run.stopRenewing();
       this.runs.delete(run);
+      if (this.payloadRetentionMs === 0 && run.finished) {
+        this.housekeepingDue = true;
+        this.kickHousekeeping?.();
+      }
     }
   }
 

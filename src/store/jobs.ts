@@ -227,6 +227,24 @@ export async function staleStagingJobIds(db: Kysely<DB>, before: string): Promis
   return rows.map((r) => r.id);
 }
 
+/**
+ * Jobs that ended (completed or failed) at or before `before` and still have payload
+ * chunks, at most `limit`. Driven from the chunks (one row per payload: chunk 0, which a
+ * purge deletes last), so its cost follows the payloads still kept, not every job ever run.
+ */
+export async function endedJobsWithPayload(db: Kysely<DB>, before: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('job_payload_chunks as c')
+    .innerJoin('jobs as j', 'j.id', 'c.job_id')
+    .select('c.job_id')
+    .where('c.seq', '=', 0)
+    .where('j.status', 'in', ['completed', 'failed'])
+    .where('j.finished_at', '<=', before)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.job_id);
+}
+
 /** The highest payload chunk number of a job (-1 when it has none). */
 export async function lastPayloadSeq(db: Kysely<DB>, jobId: string): Promise<number> {
   const row = await db
