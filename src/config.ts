@@ -49,6 +49,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   readonly jobPollMs: number;
   readonly jobMaxAttempts: number;
+  /** SIGTERM/SIGINT: how long the process may take to stop before it exits anyway, in seconds. */
+  readonly shutdownTimeoutSeconds: number;
   /** How long an ended job's payload is kept before the worker deletes it, in seconds (0: at once). */
   readonly jobPayloadRetentionSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
@@ -93,14 +95,20 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** A duration: a whole number of seconds, or with a unit: `90s`, `30m`, `12h`, `7d`. */
-function durationSetting(env: Env, name: string, fallbackSeconds: number, maxSeconds: number): number {
+function durationSetting(
+  env: Env,
+  name: string,
+  fallbackSeconds: number,
+  maxSeconds: number,
+  minSeconds = 0,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallbackSeconds;
   const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
   if (!m) throw new ConfigError(`${name} must be a duration like 0, 3600, 30m, 12h or 7d, got "${raw}"`);
   const seconds = Number(m[1]) * UNIT_SECONDS[m[2] || 's'];
-  if (seconds > maxSeconds)
-    throw new ConfigError(`${name} must be at most ${maxSeconds} seconds, got ${raw}`);
+  if (seconds > maxSeconds || seconds < minSeconds)
+    throw new ConfigError(`${name} must be between ${minSeconds} and ${maxSeconds} seconds, got ${raw}`);
   return seconds;
 }
 
@@ -244,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
+    shutdownTimeoutSeconds: durationSetting(env, 'KPIHUB_SHUTDOWN_TIMEOUT', 10, 3600, 1),
     jobPayloadRetentionSeconds: durationSetting(
       env,
       'KPIHUB_JOB_PAYLOAD_RETENTION',

@@ -82,6 +82,8 @@ describe('loadConfig', () => {
     ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '7 days' }],
     ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '-1' }],
     ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '99999d' }],
+    ['KPIHUB_SHUTDOWN_TIMEOUT', { KPIHUB_SHUTDOWN_TIMEOUT: '0' }],
+    ['KPIHUB_SHUTDOWN_TIMEOUT', { KPIHUB_SHUTDOWN_TIMEOUT: '2h' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: 'too-short' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
     ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],
@@ -118,7 +120,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).webhookTargets).toMatchObject({ allowNames: [], allowRanges: [] });
   });
 
-  it('reads KPIHUB_JOB_PAYLOAD_RETENTION as seconds or with a unit, a week by default', () => {
+  it('reads the durations (KPIHUB_JOB_PAYLOAD_RETENTION, KPIHUB_SHUTDOWN_TIMEOUT) as seconds or with a unit', () => {
     const retention = (v?: string) =>
       loadConfig(v === undefined ? {} : { KPIHUB_JOB_PAYLOAD_RETENTION: v }).jobPayloadRetentionSeconds;
     expect(retention()).toBe(7 * 86_400);
@@ -127,6 +129,8 @@ describe('loadConfig', () => {
     expect(retention('30m')).toBe(1800);
     expect(retention('12h')).toBe(43_200);
     expect(retention('2d')).toBe(172_800);
+    expect(loadConfig({}).shutdownTimeoutSeconds).toBe(10);
+    expect(loadConfig({ KPIHUB_SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutSeconds).toBe(120);
   });
 
   it('names LOG_LEVEL when that is the variable that was set', () => {

@@ -63,12 +63,14 @@ export {
   type JobRow,
   type JobStatus,
   LeaseLost,
+  WorkerStopping,
 } from './types.ts';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
 export { Worker, type WorkerOptions } from './worker.ts';
 
 export interface RunningWorkers {
   readonly worker: Worker;
+  /** Hands running jobs back and stops, within KPIHUB_SHUTDOWN_TIMEOUT less a second for the rest. */
   stop(): Promise<void>;
 }
 
@@ -105,7 +107,7 @@ export function startWorkers(
   return {
     worker,
     async stop() {
-      await worker.stop();
+      await worker.stop(Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000));
       await own?.close();
     },
   };

@@ -5,13 +5,13 @@ import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
-import { claimJob, type JobEnd, type JobRow, requeueJob } from '../store/jobs.ts';
+import { claimJob, type JobEnd, type JobRow, releaseJob, requeueJob } from '../store/jobs.ts';
 import { writeTransaction } from '../store/transactions.ts';
 import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { type JobLogger, Run } from './job-run.ts';
 import { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
 import { queueEvents } from './queue.ts';
-import { type JobHandlers, LeaseLost } from './types.ts';
+import { type JobHandlers, LeaseLost, WorkerStopping } from './types.ts';
 
 export interface WorkerOptions {
   store: Store;
@@ -95,21 +95,43 @@ export class Worker {
   }
 
   /**
-   * Stops claiming and waits up to `graceMs` for running jobs to end. Jobs still running
-   * then are abandoned (never committed): their leases expire and another worker redoes them.
+   * Stops claiming and hands running jobs back rather than waiting for them (a big import
+   * takes longer than a shutdown may): each stops at its next yield, its write rolls back,
+   * and its lease is released without counting the attempt, so another worker takes it up
+   * at once. Waits up to `graceMs` for that; a job that has not reached a yield by then is
+   * handed back all the same (its write can no longer commit: the end it records needs
+   * the lease).
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     queueEvents.off('enqueued', this.onEnqueued);
     for (const w of this.wake.splice(0)) w();
     this.kickHousekeeping?.();
+    for (const run of this.runs) run.abort.abort(new WorkerStopping(run.row.id));
     const all = Promise.all([...this.loops]);
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     if ((await Promise.race([all.then(() => 'done' as const), timeout])) === 'timeout') {
-      for (const run of this.runs) run.abort.abort(new Error('worker stopping'));
-      await Promise.race([all, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await Promise.all([...this.runs].map((run) => this.handBack(run)));
     }
     this.loops = [];
+  }
+
+  /** Releases a running job's lease (stopping): queued again, the attempt not counted. */
+  private async handBack(run: Run, log: JobLogger = this.logger.child({ jobId: run.row.id })): Promise<void> {
+    if (run.handedBack) return;
+    run.handedBack = true;
+    try {
+      if (await releaseJob(this.store.db, run.row.id, run.leaseOwner, now()))
+        log.info(
+          {},
+          'job handed back on shutdown: lease released, attempt not counted; another worker takes it up',
+        );
+    } catch (e) {
+      log.warn(
+        { err: e },
+        'could not hand a job back on shutdown; its lease expires and another worker takes it up',
+      );
+    }
   }
 
   /** Claims and runs one due job; false when there was none. */
@@ -228,6 +250,10 @@ export class Worker {
       log.warn({}, 'job lease lost: another worker has it');
       return;
     }
+    if (e instanceof WorkerStopping || (this.stopping && run.abort.signal.aborted)) {
+      await this.handBack(run, log);
+      return;
+    }
     try {
       if (e instanceof DomainError) {
         const issues =
@@ -237,7 +263,6 @@ export class Worker {
         return;
       }
       const { row } = run;
-      if (this.stopping && run.abort.signal.aborted) return; // abandoned on shutdown: retaken later
       if (row.attempts >= row.max_attempts) {
         await this.end(
           run,

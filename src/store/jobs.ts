@@ -205,6 +205,30 @@ export async function requeueJob(
   return Number(res.numUpdatedRows) > 0;
 }
 
+/**
+ * Gives a running job back to the queue (its worker is shutting down): due now, lease
+ * cleared, and the attempt its claim counted taken back, since it did not fail. False
+ * when the lease is no longer ours.
+ */
+export async function releaseJob(
+  db: Kysely<DB>,
+  jobId: string,
+  leaseOwner: string,
+  at: string,
+): Promise<boolean> {
+  const res = await leasedJob(db, jobId, leaseOwner)
+    .set((eb) => ({
+      status: 'queued',
+      attempts: eb('attempts', '-', 1),
+      run_after: at,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: at,
+    }))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
 /** A staging job's payload is complete: it becomes 'queued' (false if it is no longer staging). */
 export async function queueStagedJob(db: Kysely<DB>, jobId: string, at: string): Promise<boolean> {
   const res = await db
