@@ -124,9 +124,10 @@ describe.each(engines())('API keys [%s]', (engine) => {
   });
 
   it("pages through the organization's keys; revoked ones only with include_revoked", async () => {
-    const made = [];
+    const made: { id: string }[] = [];
     for (let i = 0; i < 5; i++) made.push(await create({ name: `paged ${i}`, scopes: ['read'] }));
-    await call(ctx().orgA.admin, { method: 'DELETE', url: `/v1/api-keys/${made[0].id}` });
+    const revoke = await call(ctx().orgA.admin, { method: 'DELETE', url: `/v1/api-keys/${made[0].id}` });
+    expect(revoke.statusCode).toBe(204);
     const active = await walkPages<{ id: string; revoked_at: string | null }>(
       (o) => call(ctx().orgA.admin, o),
       '/v1/api-keys',
@@ -161,7 +162,7 @@ describe.each(engines())('API keys [%s]', (engine) => {
   }
 
   it('refuses invalid bodies with a problem naming the field, and stores nothing', async () => {
-    const cases: [string, unknown, string][] = [
+    const cases: [string, InjectOptions['payload'], string][] = [
       ['no body fields', {}, 'name'],
       ['no scopes', { name: 'x' }, 'scopes'],
       ['no name', { scopes: ['read'] }, 'name'],
