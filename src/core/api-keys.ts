@@ -120,6 +120,7 @@ export async function revokeApiKey(
     if (row.revoked_at !== null) return toKeyInfo(row);
     const isAdmin = (r: ApiKeyRecord) => toKeyInfo(r).scopes.includes('admin');
     if (isAdmin(row)) {
+      // All of them: an organization has a handful of keys, not pages of them.
       const active = await tx.listApiKeys(orgId, { limit: Number.MAX_SAFE_INTEGER, includeRevoked: false });
       if (!active.some((r) => r.id !== id && isAdmin(r))) {
         throw new Conflict(

@@ -297,6 +297,26 @@ describe.each(engines())('API keys [%s]', (engine) => {
     expect((await row(second.id)).revoked_at).toBeNull();
   });
 
+  it('revokes only one of the last two admin keys when both are revoked at once', async () => {
+    const storage = createStorage(ctx().store);
+    const org = await insertOrganization(ctx().store.db, `pair ${engine}`);
+    const one = await createApiKey(storage, { orgId: org.id, name: 'one', scopes: ['admin'] });
+    const two = await createApiKey(storage, { orgId: org.id, name: 'two', scopes: ['admin'] });
+    // Each revokes the other: alone, either would be allowed.
+    const answers = await Promise.all([
+      call(one.secret, { method: 'DELETE', url: `/v1/api-keys/${two.key.id}` }),
+      call(two.secret, { method: 'DELETE', url: `/v1/api-keys/${one.key.id}` }),
+    ]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([204, 409]);
+    const active = await ctx()
+      .store.db.selectFrom('api_keys')
+      .select('id')
+      .where('org_id', '=', org.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(active).toHaveLength(1);
+  });
+
   it('answers an Idempotency-Key replay of a creation with a 409 naming the key, never the secret', async () => {
     const idem = { 'idempotency-key': `create-${engine}-${Date.now()}` };
     const payload = { name: 'created once', scopes: ['read'] };
