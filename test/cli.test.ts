@@ -127,6 +127,11 @@ describe('kpihub command', { timeout: 120_000 }, () => {
       expect(keys).toContainEqual(
         expect.objectContaining({ id: key.id, name: 'ci', revokedAt: expect.any(String) }),
       );
+      // The secret's first characters tell keys apart; the CLI created it, not a key.
+      expect(keys.find((k: { id: string }) => k.id === key.id)).toMatchObject({
+        prefix: key.secret.slice(0, 12),
+        createdBy: null,
+      });
       expect(listed.stdout).not.toContain(key.secret);
       expect(listed.stdout).not.toContain(row.secret_hash);
       expect(listed.stdout).not.toContain(row.lookup);
