@@ -1,21 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { BIN, cleanEnv, ROOT } from './cli.ts';
 
 // KPI Hub as separate processes (`kpihub serve`, `kpihub worker`), for the tests of what
 // only real processes show: racing starts, signals, connections through a pooler.
-
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/kpihub.mjs');
-
-/** The environment of a user who set nothing but what the test gives. */
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(KPIHUB_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
