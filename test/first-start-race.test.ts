@@ -6,7 +6,9 @@ import { type KpihubProcess, startServe } from './helpers/processes.ts';
 // Three `kpihub serve` started at once on an empty database (a deployment rolling out its
 // API processes together): the migrations run once, and exactly one of them creates the
 // default organization and the admin key and prints it. Before the bootstrap took a lock,
-// two organizations appeared in 7 of 16 trials on PostgreSQL.
+// two organizations appeared in 7 of 16 trials on PostgreSQL; before SQLite's migrations ran
+// in one immediate transaction, a process could stop with "table organizations already
+// exists" (seen once in the suite).
 
 const TRIALS = 3;
 const PROCESSES = 3;

@@ -68,6 +68,9 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[]): EngineOp
 
     writeTransaction: (db, fn) => db.transaction().execute(fn),
 
+    // Kysely's migrator takes an advisory lock and a transaction on PostgreSQL by itself.
+    migrationSession: (db, fn) => fn(db),
+
     async lockKeys(trx, keys) {
       // Sorted, so two transactions always take their locks in the same order (no deadlock).
       for (const key of [...new Set(keys)].sort()) {

@@ -109,6 +109,14 @@ export interface EngineOps {
    * turn (busy_timeout). PostgreSQL: an ordinary transaction.
    */
   writeTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs the migrator on the handle it is given, one process at a time. Kysely's migrator
+   * locks PostgreSQL itself (an advisory lock, transactional DDL); on SQLite it takes no
+   * lock and no transaction, so processes starting together on one new file ran the same
+   * migration twice ("table organizations already exists"): there the migrations run in one
+   * immediate write transaction, which other processes wait for, and roll back whole.
+   */
+  migrationSession<T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */
   lockKeys(trx: Kysely<DB>, keys: string[]): Promise<void>;
   /**
