@@ -41,6 +41,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   readonly jobPollMs: number;
   readonly jobMaxAttempts: number;
+  /** /ready answers 503 once a due queued job has waited longer than this (seconds; 0: never). */
+  readonly readyQueueMaxWaitSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
+    readyQueueMaxWaitSeconds: intSetting(env, 'KPIHUB_READY_QUEUE_MAX_WAIT', 900, 0, 7 * 86_400),
     dataDir: env.KPIHUB_DATA_DIR || './data',
     workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
