@@ -48,14 +48,12 @@ export async function healthRoutes(
         return reply.code(503).send({ status: 'unavailable', ...extra });
       }
       if (waited > config.readyQueueMaxWaitSeconds && config.readyQueueMaxWaitSeconds > 0) {
-        return reply
-          .code(503)
-          .send({
-            status: 'unavailable',
-            reason: 'queue_stuck',
-            queue_wait_seconds: Math.floor(waited),
-            ...extra,
-          });
+        return reply.code(503).send({
+          status: 'unavailable',
+          reason: 'queue_stuck',
+          queue_wait_seconds: Math.floor(waited),
+          ...extra,
+        });
       }
       return { status: 'ready', ...extra };
     },
