@@ -53,6 +53,8 @@ export interface Config {
   readonly shutdownTimeoutSeconds: number;
   /** How long an ended job's payload is kept before the worker deletes it, in seconds (0: at once). */
   readonly jobPayloadRetentionSeconds: number;
+  /** /ready answers 503 once a due queued job has waited longer than this (seconds; 0: never). */
+  readonly readyQueueMaxWaitSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
@@ -259,6 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
       7 * 86_400,
       10 * 365 * 86_400,
     ),
+    readyQueueMaxWaitSeconds: intSetting(env, 'KPIHUB_READY_QUEUE_MAX_WAIT', 900, 0, 7 * 86_400),
     dataDir: env.KPIHUB_DATA_DIR || './data',
     workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),

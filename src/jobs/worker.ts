@@ -10,7 +10,7 @@ import { writeTransaction } from '../store/transactions.ts';
 import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { type JobLogger, Run } from './job-run.ts';
 import { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
-import { queueEvents } from './queue.ts';
+import { type JobEnded, queueEvents } from './queue.ts';
 import { type JobHandlers, LeaseLost, WorkerStopping } from './types.ts';
 
 export interface WorkerOptions {
@@ -243,6 +243,14 @@ export class Worker {
     const ended = await writeTransaction(this.store, (trx) => recordEnd(trx, run.row, run.leaseOwner, end));
     if (!ended) throw new LeaseLost(run.row.id);
     run.finished = true;
+    const from = ended.started_at && Date.parse(ended.started_at);
+    const to = ended.finished_at && Date.parse(ended.finished_at);
+    queueEvents.emit('ended', {
+      kind: ended.kind,
+      status: ended.status,
+      attempts: ended.attempts,
+      seconds: from && to ? Math.max(0, (to - from) / 1000) : null,
+    } satisfies JobEnded);
   }
 
   private async failOrRetry(run: Run, e: unknown, log: JobLogger): Promise<void> {
