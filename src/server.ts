@@ -8,6 +8,7 @@ import { startWorkers } from './jobs/index.ts';
 import { sweepSpoolAtStart } from './jobs/spool-sweep.ts';
 import { openStore, type Store } from './store/database.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { startStatisticsRefresher } from './store/statistics.ts';
 import { createStorage } from './store/storage.ts';
 
 export interface Running {
@@ -53,6 +54,7 @@ export async function startServer(config: Config): Promise<Running> {
     ...ROLLUP_REFRESH,
     onError: (err) => app.log.warn({ err }, 'rollup refresh failed; reads recompute what it missed'),
   });
+  const statistics = startStatisticsRefresher(store, app.log);
   return {
     app,
     store,
@@ -61,6 +63,7 @@ export async function startServer(config: Config): Promise<Running> {
       // In-flight requests finish (Fastify stops listening and waits for them) while the
       // workers hand their running jobs back; the caller bounds it (KPIHUB_SHUTDOWN_TIMEOUT).
       await Promise.all([app.close(), workers?.stop()]);
+      statistics.stop();
       await rollups.stop();
       await store.close();
     },

@@ -43,7 +43,13 @@ export function openPostgres(
   });
   const plugins = [new SchemaPlugin(schema)];
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins });
-  return { db, reader: db, engine: postgresEngine(pool, plugins), schema, close: () => db.destroy() };
+  return {
+    db,
+    reader: db,
+    engine: postgresEngine(pool, plugins, schema),
+    schema,
+    close: () => db.destroy(),
+  };
 }
 
 const MAX_PARAMS = 65_534;
@@ -53,7 +59,11 @@ export function isPostgresUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
 
-export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[]): EngineOps {
+/** Rows changed since the last ANALYZE past which a table's statistics are gathered again. */
+const STALE_ROWS = 1000;
+const STALE_FRACTION = 0.1;
+
+export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 'public'): EngineOps {
   return {
     types: {
       idType: 'uuid',
@@ -70,6 +80,20 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[]): EngineOp
 
     // Kysely's migrator takes an advisory lock and a transaction on PostgreSQL by itself.
     migrationSession: (db, fn) => fn(db),
+
+    async refreshStatistics(db) {
+      // autovacuum's own rule (threshold + fraction of the rows), and not again within a
+      // minute of an ANALYZE by anyone.
+      const stale = await sql<{ relname: string }>`
+        select relname from pg_stat_user_tables
+        where schemaname = ${schema}
+          and n_mod_since_analyze > ${STALE_ROWS}::float8 + ${STALE_FRACTION}::float8 * n_live_tup
+          and coalesce(greatest(last_analyze, last_autoanalyze), 'epoch') < now() - interval '1 minute'
+        order by relname`.execute(db);
+      const names = stale.rows.map((r) => r.relname);
+      for (const name of names) await sql`analyze ${sql.table(name)}`.execute(db);
+      return names;
+    },
 
     async lockKeys(trx, keys) {
       // Sorted, so two transactions always take their locks in the same order (no deadlock).

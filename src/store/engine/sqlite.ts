@@ -144,6 +144,7 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
     },
 
     // One writer at a time: there is no concurrent writer of the same keys to wait for.
+    refreshStatistics: async () => [],
     lockKeys: async () => {},
 
     // One writer at a time: the single UPDATE … RETURNING of a claim is atomic by itself.

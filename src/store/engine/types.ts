@@ -117,6 +117,14 @@ export interface EngineOps {
    * immediate write transaction, which other processes wait for, and roll back whole.
    */
   migrationSession<T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Brings the planner's statistics up to date for the tables that changed a lot since they
+   * were last gathered, and names them. PostgreSQL plans every read from them, and a server
+   * may run without autovacuum (or behind a bulk load it has not caught up with): a paged
+   * export of 1M never-analyzed points was planned as a bitmap scan and a sort per page,
+   * 1.3 s a page. SQLite: nothing (its plans here follow the indexes without statistics).
+   */
+  refreshStatistics(db: Kysely<DB>): Promise<string[]>;
   /** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */
   lockKeys(trx: Kysely<DB>, keys: string[]): Promise<void>;
   /**
