@@ -75,3 +75,11 @@ export function formatDuration(ms: number | null | undefined): string {
 export function daySeconds(day: string): number {
   return Date.parse(`${day.slice(0, 10)}T00:00:00Z`) / 1000;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Who wrote: an API key is recorded by its id, shown short (the full id in a title). */
+export function actorLabel(actor: string | null | undefined): string {
+  if (!actor) return '—';
+  return UUID.test(actor) ? `key ${actor.slice(0, 8)}` : actor;
+}

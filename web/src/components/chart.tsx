@@ -44,9 +44,19 @@ export function TimeChart(props: {
     const el = box.current!;
     const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { show: false } };
     const started = performance.now();
+    let drawn = false;
     const u = new uPlot(
       {
         width: el.clientWidth || 600,
+        // uPlot draws in a microtask after it is made: the first draw hook is the real end.
+        hooks: {
+          draw: [
+            () => {
+              if (!drawn) props.onDrawn?.(performance.now() - started);
+              drawn = true;
+            },
+          ],
+        },
         height: props.height ?? 320,
         legend: { show: false },
         scales: { x: { time: true } },
@@ -66,7 +76,6 @@ export function TimeChart(props: {
       alignLines(props.lines),
       el,
     );
-    props.onDrawn?.(performance.now() - started);
     plot.current = u;
     const resize = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height: props.height ?? 320 }));
     resize.observe(el);

@@ -23,7 +23,7 @@ function EntityDetail(props: { type: EntityType; externalId: string }) {
   return (
     <section class="panel" aria-labelledby="entity-title">
       <h3 id="entity-title">
-        {entity.name ?? entity.external_id} <span class="muted">({entity.type})</span>
+        {entity.name ?? (typeof entity.traits.name === 'string' ? entity.traits.name : entity.external_id)} <span class="muted">({entity.type})</span>
       </h3>
       <h4>Traits</h4>
       <table>
@@ -66,7 +66,9 @@ function EntityDetail(props: { type: EntityType; externalId: string }) {
 
 function Entities() {
   const [type, setType] = useState<EntityType>('account');
-  const [items, setItems] = useState<{ external_id: string; name: string | null; updated_at: string }[] | null>(null);
+  const [items, setItems] = useState<
+    { external_id: string; name: string | null; traits: Record<string, unknown>; updated_at: string }[] | null
+  >(null);
   const [selected, setSelected] = useState<string | null>(null);
   useEffect(() => {
     setSelected(null);
@@ -100,7 +102,7 @@ function Entities() {
                 aria-pressed={selected === e.external_id}
                 onClick={() => setSelected(e.external_id)}
               >
-                {e.name ?? e.external_id}
+                {e.name ?? (typeof e.traits.name === 'string' ? e.traits.name : e.external_id)}
               </button>{' '}
               <span class="muted">{e.external_id}</span>
             </li>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
-import { formatDateTime, formatDuration } from '../format';
+import { actorLabel, formatDateTime, formatDuration } from '../format';
 
 type Job = Schemas['Import'];
 type JobError = Schemas['ImportError'];
@@ -257,7 +257,7 @@ export function ImportsPage() {
                       <Progress job={j} />
                     </td>
                     <td>{formatDuration(j.duration_ms)}</td>
-                    <td>{j.created_by ?? '—'}</td>
+                    <td title={j.created_by ?? undefined}>{actorLabel(j.created_by)}</td>
                     <td>
                       {j.errors.length > 0 && (
                         <button

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
 import { type Line, PALETTE, TimeChart } from '../components/chart';
-import { formatDate, formatDateTime, formatValue } from '../format';
+import { actorLabel, formatDate, formatDateTime, formatValue } from '../format';
 
 type Metric = Schemas['Metric'];
 type Point = Schemas['DataPoint'];
@@ -101,7 +101,7 @@ function PointsTable(props: {
               <td>{p.status ?? ''}</td>
               <td>
                 {formatDateTime(p.updated_at)}
-                {p.updated_by ? ` by ${p.updated_by}` : ''}
+                {p.updated_by ? ` by ${actorLabel(p.updated_by)}` : ''}
               </td>
               <td class="actions">
                 <button type="button" class="secondary" onClick={() => props.onHistory(p)} aria-label={`History of ${p.period_start}`}>
@@ -154,7 +154,7 @@ function History(props: { metric: Metric; point: Point; onClose(): void }) {
               {revisions.map((r) => (
                 <tr key={r.id}>
                   <td>{formatDateTime(r.changed_at)}</td>
-                  <td>{r.actor ?? '—'}</td>
+                  <td title={r.actor ?? undefined}>{actorLabel(r.actor)}</td>
                   <td data-testid="revision-change">
                     {r.op}: {fmt(r.old_value)} → {fmt(r.new_value)}
                   </td>
@@ -236,7 +236,8 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
   const [history, setHistory] = useState<Point | null>(null);
   const [editing, setEditing] = useState<Point | null>(null);
   const [version, setVersion] = useState(0);
-  const [drawMs, setDrawMs] = useState<number | null>(null);
+  // How long uPlot took to draw, and when (for the timings in docs/benchmarks.md).
+  const [draw, setDraw] = useState<{ ms: number; at: number } | null>(null);
 
   useEffect(() => {
     api.GET('/v1/metrics/{id}', { params: { path: { id } } }).then(({ data, error: problem }) => {
@@ -357,9 +358,12 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
             lines={lines}
             hidden={hidden}
             label={`${metric.name}: ${agg} by ${granularity}`}
-            onDrawn={(ms) => setDrawMs(ms)}
+            onDrawn={(ms) => setDraw({ ms, at: performance.now() })}
           />
-          <p class="muted small" data-testid="chart-info" data-draw-ms={drawMs ?? ''}>
+          <p class="muted small" data-testid="chart-info"
+            data-draw-ms={draw?.ms ?? ''}
+            data-drawn-at={draw?.at ?? ''}
+          >
             {series.points.length + (series.groups?.reduce((n, g) => n + g.points.length, 0) ?? 0)} periods, {agg} by{' '}
             {granularity}
           </p>

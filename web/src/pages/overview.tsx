@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
 import { Sparkline } from '../components/chart';
-import { formatDate, formatDateTime, formatValue, unitLabel } from '../format';
+import { actorLabel, formatDate, formatDateTime, formatValue, unitLabel } from '../format';
 import { FirstRun } from './first-run';
 
 type Card = Schemas['Summary']['items'][number];
@@ -111,7 +111,7 @@ export function KpiCard(props: { card: Card }) {
       )}
       <p class="meta">
         {c.last_write_at ? `Updated ${formatDateTime(c.last_write_at)}` : 'Never updated'}
-        {c.last_write_by ? ` by ${c.last_write_by}` : ''}
+        {c.last_write_by ? ` by ${actorLabel(c.last_write_by)}` : ''}
       </p>
     </li>
   );
