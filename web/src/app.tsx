@@ -1,5 +1,5 @@
-import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
+import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { api, onSignedOut, type Session } from './api/client';
 import { AdminPage } from './pages/admin';
 import { AnalyticsPage } from './pages/analytics';
@@ -33,7 +33,11 @@ function Shell(props: { session: Session; onSignOut(): Promise<void> }) {
             <a
               key={href}
               href={href}
-              aria-current={(href === '/' ? path === '/' || path.startsWith('/metric/') : path === href) ? 'page' : undefined}
+              aria-current={
+                (href === '/' ? path === '/' || path.startsWith('/metric/') : path === href)
+                  ? 'page'
+                  : undefined
+              }
             >
               {label}
             </a>

@@ -12,7 +12,17 @@ export interface Line {
   points: { period_start: string; value: string | number | null }[];
 }
 
-export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#9ca3af'];
+export const PALETTE = [
+  '#2563eb',
+  '#d97706',
+  '#059669',
+  '#dc2626',
+  '#7c3aed',
+  '#0891b2',
+  '#db2777',
+  '#65a30d',
+  '#9ca3af',
+];
 
 const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -24,7 +34,8 @@ export function alignLines(lines: Line[]): uPlot.AlignedData {
   const index = new Map(xs.map((x, i) => [x, i]));
   const ys = lines.map((l) => {
     const y: (number | null)[] = new Array(xs.length).fill(null);
-    for (const p of l.points) y[index.get(daySeconds(p.period_start))!] = p.value === null ? null : Number(p.value);
+    for (const p of l.points)
+      y[index.get(daySeconds(p.period_start))!] = p.value === null ? null : Number(p.value);
     return y;
   });
   return [xs, ...ys];
@@ -42,7 +53,11 @@ export function TimeChart(props: {
 
   useEffect(() => {
     const el = box.current!;
-    const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { show: false } };
+    const axis = {
+      stroke: cssVar('--muted'),
+      grid: { stroke: cssVar('--grid'), width: 1 },
+      ticks: { show: false },
+    };
     const started = performance.now();
     let drawn = false;
     const u = new uPlot(
@@ -77,7 +92,9 @@ export function TimeChart(props: {
       el,
     );
     plot.current = u;
-    const resize = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height: props.height ?? 320 }));
+    const resize = new ResizeObserver(() =>
+      u.setSize({ width: el.clientWidth, height: props.height ?? 320 }),
+    );
     resize.observe(el);
     return () => {
       resize.disconnect();
@@ -89,14 +106,17 @@ export function TimeChart(props: {
   useEffect(() => {
     const u = plot.current;
     if (!u) return;
-    props.lines.forEach((_, i) => u.setSeries(i + 1, { show: !props.hidden?.has(i) }));
+    for (let i = 0; i < props.lines.length; i++) u.setSeries(i + 1, { show: !props.hidden?.has(i) });
   }, [props.hidden]);
 
   return <div ref={box} class="chart" role="img" aria-label={props.label} />;
 }
 
 /** A card's small line: no axes, no cursor; just the shape of the last periods. */
-export function Sparkline(props: { points: { period_start: string; value: string | null }[]; label: string }) {
+export function Sparkline(props: {
+  points: { period_start: string; value: string | null }[];
+  label: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;

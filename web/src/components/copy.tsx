@@ -25,7 +25,7 @@ export function CopyButton(props: { text: string; label: string }) {
 export function CodeBlock(props: { code: string; label: string }) {
   return (
     <div class="code">
-      <pre tabIndex={0} aria-label={props.label}>
+      <pre>
         <code>{props.code}</code>
       </pre>
       <CopyButton text={props.code} label={`Copy: ${props.label}`} />

@@ -25,7 +25,12 @@ function Keys() {
     e.preventDefault();
     setError(null);
     try {
-      setCreated(await createKey(name.trim(), SCOPES.filter((s) => scopes.has(s))));
+      setCreated(
+        await createKey(
+          name.trim(),
+          SCOPES.filter((s) => scopes.has(s)),
+        ),
+      );
       setName('');
       setVersion(version + 1);
     } catch (err) {
@@ -129,7 +134,12 @@ function Keys() {
                     {k.revoked_at ? (
                       <span class="status failed">revoked {formatDateTime(k.revoked_at)}</span>
                     ) : (
-                      <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke ${k.name}`}>
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => revoke(k)}
+                        aria-label={`Revoke ${k.name}`}
+                      >
                         Revoke
                       </button>
                     )}

@@ -10,9 +10,14 @@ type EntityType = 'organization' | 'account' | 'user';
 type Entity = NonNullable<Awaited<ReturnType<typeof loadEntity>>>;
 
 const loadEntity = async (type: EntityType, externalId: string) =>
-  (await api.GET('/v1/entities/{type}/{external_id}', { params: { path: { type, external_id: externalId } } })).data;
+  (
+    await api.GET('/v1/entities/{type}/{external_id}', {
+      params: { path: { type, external_id: externalId } },
+    })
+  ).data;
 
-const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown) =>
+  v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
 
 function EntityDetail(props: { type: EntityType; externalId: string }) {
   const [entity, setEntity] = useState<Entity | null>(null);
@@ -23,7 +28,8 @@ function EntityDetail(props: { type: EntityType; externalId: string }) {
   return (
     <section class="panel" aria-labelledby="entity-title">
       <h3 id="entity-title">
-        {entity.name ?? (typeof entity.traits.name === 'string' ? entity.traits.name : entity.external_id)} <span class="muted">({entity.type})</span>
+        {entity.name ?? (typeof entity.traits.name === 'string' ? entity.traits.name : entity.external_id)}{' '}
+        <span class="muted">({entity.type})</span>
       </h3>
       <h4>Traits</h4>
       <table>
@@ -54,7 +60,11 @@ function EntityDetail(props: { type: EntityType; externalId: string }) {
               <tr key={i}>
                 <td>{formatDateTime(h.changed_at)}</td>
                 <td>{h.key}</td>
-                <td>{h.removed ? `${show(h.old_value)} → removed` : `${show(h.old_value)} → ${show(h.new_value)}`}</td>
+                <td>
+                  {h.removed
+                    ? `${show(h.old_value)} → removed`
+                    : `${show(h.old_value)} → ${show(h.new_value)}`}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -73,7 +83,9 @@ function Entities() {
   useEffect(() => {
     setSelected(null);
     setItems(null);
-    api.GET('/v1/entities', { params: { query: { type, limit: 100 } } }).then(({ data }) => setItems(data?.items ?? []));
+    api
+      .GET('/v1/entities', { params: { query: { type, limit: 100 } } })
+      .then(({ data }) => setItems(data?.items ?? []));
   }, [type]);
   return (
     <section aria-labelledby="entities-title">
@@ -143,7 +155,10 @@ function EventCounts() {
         <h2 id="events-title">Events over time</h2>
         <label>
           Granularity
-          <select value={granularity} onChange={(e) => setGranularity(e.currentTarget.value as typeof granularity)}>
+          <select
+            value={granularity}
+            onChange={(e) => setGranularity(e.currentTarget.value as typeof granularity)}
+          >
             <option value="day">day</option>
             <option value="week">week</option>
             <option value="month">month</option>

@@ -73,9 +73,9 @@ export function FirstRun() {
     <section class="first-run">
       <h1>Welcome to KPI Hub</h1>
       <p>
-        <strong>{session.org_name}</strong> has no data yet. Push some with any of these commands, then reload this
-        page. Set the key first: <code>export KPIHUB_API_KEY=kph_…</code> (the key you signed in with). The whole API
-        is described at <a href="/docs">/docs</a>.
+        <strong>{session.org_name}</strong> has no data yet. Push some with any of these commands, then reload
+        this page. Set the key first: <code>export KPIHUB_API_KEY=kph_…</code> (the key you signed in with).
+        The whole API is described at <a href="/docs">/docs</a>.
       </p>
       {commands(host, session.org_id).map((c) => (
         <section key={c.title}>

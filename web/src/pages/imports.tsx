@@ -74,7 +74,9 @@ export function JobErrors(props: { errors: JobError[]; limit?: number }) {
           ))}
         </tbody>
       </table>
-      {props.errors.length > shown.length && <p class="muted">and {props.errors.length - shown.length} more</p>}
+      {props.errors.length > shown.length && (
+        <p class="muted">and {props.errors.length - shown.length} more</p>
+      )}
     </div>
   );
 }
@@ -128,7 +130,11 @@ function Upload(props: { onJob(job: Job): void; followed: Job | null }) {
       <h2 id="upload-title">Import a CSV file</h2>
       <label>
         CSV file
-        <input type="file" accept=".csv,text/csv" onChange={(e) => choose(e.currentTarget.files?.[0] ?? null)} />
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          onChange={(e) => choose(e.currentTarget.files?.[0] ?? null)}
+        />
       </label>
       {file && columns.length > 0 && (
         <form class="mapping" onSubmit={(e) => e.preventDefault()} aria-label="Column mapping">
@@ -152,7 +158,11 @@ function Upload(props: { onJob(job: Job): void; followed: Job | null }) {
               </label>
             ))}
             <label class="check">
-              <input type="checkbox" checked={byExternal} onChange={(e) => setByExternal(e.currentTarget.checked)} />
+              <input
+                type="checkbox"
+                checked={byExternal}
+                onChange={(e) => setByExternal(e.currentTarget.checked)}
+              />
               The metric column holds external ids
             </label>
           </fieldset>
@@ -172,8 +182,8 @@ function Upload(props: { onJob(job: Job): void; followed: Job | null }) {
       {f && (
         <div class="followed" aria-live="polite" data-testid="followed-job" data-status={f.status}>
           <p>
-            {dry ? 'Dry run' : 'Import'}{' '}
-            <strong data-testid="followed-status">{f.status}</strong>: <Progress job={f} />
+            {dry ? 'Dry run' : 'Import'} <strong data-testid="followed-status">{f.status}</strong>:{' '}
+            <Progress job={f} />
             {f.duration_ms !== null && ` in ${formatDuration(f.duration_ms)}`}
           </p>
           {f.errors.length > 0 && <JobErrors errors={f.errors} limit={20} />}

@@ -43,7 +43,8 @@ function PointsTable(props: {
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'period_start', desc: true });
   const rows = useMemo(() => {
     const numeric = sort.key === 'value' && props.metric.value_type !== 'text';
-    const value = (p: Point) => (numeric ? Number(p[sort.key] ?? Number.NEGATIVE_INFINITY) : String(p[sort.key] ?? ''));
+    const value = (p: Point) =>
+      numeric ? Number(p[sort.key] ?? Number.NEGATIVE_INFINITY) : String(p[sort.key] ?? '');
     return [...props.points].sort((a, b) => {
       const x = value(a);
       const y = value(b);
@@ -104,10 +105,20 @@ function PointsTable(props: {
                 {p.updated_by ? ` by ${actorLabel(p.updated_by)}` : ''}
               </td>
               <td class="actions">
-                <button type="button" class="secondary" onClick={() => props.onHistory(p)} aria-label={`History of ${p.period_start}`}>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => props.onHistory(p)}
+                  aria-label={`History of ${p.period_start}`}
+                >
                   History
                 </button>
-                <button type="button" class="secondary" onClick={() => props.onEdit(p)} aria-label={`Edit ${p.period_start}`}>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => props.onEdit(p)}
+                  aria-label={`Edit ${p.period_start}`}
+                >
                   Edit
                 </button>
               </td>
@@ -245,7 +256,12 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
       setMetric(data);
       setGranularity(FREQ[data.frequency ?? ''] ?? 'month');
       if (data.value_type === 'percentage') setAgg('avg');
-      else if (data.value_type !== 'number' && data.value_type !== 'currency' && data.value_type !== 'integer') setAgg('count');
+      else if (
+        data.value_type !== 'number' &&
+        data.value_type !== 'currency' &&
+        data.value_type !== 'integer'
+      )
+        setAgg('count');
     });
   }, [id]);
 
@@ -268,7 +284,9 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
   useEffect(() => {
     if (!metric) return;
     api
-      .GET('/v1/metrics/{id}/data_points', { params: { path: { id }, query: { limit: PAGE, cursor, ...window } } })
+      .GET('/v1/metrics/{id}/data_points', {
+        params: { path: { id }, query: { limit: PAGE, cursor, ...window } },
+      })
       .then(({ data, error: problem }) => {
         if (!data) return setError(problemText(problem));
         setPoints(data.items);
@@ -281,7 +299,12 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
 
   const lines = useMemo(() => (series && metric ? seriesLines(series, metric) : []), [series, metric]);
 
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!metric) return <p class="loading">Loading…</p>;
 
   const exportQuery = new URLSearchParams({ format: 'csv' });
@@ -343,7 +366,12 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
         )}
         <label>
           As of
-          <input type="datetime-local" step="1" value={asOf} onChange={(e) => setAsOf(e.currentTarget.value)} />
+          <input
+            type="datetime-local"
+            step="1"
+            value={asOf}
+            onChange={(e) => setAsOf(e.currentTarget.value)}
+          />
         </label>
         {asOf && (
           <button type="button" class="secondary" onClick={() => setAsOf('')}>
@@ -360,12 +388,14 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
             label={`${metric.name}: ${agg} by ${granularity}`}
             onDrawn={(ms) => setDraw({ ms, at: performance.now() })}
           />
-          <p class="muted small" data-testid="chart-info"
+          <p
+            class="muted small"
+            data-testid="chart-info"
             data-draw-ms={draw?.ms ?? ''}
             data-drawn-at={draw?.at ?? ''}
           >
-            {series.points.length + (series.groups?.reduce((n, g) => n + g.points.length, 0) ?? 0)} periods, {agg} by{' '}
-            {granularity}
+            {series.points.length + (series.groups?.reduce((n, g) => n + g.points.length, 0) ?? 0)} periods,{' '}
+            {agg} by {granularity}
           </p>
           {lines.length > 1 && (
             <ul class="legend" aria-label="Lines">
@@ -422,11 +452,21 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
         />
       )}
       <nav class="pager" aria-label="Data point pages">
-        <button type="button" class="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={cursors.length < 2}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
           Previous
         </button>
         <span>Page {cursors.length}</span>
-        <button type="button" class="secondary" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!next}
+          onClick={() => next && setCursors([...cursors, next])}
+        >
           Next
         </button>
       </nav>

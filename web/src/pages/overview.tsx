@@ -23,7 +23,9 @@ const FREQUENCY_PERIOD: Record<string, 'day' | 'week' | 'month' | 'quarter' | 'y
 };
 
 /** Every page of a cursor-paged listing. */
-async function all<T>(page: (cursor?: string) => Promise<{ items: T[]; next_cursor: string | null } | undefined>) {
+async function all<T>(
+  page: (cursor?: string) => Promise<{ items: T[]; next_cursor: string | null } | undefined>,
+) {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
@@ -55,7 +57,10 @@ async function looseCard(m: Metric): Promise<Card> {
           percent:
             Number(previous.value) === 0
               ? null
-              : (((Number(latest.value) - Number(previous.value)) / Math.abs(Number(previous.value))) * 100).toFixed(2),
+              : (
+                  ((Number(latest.value) - Number(previous.value)) / Math.abs(Number(previous.value))) *
+                  100
+                ).toFixed(2),
         }
       : null;
   return {
@@ -83,10 +88,17 @@ function Change(props: { card: Card }) {
   const pct = c.percent === null ? '' : ` (${n > 0 ? '+' : ''}${c.percent}%)`;
   const words = n > 0 ? 'up' : n < 0 ? 'down' : 'unchanged';
   return (
-    <span class={`change ${dir}`} title={`Against ${props.card.previous?.period_start ?? 'the previous period'}`}>
+    <span
+      class={`change ${dir}`}
+      title={`Against ${props.card.previous?.period_start ?? 'the previous period'}`}
+    >
       <span aria-hidden="true">{arrow} </span>
       <span class="sr-only">{words} </span>
-      {formatValue(String(Math.abs(n)), props.card.value_type === 'integer' ? 'number' : props.card.value_type, props.card.unit)}
+      {formatValue(
+        String(Math.abs(n)),
+        props.card.value_type === 'integer' ? 'number' : props.card.value_type,
+        props.card.unit,
+      )}
       {pct}
     </span>
   );
@@ -104,7 +116,9 @@ export function KpiCard(props: { card: Card }) {
         <span data-testid="card-value">{formatValue(c.latest?.value, c.value_type, c.unit)}</span>
         {unit && <span class="unit"> {unit}</span>}
       </p>
-      <p class="period">{c.latest ? `${c.granularity} of ${formatDate(c.latest.period_start)}` : 'no data yet'}</p>
+      <p class="period">
+        {c.latest ? `${c.granularity} of ${formatDate(c.latest.period_start)}` : 'no data yet'}
+      </p>
       <Change card={c} />
       {c.sparkline.some((p) => p.value !== null) && (
         <Sparkline points={c.sparkline} label={`${c.name}, last ${c.sparkline.length} periods`} />
@@ -146,7 +160,11 @@ export function OverviewPage() {
       });
       const loose = metrics.filter((m) => m.dataset_id === null);
       if (loose.length) {
-        summaries.push({ id: 'loose', name: 'Metrics outside a dataset', cards: await Promise.all(loose.map(looseCard)) });
+        summaries.push({
+          id: 'loose',
+          name: 'Metrics outside a dataset',
+          cards: await Promise.all(loose.map(looseCard)),
+        });
       }
       setGroups(summaries);
     })().catch((e) => setError(String(e)));
@@ -158,12 +176,19 @@ export function OverviewPage() {
     return groups
       .map((g) => ({
         ...g,
-        cards: g.name.toLowerCase().includes(q) ? g.cards : g.cards.filter((c) => c.name.toLowerCase().includes(q)),
+        cards: g.name.toLowerCase().includes(q)
+          ? g.cards
+          : g.cards.filter((c) => c.name.toLowerCase().includes(q)),
       }))
       .filter((g) => g.cards.length > 0);
   }, [groups, query]);
 
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!groups || !shown) return <p class="loading">Loading KPIs…</p>;
   if (groups.length === 0) return <FirstRun />;
 

@@ -23,8 +23,8 @@ export function SignInPage(props: { onSignedIn(session: Session): void }) {
     <section class="sign-in">
       <h1>Sign in to KPI Hub</h1>
       <p>
-        Paste an API key. <code>npm start</code> prints one the first time it runs; an admin can make more on the
-        Admin page.
+        Paste an API key. <code>npm start</code> prints one the first time it runs; an admin can make more on
+        the Admin page.
       </p>
       <form onSubmit={submit}>
         <label for="api-key">API key</label>
