@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordCounter } from '../src/cli/export-client.ts';
 import { writePoints } from '../src/core/points/write.ts';
@@ -9,6 +8,7 @@ import { jobHandlers } from '../src/job-handlers.ts';
 import { Worker } from '../src/jobs/index.ts';
 import { createStorage } from '../src/store/storage.ts';
 import { useTestContext } from './helpers/app.ts';
+import { kpihub } from './helpers/cli.ts';
 import { engines } from './helpers/engines.ts';
 import { countRows } from './helpers/rows.ts';
 
@@ -16,31 +16,6 @@ import { countRows } from './helpers/rows.ts';
 // round trip the export promises: a CSV it writes goes back through `kpihub import`
 // unchanged, into the same metric (nothing changes) or into a fresh one (the same points).
 // On both engines, since the round trip is the store's as much as the command's.
-
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/kpihub.mjs');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kpihub(args: string[], env: Record<string, string>): Promise<Result> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KPIHUB_')) clean[k] = v;
-  return new Promise((done) => {
-    execFile(
-      'node',
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...clean, ...env }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Metric {
   id: string;

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, getImport, uploadImport } from '../src/cli/import-client.ts';
 import { RowEstimate } from '../src/cli/import-report.ts';
@@ -10,36 +9,12 @@ import { jobHandlers } from '../src/job-handlers.ts';
 import { Worker } from '../src/jobs/index.ts';
 import { createStorage } from '../src/store/storage.ts';
 import { useTestContext } from './helpers/app.ts';
+import { type CliResult, kpihub } from './helpers/cli.ts';
 
 // `kpihub import` as a user runs it: a child process talking HTTP to a real server (the
 // app listening in this process, with a worker). The command is only an HTTP client, so
 // one engine is enough here; the import itself is tested on both in test/v1. Each spawn
 // costs a second or two: four of them, the rest is checked in-process.
-
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/kpihub.mjs');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kpihub(args: string[], env: Record<string, string>): Promise<Result> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KPIHUB_')) clean[k] = v;
-  return new Promise((done) => {
-    execFile(
-      'node',
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...clean, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('kpihub import', () => {
   const ctx = useTestContext('sqlite');
@@ -59,7 +34,7 @@ describe('kpihub import', () => {
       .select(['metric_id', 'period_start', 'value', 'notes'])
       .orderBy('period_start')
       .execute();
-  const noKey = (r: Result, key: string) => expect(r.stdout + r.stderr).not.toContain(key);
+  const noKey = (r: CliResult, key: string) => expect(r.stdout + r.stderr).not.toContain(key);
   const mappingArgs = ['--metric-external-id', 'KPI', '--date', 'Day', '--value', 'Amount', '--notes', 'Why'];
 
   beforeAll(async () => {

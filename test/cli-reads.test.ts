@@ -1,39 +1,13 @@
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seriesTable } from '../src/cli/series.ts';
 import { changeText } from '../src/cli/summary.ts';
 import { columns, periodLabel, signed, sparkline } from '../src/cli/text-output.ts';
 import { useTestContext } from './helpers/app.ts';
+import { kpihub } from './helpers/cli.ts';
 import { engines } from './helpers/engines.ts';
 
 // `kpihub series` and `kpihub summary` as a user runs them: child processes reading a real
 // server over HTTP, on both engines (the rollups they read are the store's).
-
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/kpihub.mjs');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kpihub(args: string[], env: Record<string, string>): Promise<Result> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KPIHUB_')) clean[k] = v;
-  return new Promise((done) => {
-    execFile(
-      'node',
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...clean, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe.each(engines())('kpihub series and summary [%s]', (engine) => {
   const ctx = useTestContext(engine);

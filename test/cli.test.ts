@@ -1,48 +1,17 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyAuthenticator } from '../src/core/api-keys.ts';
 import { openStore } from '../src/store/database.ts';
 import { createStorage } from '../src/store/storage.ts';
+import { BIN, cleanEnv, kpihub, ROOT } from './helpers/cli.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/engines.ts';
 
 // The kpihub command as a user runs it: a child process per command, against a temporary
 // database. Each spawn costs about a second, so the commands share one database.
-
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/kpihub.mjs');
-
-/** The environment of a user who set nothing but what the test gives. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(KPIHUB_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kpihub(args: string[], env: Record<string, string>): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      'node',
-      [BIN, ...args],
-      { cwd: ROOT, env: cleanEnv(env), timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -158,6 +127,11 @@ describe('kpihub command', { timeout: 120_000 }, () => {
       expect(keys).toContainEqual(
         expect.objectContaining({ id: key.id, name: 'ci', revokedAt: expect.any(String) }),
       );
+      // The secret's first characters tell keys apart; the CLI created it, not a key.
+      expect(keys.find((k: { id: string }) => k.id === key.id)).toMatchObject({
+        prefix: key.secret.slice(0, 12),
+        createdBy: null,
+      });
       expect(listed.stdout).not.toContain(key.secret);
       expect(listed.stdout).not.toContain(row.secret_hash);
       expect(listed.stdout).not.toContain(row.lookup);

@@ -16,7 +16,11 @@ export interface ApiKeyRecord {
   secret_hash: string;
   /** Comma-separated scopes. */
   scopes: string;
+  /** The first characters of the secret, safe to show; null for keys made before it was kept. */
+  prefix: string | null;
   created_at: string;
+  /** The key whose holder created this one; null when the CLI or the first start made it. */
+  created_by: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
 }

@@ -106,3 +106,21 @@ export function nextMonthStart(date: string): string {
   const [y, m] = date.split('-').map(Number);
   return m === 12 ? `${pad(y + 1, 4)}-01-01` : `${pad(y, 4)}-${pad(m + 1)}-01`;
 }
+
+/** The bucket before `bucket` (a bucket's first day). */
+export function previousBucket(bucket: string, g: Granularity): string {
+  const [y, m, d] = bucket.split('-').map(Number);
+  const t =
+    g === 'day' || g === 'week'
+      ? utcDate(y, m, d - (g === 'day' ? 1 : 7))
+      : utcDate(y, m - (g === 'month' ? 1 : g === 'quarter' ? 3 : 12), 1);
+  return t.toISOString().slice(0, 10);
+}
+
+/** The first day of the month `n` months before the month `month` falls in. */
+export function monthsBefore(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number);
+  return utcDate(y, m - n, 1)
+    .toISOString()
+    .slice(0, 10);
+}

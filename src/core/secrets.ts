@@ -20,3 +20,11 @@ export function hashesEqual(a: string, b: string): boolean {
   const right = Buffer.from(b, 'hex');
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/**
+ * The first characters of a secret, kept and shown to tell keys apart: the `kph_` prefix
+ * and 8 more (48 of a generated secret's 256 random bits); 8 of a secret given at first start.
+ */
+export function shownPrefix(secret: string): string {
+  return secret.slice(0, (secret.startsWith(KEY_PREFIX) ? KEY_PREFIX.length : 0) + 8);
+}

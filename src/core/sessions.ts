@@ -131,6 +131,11 @@ export class SessionAuthenticator {
     return this.writer.deleteSession(hash);
   }
 
+  /** Drops the cached sessions of a key (it was revoked and its sessions deleted). */
+  forgetKey(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.row?.key_id === keyId) this.cache.delete(hash);
+  }
+
   forget(): void {
     this.cache.clear();
   }

@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { beginIdempotent, finishIdempotent, requestHash } from '../core/idempotency.ts';
+import { beginIdempotent, finishIdempotent, type Replay, requestHash } from '../core/idempotency.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Honour the Idempotency-Key header on this route. */
     idempotent?: boolean;
+    /**
+     * What the Idempotency-Key record keeps of an answer (and a replay sends), when not the
+     * answer itself: one that holds a secret shown only once must not be stored with it.
+     */
+    idempotentRecord?: (sent: Replay) => Replay;
   }
   interface FastifyRequest {
     idempotencyKey?: string;
@@ -44,11 +49,18 @@ export function registerIdempotency(app: FastifyInstance): void {
     const key = request.idempotencyKey;
     if (!key) return payload;
     request.idempotencyKey = undefined;
-    await finishIdempotent(storage, request.actor.orgId, key, {
+    const sent: Replay = {
       status: reply.statusCode,
       body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
       contentType: (reply.getHeader('content-type') as string | undefined) ?? null,
-    });
+    };
+    const record = request.routeOptions.config.idempotentRecord;
+    await finishIdempotent(
+      storage,
+      request.actor.orgId,
+      key,
+      record && sent.status < 300 ? record(sent) : sent,
+    );
     return payload;
   });
 }

@@ -22,13 +22,36 @@ export function listApiKeys(db: Kysely<DB>, orgId?: string): Promise<ApiKeyRow[]
   return q.execute();
 }
 
-export async function revokeApiKey(db: Kysely<DB>, id: string, at: string): Promise<boolean> {
-  const res = await db
+/** An organization's keys after the id `after`, in id order; the revoked ones only when asked. */
+export function listApiKeysAfter(
+  db: Kysely<DB>,
+  orgId: string,
+  opts: { after?: string; limit: number; includeRevoked: boolean },
+): Promise<ApiKeyRow[]> {
+  let q = db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId);
+  if (opts.after !== undefined) q = q.where('id', '>', opts.after);
+  if (!opts.includeRevoked) q = q.where('revoked_at', 'is', null);
+  return q.orderBy('id').limit(opts.limit).execute();
+}
+
+export function findApiKey(db: Kysely<DB>, orgId: string, id: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Revokes an active key (of `orgId`, when given); false when there is no such active key. */
+export async function revokeApiKey(db: Kysely<DB>, id: string, at: string, orgId?: string): Promise<boolean> {
+  let q = db
     .updateTable('api_keys')
     .set({ revoked_at: at })
     .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+    .where('revoked_at', 'is', null);
+  if (orgId !== undefined) q = q.where('org_id', '=', orgId);
+  const res = await q.executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
 

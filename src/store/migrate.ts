@@ -8,6 +8,8 @@ import { analytics } from './migrations/0004-analytics.ts';
 import { rollups } from './migrations/0005-rollups.ts';
 import { eventCounts } from './migrations/0006-event-counts.ts';
 import { sessions } from './migrations/0007-sessions.ts';
+import { apiKeyAdmin } from './migrations/0008-api-key-admin.ts';
+import { yearRollups } from './migrations/0009-year-rollups.ts';
 
 // Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
@@ -20,6 +22,8 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
     '0005-rollups': rollups(types),
     '0006-event-counts': eventCounts(types),
     '0007-sessions': sessions(types),
+    '0008-api-key-admin': apiKeyAdmin(types),
+    '0009-year-rollups': yearRollups(),
   };
 }
 

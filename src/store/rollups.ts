@@ -208,11 +208,13 @@ export async function replaceMonthRollups(
   if (months.length === 0) return;
   const sorted = [...months].sort();
   const inMonths = new Set(sorted);
-  // Every level's bucket of a month lies within its days: the month row's is its first.
+  // Every level's bucket of a month lies within its days: the month row's is its first. A
+  // year's row starts on January 1 too, but is not a month's (replaceYearRollups keeps it).
   const existing = await db
     .selectFrom('point_rollups')
     .select(['level', 'bucket', 'coord_key', 'count', ...VALUE_COLUMNS])
     .where('metric_id', '=', metricId)
+    .where('level', '!=', 'coord_year')
     .where('bucket', '>=', sorted[0])
     .where('bucket', '<=', monthEnd(sorted[sorted.length - 1]))
     .execute();
@@ -252,6 +254,26 @@ export async function replaceMonthRollups(
     if (i + ROWS_PER_SLICE < changed.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await store.engine.insertRows(db, COORDINATES, coordinates);
+}
+
+export async function replaceYearRollups(
+  store: Store,
+  db: Kysely<DB>,
+  metricId: string,
+  years: string[],
+  rows: RollupRecord[],
+): Promise<void> {
+  if (years.length === 0) return;
+  // A few rows per coordinates key and year: replaced whole rather than diffed.
+  await db
+    .deleteFrom('point_rollups')
+    .where('metric_id', '=', metricId)
+    .where('level', '=', 'coord_year')
+    .where('bucket', 'in', years)
+    .execute();
+  for (let i = 0; i < rows.length; i += ROWS_PER_SLICE) {
+    await store.engine.insertRows(db, ROLLUPS, rows.slice(i, i + ROWS_PER_SLICE));
+  }
 }
 
 export async function clearRollupMarks(db: Kysely<DB>, marks: RollupMark[]): Promise<void> {

@@ -26,6 +26,12 @@ export async function deleteSession(db: Kysely<DB>, tokenHash: string): Promise<
   return Number(res.numDeletedRows) > 0;
 }
 
+/** Ends every session signed in with the key (it is being revoked). */
+export async function deleteSessionsOfKey(db: Kysely<DB>, keyId: string): Promise<number> {
+  const res = await db.deleteFrom('sessions').where('key_id', '=', keyId).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
 export async function deleteEndedSessions(db: Kysely<DB>, now: string, idleBefore: string): Promise<number> {
   const res = await db
     .deleteFrom('sessions')

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Invalid } from '../../src/core/errors.ts';
-import { bucketStart, daysInMonth, isIsoDate, reportingPeriod } from '../../src/core/periods.ts';
+import {
+  bucketStart,
+  daysInMonth,
+  isIsoDate,
+  monthsBefore,
+  previousBucket,
+  reportingPeriod,
+} from '../../src/core/periods.ts';
 
 // Pure rules: no database is involved, so these run once rather than per engine.
 
@@ -140,5 +147,23 @@ describe('bucketStart', () => {
     ]);
     expect(bucketStart('2024-12-31', 'year')).toBe('2024-01-01');
     expect(bucketStart('0099-06-30', 'year')).toBe('0099-01-01');
+  });
+});
+
+describe('previousBucket and monthsBefore', () => {
+  it('step back across month, quarter and year edges', () => {
+    expect(previousBucket('2024-03-01', 'day')).toBe('2024-02-29');
+    expect(previousBucket('2025-01-06', 'week')).toBe('2024-12-30');
+    expect(previousBucket('2024-01-01', 'month')).toBe('2023-12-01');
+    expect(previousBucket('2024-01-01', 'quarter')).toBe('2023-10-01');
+    expect(previousBucket('2024-01-01', 'year')).toBe('2023-01-01');
+    // Years below 100 stay themselves (Date.UTC would read 0099 as 1999).
+    expect(previousBucket('0100-01-01', 'year')).toBe('0099-01-01');
+  });
+
+  it('monthsBefore counts whole months back from the month a date falls in', () => {
+    expect(monthsBefore('2024-03-17', 0)).toBe('2024-03-01');
+    expect(monthsBefore('2024-03-17', 3)).toBe('2023-12-01');
+    expect(monthsBefore('2024-03-01', 27)).toBe('2021-12-01');
   });
 });

@@ -5,7 +5,13 @@ import { Invalid } from '../../src/core/errors.ts';
 import { createMetric, type Metric, type MetricInput, updateMetric } from '../../src/core/metrics.ts';
 import { bucketStart, type Granularity } from '../../src/core/periods.ts';
 import type { PointInput } from '../../src/core/points/point-input.ts';
-import { AGGREGATES, type Aggregate, aggregate, series } from '../../src/core/points/series.ts';
+import {
+  AGGREGATES,
+  type Aggregate,
+  aggregate,
+  type SeriesGroup,
+  series,
+} from '../../src/core/points/series.ts';
 import { deletePoints, writePoints } from '../../src/core/points/write.ts';
 import { refreshMetric, refreshMonth } from '../../src/core/rollups/refresh.ts';
 import { startRollupRefresher } from '../../src/core/rollups/refresher.ts';
@@ -292,6 +298,161 @@ describe.each(engines())('rollups [%s]', (engine) => {
       [null, '11', 11],
     ]);
     await expect(run(m, 'month', 'sum', { groupBy: 'nope' })).rejects.toBeInstanceOf(Invalid);
+  });
+
+  it('ranks breakdowns from year rows exactly as the points say, for any points, range and aggregate (property)', async () => {
+    // Points over four years, two channels per member: a member is several coordinates keys.
+    const date = fc
+      .date({
+        min: new Date('2018-11-20T00:00:00Z'),
+        max: new Date('2021-02-10T00:00:00Z'),
+        noInvalidDate: true,
+      })
+      .map((d) => d.toISOString().slice(0, 10));
+    const point = fc.record({
+      periodStart: date,
+      value: fc.integer({ min: -500, max: 500 }).map(String),
+      region: fc.constantFrom('EU', 'US', 'APAC'),
+      channel: fc.constantFrom('web', 'shop'),
+    });
+    // No range, whole years, ranges cutting years and months at both ends.
+    const ranges: { from?: string; to?: string }[] = [
+      {},
+      { from: '2019-01-01', to: '2020-12-31' },
+      { from: '2019-03-15', to: '2020-11-20' },
+      { from: '2018-12-01', to: '2021-01-31' },
+      { from: '2019-02-01', to: '2019-11-30' },
+    ];
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(point, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (raw, r, top) => {
+          round++;
+          const byId = new Map(raw.map((p) => [`${p.periodStart}/${p.region}/${p.channel}`, p]));
+          const points = [...byId.values()];
+          const m = await metric({
+            name: `B${round}`,
+            dimensions: [{ name: 'region' }, { name: 'channel' }],
+          });
+          await write(
+            m,
+            points.map((p) => ({
+              periodStart: p.periodStart,
+              value: p.value,
+              coordinates: { region: p.region, channel: p.channel },
+            })),
+          );
+          const range = ranges[r];
+          const inRange = points.filter(
+            (p) =>
+              (range.from === undefined || p.periodStart >= range.from) &&
+              (range.to === undefined || p.periodStart <= range.to),
+          );
+          // What the points say, ordered as first and last order them (by period, then coordinates key).
+          const keyed = inRange.map((p) => ({
+            ...p,
+            member: JSON.stringify([p.region, p.channel]), // the coordinates key: members in dimension order
+          }));
+          for (const g of ['month', 'quarter', 'year'] as const) {
+            for (const agg of AGGREGATES) {
+              const got = await run(m, g, agg, { ...range, groupBy: 'region', top });
+              const members = [...new Set(inRange.map((p) => p.region))].map((region) => {
+                const mine = keyed.filter((p) => p.region === region);
+                const all = aggregate(
+                  agg,
+                  [...mine]
+                    .sort((a, b) =>
+                      `${a.periodStart}/${a.member}` < `${b.periodStart}/${b.member}` ? -1 : 1,
+                    )
+                    .map((p) => p.value),
+                );
+                return {
+                  region,
+                  mine,
+                  value: all,
+                  count: mine.length,
+                  score: agg === 'count' ? mine.length : Number(all),
+                };
+              });
+              members.sort((a, b) => b.score - a.score || (a.region < b.region ? -1 : 1));
+              const want: SeriesGroup[] = members.slice(0, top).map((x) => ({
+                member: x.region,
+                other: false,
+                members: 1,
+                value: x.value,
+                count: x.count,
+                points: expected(x.mine, g, agg),
+              }));
+              const rest = members.slice(top);
+              if (rest.length > 0) {
+                const restPoints = rest.flatMap((x) => x.mine);
+                const sorted = [...restPoints].sort((a, b) =>
+                  `${a.periodStart}/${a.member}` < `${b.periodStart}/${b.member}` ? -1 : 1,
+                );
+                want.push({
+                  member: null,
+                  other: true,
+                  members: rest.length,
+                  value: aggregate(
+                    agg,
+                    sorted.map((p) => p.value),
+                  ),
+                  count: restPoints.length,
+                  points: expected(restPoints, g, agg),
+                });
+              }
+              expect(got.groups, `${g} ${agg} top=${top} ${JSON.stringify(range)}`).toEqual(want);
+              expect(got.points).toEqual(expected(keyed, g, agg));
+            }
+          }
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it('keeps year rows right through corrections, deletes and a member losing its last point of a year', async () => {
+    const m = await metric({ dimensions: [{ name: 'region' }] });
+    const at = (periodStart: string, value: string, region: string) => ({
+      periodStart,
+      value,
+      coordinates: { region },
+    });
+    // EU leads only over the whole of 2023 (two months of it), US in any one month.
+    await write(m, [
+      at('2023-03-01', '10', 'EU'),
+      at('2023-09-01', '10', 'EU'),
+      at('2023-07-01', '15', 'US'),
+      at('2024-02-01', '1', 'EU'),
+      at('2024-02-01', '2', 'APAC'),
+    ]);
+    const groups = async () =>
+      (await run(m, 'year', 'sum', { groupBy: 'region', top: 1 })).groups?.map((g) => [
+        g.member,
+        g.value,
+        g.points.map((p) => `${p.period_start}=${p.value}`).join(' '),
+      ]);
+    expect(await groups()).toEqual([
+      ['EU', '21', '2023-01-01=20 2024-01-01=1'],
+      [null, '17', '2023-01-01=15 2024-01-01=2'],
+    ]);
+    // US overtakes EU by a correction in 2023: the ranking reads 2023's year rows, recomputed.
+    await write(m, [at('2023-07-01', '50', 'US')]);
+    expect(await groups()).toEqual([
+      ['US', '50', '2023-01-01=50'],
+      [null, '23', '2023-01-01=20 2024-01-01=3'],
+    ]);
+    // US's only point goes, and with it its year row.
+    await deletePoints(storage(), actor(), [
+      { metricId: m.id, path: 'd', periodStart: '2023-07-01', coordinates: { region: 'US' } },
+    ]);
+    expect(await groups()).toEqual([
+      ['EU', '21', '2023-01-01=20 2024-01-01=1'],
+      [null, '2', '2024-01-01=2'],
+    ]);
   });
 
   it('keeps rollups for a metric with no data, text values and a changed value type', async () => {

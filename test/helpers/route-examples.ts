@@ -21,6 +21,8 @@ export interface Fixture {
   entityType: string;
   entityId: string;
   externalId: string;
+  /** An API key of A's (read scope, never used). */
+  apiKeyId: string;
   /** Strings that only organization A's data contains: no answer to B may hold one. */
   secrets: string[];
 }
@@ -118,7 +120,14 @@ export async function createFixture(ctx: TestContext): Promise<Fixture> {
       { type: 'track', userId: `user-a-${tag}`, event: 'signed_in', properties: { plan: `plan-${tag}` } },
     ],
   });
+  const apiKey = (
+    await ok(
+      { method: 'POST', url: '/v1/api-keys', payload: { name: `A secret key ${tag}`, scopes: ['read'] } },
+      201,
+    )
+  ).json();
   const ids = {
+    apiKeyId: apiKey.id as string,
     datasetId: dataset.id as string,
     metricId,
     dimensionId,
@@ -135,7 +144,15 @@ export async function createFixture(ctx: TestContext): Promise<Fixture> {
     entityType: 'account',
     entityId,
     externalId,
-    secrets: [...Object.values(ids), entityId, `user-a-${tag}`, externalId, tag],
+    secrets: [
+      ...Object.values(ids),
+      entityId,
+      `user-a-${tag}`,
+      externalId,
+      tag,
+      apiKey.secret,
+      apiKey.prefix,
+    ],
   };
 }
 
@@ -155,6 +172,7 @@ export function paramExamples(f: Fixture): Record<string, ParamExample> {
     'datasets/:id': id(f.datasetId),
     'metrics/:id': id(f.metricId),
     'imports/:id': id(f.importId),
+    'api-keys/:id': id(f.apiKeyId),
     ':point_id': id(f.pointId),
     ':metric_id': id(f.plainMetricId),
     ':datasetId': id(f.datasetId),
@@ -229,6 +247,8 @@ export function requestExamples(f: Fixture): Record<string, RequestExample> {
     'DELETE /v1/webhook': {},
     // Signs out the session of the cookie sent (B's own, or none with a key).
     'DELETE /v1/session': {},
+    'POST /v1/api-keys': { payload: { name: 'B key', scopes: ['read'] } },
+    'DELETE /v1/api-keys/:id': {},
     // Dcycle
     'POST /v1/custom-kpi-datasets': { payload: { name: 'B dataset' } },
     'PUT /v1/custom-kpi-datasets/:datasetId': { payload: { name: 'changed by B' } },

@@ -21,6 +21,7 @@ describe.each(engines())('secrets in logs [%s]', (engine) => {
   let database: TestDatabase;
   let secret = '';
   let readSecret = '';
+  let adminSecret = '';
   const lines: string[] = [];
 
   beforeAll(async () => {
@@ -39,6 +40,8 @@ describe.each(engines())('secrets in logs [%s]', (engine) => {
       await createApiKey(createStorage(store), { orgId: org.id, name: 'w', scopes: ['read', 'write'] })
     ).secret;
     readSecret = (await createApiKey(createStorage(store), { orgId: org.id, name: 'r', scopes: ['read'] }))
+      .secret;
+    adminSecret = (await createApiKey(createStorage(store), { orgId: org.id, name: 'a', scopes: ['admin'] }))
       .secret;
   });
   afterAll(async () => {
@@ -148,5 +151,33 @@ describe.each(engines())('secrets in logs [%s]', (engine) => {
     for (const s of [token, token.slice(5), secret, secret.slice(4), readSecret.slice(4)]) {
       expect(log).not.toContain(s);
     }
+  });
+
+  it('never writes the secret of a key created, read, listed, replayed or revoked over /v1/api-keys', async () => {
+    const before = lines.length;
+    const admin = { authorization: `Bearer ${adminSecret}` };
+    const idem = { ...admin, 'idempotency-key': 'logged-create' };
+    const payload = { name: 'logged key', scopes: ['read'] };
+    const created = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: idem, payload });
+    expect(created.statusCode).toBe(201);
+    const { id, secret: made } = created.json();
+    const replay = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: idem, payload });
+    expect(replay.statusCode).toBe(409);
+    const used = await app.inject({ method: 'GET', url: '/v1/session', headers: { 'x-api-key': made } });
+    expect(used.statusCode).toBe(200);
+    for (const url of ['/v1/api-keys', `/v1/api-keys/${id}`]) {
+      const res = await app.inject({ method: 'GET', url, headers: admin });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toContain(made.slice(12));
+    }
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/api-keys/${id}`, headers: admin })).statusCode,
+    ).toBe(204);
+    const refused = await app.inject({ method: 'GET', url: '/v1/session', headers: { 'x-api-key': made } });
+    expect(refused.statusCode).toBe(401);
+
+    const log = lines.slice(before).join('');
+    expect(log).toContain(created.headers['x-request-id']);
+    for (const s of [made, made.slice(4), made.slice(12), adminSecret.slice(4)]) expect(log).not.toContain(s);
   });
 });

@@ -166,6 +166,7 @@ describe.each(engines())('route table security [%s]', (engine) => {
       `/v1/entities/${f.entityType}/${f.entityId}`,
       '/v1/events',
       `/v1/custom-kpi-datasets/${f.datasetId}`,
+      `/v1/api-keys/${f.apiKeyId}`,
     ]) {
       const res = await c.call(c.orgA.admin, { method: 'GET', url });
       expect(res.statusCode, `${url}: ${res.body}`).toBe(200);

@@ -103,7 +103,18 @@ describe.each(engines())('the OpenAPI document [%s]', (engine) => {
 
   it('names the schemas a client works with, and the routes refer to them', async () => {
     const doc = await document();
-    for (const name of ['Dataset', 'Metric', 'DataPoint', 'Series', 'Summary', 'Import', 'Problem']) {
+    for (const name of [
+      'Dataset',
+      'Metric',
+      'DataPoint',
+      'Series',
+      'Summary',
+      'Import',
+      'Problem',
+      'ApiKey',
+      'ApiKeyCreate',
+      'NewApiKey',
+    ]) {
       expect(doc.components.schemas[name], name).toBeDefined();
     }
     const schemaOf = (path: string, method: string, status: string) =>
@@ -117,6 +128,8 @@ describe.each(engines())('the OpenAPI document [%s]', (engine) => {
       $ref: '#/components/schemas/Summary',
     });
     expect(schemaOf('/v1/imports/{id}', 'get', '200')).toEqual({ $ref: '#/components/schemas/Import' });
+    expect(schemaOf('/v1/api-keys', 'post', '201')).toEqual({ $ref: '#/components/schemas/NewApiKey' });
+    expect(schemaOf('/v1/api-keys/{id}', 'get', '200')).toEqual({ $ref: '#/components/schemas/ApiKey' });
     expect(JSON.stringify(schemaOf('/v1/metrics/{id}/data_points', 'get', '200'))).toContain(
       '#/components/schemas/DataPoint"',
     );
@@ -162,5 +175,7 @@ describe.each(engines())('the OpenAPI document [%s]', (engine) => {
       200,
     );
     expect(written.inserted).toBe(2);
+    const key = await send('POST', '/v1/api-keys', '/v1/api-keys', 201);
+    expect(key.secret).toMatch(/^kph_/);
   });
 });

@@ -3,49 +3,25 @@ import type { ValueType } from '../limits.ts';
 import type { Metric } from '../metrics.ts';
 import { bucketStart, type Granularity, queryDate, queryInstant } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
-import {
-  type Accumulator,
-  AGGREGATES,
-  type Aggregate,
-  copy,
-  finish,
-  mergeInto,
-  rank,
-  single,
-} from '../rollups/accumulator.ts';
+import { AGGREGATES, type Aggregate, copy, finish, mergeInto, single } from '../rollups/accumulator.ts';
 import { refreshMetric } from '../rollups/refresh.ts';
 import { seriesItems } from '../rollups/series-sources.ts';
 import { isNumericType } from '../values.ts';
+import {
+  add,
+  type Buckets,
+  breakdown,
+  emptyBuckets,
+  memberReader,
+  points,
+  rankedBreakdown,
+} from './breakdown.ts';
 import { pointMetric } from './metric-cache.ts';
 import { filterByDimensionIds } from './read.ts';
+import type { Series } from './series-types.ts';
 
+export type { Series, SeriesGroup, SeriesPoint } from './series-types.ts';
 export { AGGREGATES, type Aggregate };
-
-export interface SeriesPoint {
-  period_start: string;
-  value: string;
-  count: number;
-}
-
-/** One member's series in a breakdown, or (other: true) the members past the top N together. */
-export interface SeriesGroup {
-  member: string | null;
-  other: boolean;
-  /** How many members this series covers (1, or those folded into "other"). */
-  members: number;
-  /** The aggregate over the whole range: what the members are ranked by. */
-  value: string;
-  count: number;
-  points: SeriesPoint[];
-}
-
-export interface Series {
-  granularity: Granularity;
-  agg: Aggregate;
-  points: SeriesPoint[];
-  group_by?: string;
-  groups?: SeriesGroup[];
-}
 
 export interface SeriesQuery {
   from?: string;
@@ -64,24 +40,6 @@ export const TOP_DEFAULT = 10;
 export function aggregate(agg: Aggregate, values: string[]): string {
   const accs = values.map((v, i) => single(String(i).padStart(12, '0'), v, agg !== 'count'));
   return finish(accs.slice(1).reduce(mergeInto, copy(accs[0])), agg);
-}
-
-interface Buckets {
-  total: Accumulator | null;
-  byBucket: Map<string, Accumulator>;
-}
-
-function add(b: Buckets, bucket: string, acc: Accumulator) {
-  b.total = b.total ? mergeInto(b.total, acc) : copy(acc);
-  const at = b.byBucket.get(bucket);
-  if (at) mergeInto(at, acc);
-  else b.byBucket.set(bucket, copy(acc));
-}
-
-function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
-  return [...b.byBucket.entries()]
-    .sort(([x], [y]) => (x < y ? -1 : 1))
-    .map(([period_start, acc]) => ({ period_start, value: finish(acc, agg), count: acc.count }));
 }
 
 /**
@@ -113,7 +71,7 @@ export async function series(
   // Only the months the range covers need to be up to date.
   if (!asOf) await refreshMetric(storage, orgId, metricId, { since: from, until: to });
 
-  const all: Buckets = { total: null, byBucket: new Map() };
+  const all: Buckets = emptyBuckets();
   const members = new Map<string | null, Buckets>();
   const memberOf = memberReader(dimension);
   const fine = granularity === 'day' || granularity === 'week';
@@ -140,6 +98,17 @@ export async function series(
       for (const item of batch) add(all, bucketOf(item.date), item.acc);
     }
   }
+  if (wholeApart && !fine) {
+    const groups = await rankedBreakdown(reader, metric, agg, numeric, {
+      dimension,
+      top: q.top ?? TOP_DEFAULT,
+      from,
+      to,
+      all,
+      bucketOf,
+    });
+    return { granularity, agg, points: points(all, agg), group_by: dimension, groups };
+  }
   for await (const batch of seriesItems(reader, metric, agg, numeric, { ...source, byCoordinates })) {
     for (const item of batch) {
       const bucket = bucketOf(item.date);
@@ -148,7 +117,7 @@ export async function series(
       const member = memberOf(item.coordKey, item.coordinates);
       let m = members.get(member);
       if (!m) {
-        m = { total: null, byBucket: new Map() };
+        m = emptyBuckets();
         members.set(member, m);
       }
       add(m, bucket, item.acc);
@@ -167,48 +136,4 @@ function groupDimension(metric: Metric, name: string): string {
   if (!d)
     throw new Invalid([{ field: 'group_by', in: 'query', message: 'must name a dimension of the metric' }]);
   return d.id;
-}
-
-/** A member by coordinates key: each distinct key's JSON is parsed once. */
-function memberReader(dimension: string | undefined) {
-  const seen = new Map<string, string | null>();
-  return (coordKey: string, coordinates: string | null): string | null => {
-    let m = seen.get(coordKey);
-    if (m === undefined) {
-      const parsed = coordinates ? (JSON.parse(coordinates) as Record<string, string>) : {};
-      m = dimension && parsed[dimension] !== undefined ? String(parsed[dimension]) : null;
-      seen.set(coordKey, m);
-    }
-    return m;
-  };
-}
-
-/** The top members by the aggregate over the range (ties by name), then the rest as "other". */
-function breakdown(members: Map<string | null, Buckets>, agg: Aggregate, top: number): SeriesGroup[] {
-  const ranked = [...members.entries()]
-    .map(([member, b]) => ({ member, b, score: rank(b.total as Accumulator, agg) }))
-    .sort((x, y) => {
-      const c = y.score.cmp(x.score);
-      if (c !== 0) return c;
-      if (x.member === y.member) return 0;
-      if (x.member === null) return 1;
-      if (y.member === null) return -1;
-      return x.member < y.member ? -1 : 1;
-    });
-  const group = (member: string | null, other: boolean, n: number, b: Buckets): SeriesGroup => ({
-    member,
-    other,
-    members: n,
-    value: finish(b.total as Accumulator, agg),
-    count: (b.total as Accumulator).count,
-    points: points(b, agg),
-  });
-  const out = ranked.slice(0, top).map((r) => group(r.member, false, 1, r.b));
-  const rest = ranked.slice(top);
-  if (rest.length > 0) {
-    const other: Buckets = { total: null, byBucket: new Map() };
-    for (const r of rest) for (const [bucket, acc] of r.b.byBucket) add(other, bucket, acc);
-    out.push(group(null, true, rest.length, other));
-  }
-  return out;
 }

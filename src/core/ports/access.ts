@@ -18,6 +18,15 @@ export interface AccessPorts {
   findKeysByLookup(lookup: string): Promise<ApiKeyRecord[]>;
   touchApiKey(id: string, at: string): Promise<void>;
   countApiKeys(): Promise<number>;
+  /** The organization's keys after the id `after`, in id order; revoked ones only when asked. */
+  listApiKeys(
+    orgId: string,
+    opts: { after?: string; limit: number; includeRevoked: boolean },
+  ): Promise<ApiKeyRecord[]>;
+  /** One of the organization's keys, revoked or not. */
+  findApiKey(orgId: string, id: string): Promise<ApiKeyRecord | undefined>;
+  /** Sets `revoked_at` on the organization's active key; false when there is none. */
+  revokeApiKey(orgId: string, id: string, at: string): Promise<boolean>;
 
   insertSession(row: SessionRecord): Promise<void>;
   /** The session whose token hashes to `tokenHash`, with its key's name and revocation. */
@@ -25,6 +34,8 @@ export interface AccessPorts {
   touchSession(tokenHash: string, at: string): Promise<void>;
   /** True when there was such a session. */
   deleteSession(tokenHash: string): Promise<boolean>;
+  /** Deletes every session signed in with the key; how many there were. */
+  deleteSessionsOfKey(keyId: string): Promise<number>;
   /** Deletes the sessions past their end (`expires_at` before `now`) or idle since before `idleBefore`. */
   deleteEndedSessions(now: string, idleBefore: string): Promise<number>;
 

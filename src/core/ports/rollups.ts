@@ -16,7 +16,7 @@ export interface RollupFilter {
   from?: string;
   /** Buckets up to this first day, inclusive. */
   to?: string;
-  /** Only these coordinates keys (the coord_ levels). */
+  /** Only these coordinates keys (the coord_ levels); '' alone when absent. */
   coordKeys?: string[];
   /** The value columns to read (bucket, coord_key and count always come). */
   columns: RollupValueColumn[];
@@ -59,6 +59,8 @@ export interface RollupPorts {
     rows: RollupRecord[],
     coordinates: RollupCoordinates[],
   ): Promise<void>;
+  /** Makes the coord_year rows of these years ('YYYY-01-01') of a metric these. Only within `transaction`. */
+  replaceYearRollups(metricId: string, years: string[], rows: RollupRecord[]): Promise<void>;
   /** Clears each mark unless a write has bumped it since it was read. Only within `transaction`. */
   clearRollupMarks(marks: RollupMark[]): Promise<void>;
   /** Rows of one level, by bucket. */

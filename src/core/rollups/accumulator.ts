@@ -135,6 +135,31 @@ export function fromRecord(r: RollupSlice, agg: Aggregate): Accumulator {
   };
 }
 
+/** A whole rollup row's aggregates, every number parsed (rows merged into coarser rows). */
+export function fromWholeRecord(r: RollupSlice): Accumulator {
+  const parse = (v: string | null | undefined) => (v === null || v === undefined ? null : new Big(v));
+  return {
+    count: Number(r.count),
+    sum: parse(r.sum),
+    min: parse(r.min),
+    max: parse(r.max),
+    firstKey: r.first_key ?? '',
+    firstValue: r.first_value ?? '',
+    lastKey: r.last_key ?? '',
+    lastValue: r.last_value ?? '',
+  };
+}
+
+/**
+ * Takes `b`'s count and sum out of `a` (a is changed and returned): what is left of a whole
+ * once some of its parts are known. Only count, sum and avg read the result.
+ */
+export function subtractInto(a: Accumulator, b: Accumulator): Accumulator {
+  a.count -= b.count;
+  a.sum = a.sum && b.sum ? a.sum.minus(b.sum) : null;
+  return a;
+}
+
 /** The value columns a read of rollups needs for `agg`. */
 export function columnsFor(agg: Aggregate): RollupValueColumn[] {
   switch (agg) {

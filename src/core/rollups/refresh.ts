@@ -5,6 +5,7 @@ import type { Storage } from '../ports/index.ts';
 import { isNumericType } from '../values.ts';
 import { monthRollups } from './month-rollups.ts';
 import type { MetricActivity, RollupCoordinates, RollupMark, RollupRecord } from './rollup-record.ts';
+import { yearRollups } from './year-rollups.ts';
 
 // Rollups are never stale: every write of points marks its (metric, month) in the same
 // transaction (store/points.ts), and a month's rollups are only read once its mark is gone.
@@ -87,6 +88,9 @@ async function recompute(storage: Storage, marks: RollupMark[]): Promise<void> {
     }
     await nextTurn();
     await tx.replaceMonthRollups(metricId, [...byMonth.keys()], rows, [...coordinates.values()]);
+    // Then the years those months are in, from their months as they now are (none without dimensions).
+    const years = [...new Set(marks.map((m) => `${m.month.slice(0, 4)}-01-01`))];
+    await tx.replaceYearRollups(metricId, years, perCoordinates ? await yearRollups(tx, metric, years) : []);
     if (latest) await tx.noteMetricActivity(latest);
     await tx.clearRollupMarks(marks);
   });

@@ -3,10 +3,12 @@
 
 /**
  * - `day` / `month`: all coordinates, one row per day a period starts on / per month;
- * - `coord_day` / `coord_month`: the same per coordinates (filters and breakdowns).
+ * - `coord_day` / `coord_month`: the same per coordinates (filters and breakdowns);
+ * - `coord_year`: per coordinates and year, merged from the coord_month rows: a breakdown
+ *   ranks its members over a long range from a row per member and year, not per month.
  * Weeks come from days, quarters and years from months, when read.
  */
-export type RollupLevel = 'day' | 'month' | 'coord_day' | 'coord_month';
+export type RollupLevel = 'day' | 'month' | 'coord_day' | 'coord_month' | 'coord_year';
 
 /** The columns a read of rollups may ask for besides bucket, coordinates key and count. */
 export type RollupValueColumn =

@@ -23,6 +23,8 @@ export interface SourceQuery {
   to?: string;
   coordinates?: Record<string, string>;
   byCoordinates: boolean; // a filter or a breakdown: rows per coordinates are needed
+  /** Only these coordinates keys (a breakdown's top members). */
+  onlyKeys?: string[];
   asOf?: string;
 }
 
@@ -124,9 +126,10 @@ export async function* seriesItems(
   let byKey: Map<string, string | null> | undefined;
   if (q.byCoordinates) {
     const known = await storage.rollupCoordinates(metric.org_id, metric.id);
+    const only = q.onlyKeys && new Set(q.onlyKeys);
     byKey = new Map(
       known
-        .filter((c) => matches(c.coordinates, q.coordinates ?? {}))
+        .filter((c) => (!only || only.has(c.coord_key)) && matches(c.coordinates, q.coordinates ?? {}))
         .map((c) => [c.coord_key, c.coordinates]),
     );
   }
@@ -155,4 +158,61 @@ export async function* seriesItems(
   const { whole, parts } = splitAtMonths(q.from, q.to);
   if (whole) yield await rows(false, whole.from, whole.to);
   for (const part of parts) yield await rows(true, part.from, part.to);
+}
+
+const pad4 = (y: number) => String(y).padStart(4, '0');
+
+/**
+ * Whole months [from, to] (month starts, open when absent) cut at year boundaries: the
+ * whole years between (read from year rows) and the months at either end.
+ */
+export function splitAtYears(from?: string, to?: string) {
+  const fy = from === undefined ? undefined : Number(from.slice(0, 4)) + (from.endsWith('-01-01') ? 0 : 1);
+  const ty = to === undefined ? undefined : Number(to.slice(0, 4)) - (to.slice(5, 7) === '12' ? 0 : 1);
+  const months: { from?: string; to?: string }[] = [];
+  if ((fy !== undefined && ty !== undefined && fy > ty) || (fy ?? 0) > 9999 || (ty ?? 0) < 0) {
+    return { years: null, months: [{ from, to }] };
+  }
+  if (from !== undefined && fy !== Number(from.slice(0, 4)))
+    months.push({ from, to: `${from.slice(0, 4)}-12-01` });
+  if (to !== undefined && ty !== Number(to.slice(0, 4))) months.push({ from: `${to.slice(0, 4)}-01-01`, to });
+  const years = {
+    from: fy === undefined ? undefined : `${pad4(fy)}-01-01`,
+    to: ty === undefined ? undefined : `${pad4(ty)}-01-01`,
+  };
+  return { years, months };
+}
+
+/**
+ * Each coordinates key's aggregates over a range, in pieces to merge per key: whole years
+ * from coord_year rows, the months around them from coord_month, cut months from coord_day.
+ * What a breakdown ranks its members by, read from the fewest rows.
+ */
+export async function rangeTotals(
+  storage: Storage,
+  metric: Metric,
+  agg: Aggregate,
+  q: { from?: string; to?: string; known: { coord_key: string; coordinates: string | null }[] },
+): Promise<SeriesItem[]> {
+  const coordinates = new Map(q.known.map((c) => [c.coord_key, c.coordinates]));
+  const coordKeys = [...coordinates.keys()];
+  const columns = columnsFor(agg);
+  const read = async (level: 'coord_day' | 'coord_month' | 'coord_year', from?: string, to?: string) =>
+    (await storage.readRollups(metric.org_id, metric.id, { level, from, to, coordKeys, columns })).map(
+      (r) => ({
+        date: r.bucket,
+        coordKey: r.coord_key,
+        coordinates: coordinates.get(r.coord_key) ?? null,
+        acc: fromRecord(r, agg),
+      }),
+    );
+  const { whole, parts } = splitAtMonths(q.from, q.to);
+  const out: SeriesItem[] = [];
+  for (const part of parts) out.push(...(await read('coord_day', part.from, part.to)));
+  if (whole) {
+    const { years, months } = splitAtYears(whole.from, whole.to);
+    if (years) out.push(...(await read('coord_year', years.from, years.to)));
+    for (const m of months) out.push(...(await read('coord_month', m.from, m.to)));
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { NotFound } from '../errors.ts';
 import type { Frequency, ValueType } from '../limits.ts';
 import { type Metric, withDimensions } from '../metrics.ts';
 import { decodeCursor, toPage } from '../paging.ts';
-import { bucketStart, type Granularity } from '../periods.ts';
+import { bucketStart, type Granularity, monthsBefore, previousBucket } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
 import { isNumericType } from '../values.ts';
 import {
@@ -66,15 +66,6 @@ const BY_FREQUENCY: Record<Frequency, Granularity> = {
 export function defaultAggregate(valueType: string): Aggregate {
   if (valueType === 'percentage') return 'avg';
   return isNumericType(valueType as ValueType) ? 'sum' : 'last';
-}
-
-/** The bucket before `bucket` (a bucket's first day). */
-export function previousBucket(bucket: string, g: Granularity): string {
-  const [y, m, d] = bucket.split('-').map(Number);
-  const t = new Date(0);
-  if (g === 'day' || g === 'week') t.setUTCFullYear(y, m - 1, d - (g === 'day' ? 1 : 7));
-  else t.setUTCFullYear(y, m - 1 - (g === 'month' ? 1 : g === 'quarter' ? 3 : 12), 1);
-  return t.toISOString().slice(0, 10);
 }
 
 // Rows of the level a granularity is read from that one bucket can hold, at most.
@@ -148,13 +139,6 @@ function windowMonths(g: Granularity, periods: number): number {
   if (g === 'quarter') return 3 * (periods + 1) + 2;
   if (g === 'year') return 12 * (periods + 1) + 11;
   return Math.ceil(months[g]);
-}
-
-function monthsBefore(month: string, n: number): string {
-  const [y, m] = month.split('-').map(Number);
-  const t = new Date(0);
-  t.setUTCFullYear(y, m - 1 - n, 1);
-  return t.toISOString().slice(0, 10);
 }
 
 /**

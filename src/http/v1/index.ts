@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { closeSchema, validatorCompiler } from '../validator-compiler.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 import { datasetRoutes } from './datasets.ts';
 import { entityRoutes } from './entities.ts';
 import { eventRoutes } from './events.ts';
@@ -48,4 +49,5 @@ export async function v1Routes(app: FastifyInstance): Promise<void> {
   await app.register(importRoutes);
   await app.register(webhookRoutes);
   await app.register(sessionRoutes);
+  await app.register(apiKeyRoutes);
 }

@@ -17,11 +17,15 @@ export function accessRepositories(h: RepositoryHandle): AccessPorts {
     findKeysByLookup: (lookup) => keys.findKeysByLookup(db, lookup),
     touchApiKey: (id, at) => keys.touchApiKey(db, id, at),
     countApiKeys: () => keys.countApiKeys(db),
+    listApiKeys: (orgId, opts) => keys.listApiKeysAfter(db, orgId, opts),
+    findApiKey: (orgId, id) => keys.findApiKey(db, orgId, id),
+    revokeApiKey: (orgId, id, at) => keys.revokeApiKey(db, id, at, orgId),
 
     insertSession: (row) => sessions.insertSession(db, row),
     findSession: (tokenHash) => sessions.findSession(db, tokenHash),
     touchSession: (tokenHash, at) => sessions.touchSession(db, tokenHash, at),
     deleteSession: (tokenHash) => sessions.deleteSession(db, tokenHash),
+    deleteSessionsOfKey: (keyId) => sessions.deleteSessionsOfKey(db, keyId),
     deleteEndedSessions: (at, idleBefore) => sessions.deleteEndedSessions(db, at, idleBefore),
 
     findIdempotencyKey: (orgId, key) => idempotency.findIdempotencyKey(db, orgId, key),

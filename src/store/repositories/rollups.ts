@@ -10,6 +10,7 @@ import {
   quietRollupMarks,
   readRollups,
   replaceMonthRollups,
+  replaceYearRollups,
   rollupCoordinates,
   rollupMarks,
 } from '../rollups.ts';
@@ -30,6 +31,7 @@ export function rollupRepositories(h: RepositoryHandle): RollupPorts {
       latestRollups(db, orgId, metricId, level, columns, limit),
     replaceMonthRollups: (metricId, month, rows, coords) =>
       replaceMonthRollups(store, db, metricId, month, rows, coords),
+    replaceYearRollups: (metricId, years, rows) => replaceYearRollups(store, db, metricId, years, rows),
     clearRollupMarks: (marks) => clearRollupMarks(db, marks),
     readRollups: (orgId, metricId, f) => readRollups(db, orgId, metricId, f),
     rollupCoordinates: (orgId, metricId) => rollupCoordinates(db, orgId, metricId),

@@ -105,52 +105,54 @@ function sendExport(
   return reply.send(Readable.from(encodeExport(exp, format), { objectMode: false }));
 }
 
+/** The two exports differ only in what they read: a metric's points or a dataset's. */
+const EXPORTS = [
+  {
+    path: '/metrics/:id/data_points/export',
+    operationId: 'exportMetricDataPoints',
+    summary: "Export a metric's data points as CSV or NDJSON (streamed)",
+    description,
+    params: MetricParams,
+    read: exportMetricPoints,
+    file: 'metric',
+  },
+  {
+    path: '/datasets/:id/data_points/export',
+    operationId: 'exportDatasetDataPoints',
+    summary: 'Export the data points of every metric of a dataset as CSV or NDJSON (streamed)',
+    description: `${description} Metric after metric, in the dataset's order.`,
+    params: IdParams,
+    read: exportDatasetPoints,
+    file: 'dataset',
+  },
+] as const;
+
 export const pointExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage } = app.services;
 
-  app.get(
-    '/metrics/:id/data_points/export',
-    {
-      config: { scope: 'read' },
-      schema: {
-        tags,
-        operationId: 'exportMetricDataPoints',
-        summary: "Export a metric's data points as CSV or NDJSON (streamed)",
-        description,
-        params: MetricParams,
-        querystring: ExportQuery,
-        produces: ['text/csv', 'application/x-ndjson'],
-        response,
+  for (const { path, operationId, summary, description, params, read, file } of EXPORTS) {
+    app.get(
+      path,
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags,
+          operationId,
+          summary,
+          description,
+          params,
+          querystring: ExportQuery,
+          produces: ['text/csv', 'application/x-ndjson'],
+          response,
+        },
       },
-    },
-    async (request, reply) => {
-      const q = request.query as ExportQueryType;
-      const format = q.format ?? negotiateFormat(request.headers.accept);
-      const exp = await exportMetricPoints(storage, request.actor.orgId, request.params.id, filterOf(q));
-      return sendExport(request, reply, exp, format, `metric-${request.params.id}-data-points`);
-    },
-  );
-
-  app.get(
-    '/datasets/:id/data_points/export',
-    {
-      config: { scope: 'read' },
-      schema: {
-        tags,
-        operationId: 'exportDatasetDataPoints',
-        summary: 'Export the data points of every metric of a dataset as CSV or NDJSON (streamed)',
-        description: `${description} Metric after metric, in the dataset's order.`,
-        params: IdParams,
-        querystring: ExportQuery,
-        produces: ['text/csv', 'application/x-ndjson'],
-        response,
+      async (request, reply) => {
+        const q = request.query as ExportQueryType;
+        const { id } = request.params as { id: string };
+        const format = q.format ?? negotiateFormat(request.headers.accept);
+        const exp = await read(storage, request.actor.orgId, id, filterOf(q));
+        return sendExport(request, reply, exp, format, `${file}-${id}-data-points`);
       },
-    },
-    async (request, reply) => {
-      const q = request.query as ExportQueryType;
-      const format = q.format ?? negotiateFormat(request.headers.accept);
-      const exp = await exportDatasetPoints(storage, request.actor.orgId, request.params.id, filterOf(q));
-      return sendExport(request, reply, exp, format, `dataset-${request.params.id}-data-points`);
-    },
-  );
+    );
+  }
 };
