@@ -268,19 +268,27 @@ describe.each(engines())('the dashboard (%s)', (engine) => {
     expect((july.json as { items: unknown[] }).items).toEqual([]);
   });
 
-  it('creates a key with scopes (the secret shown once) and revokes it', async (ctx) => {
+  it('creates a key with scopes (the secret shown once) and revokes it', async () => {
     const { page } = session;
-    const routes = await apiCall(server, server.orgA.admin, 'GET', '/v1/api-keys');
-    if (routes.status === 404) ctx.skip();
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByLabel('Key name').fill('ci-reader');
+    await page.getByRole('checkbox', { name: 'write' }).check();
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-secret').textContent()) ?? '';
-    expect(secret.length).toBeGreaterThan(20);
+    expect(secret).toMatch(/^kph_/);
+    const row = page.locator('tr[data-key-name="ci-reader"]');
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('read, write');
+    // The new key works, with its scopes: it reads and writes, but is no admin.
     expect((await apiCall(server, secret, 'GET', '/v1/datasets')).status).toBe(200);
+    expect((await apiCall(server, secret, 'GET', '/v1/api-keys')).status).toBe(403);
+    // Shown once: a reload shows the key listed, its secret nowhere.
+    await page.reload();
+    await row.waitFor();
+    expect(await page.getByTestId('new-secret').count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
     page.once('dialog', (d) => d.accept());
     await page.getByRole('button', { name: 'Revoke ci-reader' }).click();
-    await expect.poll(() => page.locator('tr[data-key-name="ci-reader"] .status').count()).toBe(1);
+    await expect.poll(() => row.locator('.status').textContent()).toMatch(/^revoked /);
     expect((await apiCall(server, secret, 'GET', '/v1/datasets')).status).toBe(401);
   });
 

@@ -1,45 +1,33 @@
-import { CSRF_HEADER } from './client';
+import { api, problemText, type Schemas } from './client';
 
-// API keys (/v1/api-keys): typed here by the agreed contract until the server routes land
-// in the OpenAPI document (then schema.d.ts types them and these become api.GET/POST/DELETE
-// calls). Until then the Admin page asks whether the routes exist and says so if not.
+// API keys (/v1/api-keys, admin scope), through the generated client.
 
-export type KeyScope = 'read' | 'write' | 'admin';
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: KeyScope[];
-  created_at: string;
-  created_by: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-export type NewApiKey = ApiKey & { secret: string };
+export type ApiKey = Schemas['ApiKey'];
+export type NewApiKey = Schemas['NewApiKey'];
+export type KeyScope = ApiKey['scopes'][number];
 
-const call = (method: string, path: string, body?: unknown) =>
-  fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: { [CSRF_HEADER]: '1', ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-
-/** The keys, or null when this server has no key routes. */
-export async function listKeys(): Promise<ApiKey[] | null> {
-  const res = await call('GET', '/v1/api-keys?limit=100');
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(((await res.json()) as { detail?: string }).detail ?? res.statusText);
-  return ((await res.json()) as { items: ApiKey[] }).items;
+/** Every key of the organization, the revoked ones too (they show when and that they were). */
+export async function listKeys(): Promise<ApiKey[]> {
+  const keys: ApiKey[] = [];
+  let cursor: string | undefined;
+  do {
+    const { data, error } = await api.GET('/v1/api-keys', {
+      params: { query: { limit: 200, include_revoked: true, cursor } },
+    });
+    if (!data) throw new Error(problemText(error));
+    keys.push(...data.items);
+    cursor = data.next_cursor ?? undefined;
+  } while (cursor);
+  return keys;
 }
 
 export async function createKey(name: string, scopes: KeyScope[]): Promise<NewApiKey> {
-  const res = await call('POST', '/v1/api-keys', { name, scopes });
-  if (!res.ok) throw new Error(((await res.json()) as { detail?: string }).detail ?? res.statusText);
-  return (await res.json()) as NewApiKey;
+  const { data, error } = await api.POST('/v1/api-keys', { body: { name, scopes } });
+  if (!data) throw new Error(problemText(error));
+  return data;
 }
 
 export async function revokeKey(id: string): Promise<void> {
-  const res = await call('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`);
-  if (!res.ok) throw new Error(((await res.json()) as { detail?: string }).detail ?? res.statusText);
+  const { error } = await api.DELETE('/v1/api-keys/{id}', { params: { path: { id } } });
+  if (error) throw new Error(problemText(error));
 }

@@ -2,13 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, problemText } from '../api/client';
 import { type ApiKey, createKey, type KeyScope, listKeys, type NewApiKey, revokeKey } from '../api/keys';
 import { CopyButton } from '../components/copy';
-import { formatDateTime } from '../format';
+import { actorLabel, formatDateTime } from '../format';
 import { useSession } from '../session';
 
 const SCOPES: KeyScope[] = ['read', 'write', 'admin'];
 
 function Keys() {
-  const [keys, setKeys] = useState<ApiKey[] | null | undefined>(undefined);
+  const [keys, setKeys] = useState<ApiKey[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Set<KeyScope>>(new Set(['read']));
@@ -47,9 +47,6 @@ function Keys() {
     }
   };
 
-  if (keys === null) {
-    return <p class="muted">This server does not manage API keys over HTTP yet.</p>;
-  }
   return (
     <>
       <form class="panel key-form" onSubmit={create} aria-label="Create an API key">
@@ -121,13 +118,11 @@ function Keys() {
               {keys.map((k) => (
                 <tr key={k.id} data-key-name={k.name}>
                   <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
+                  <td>{k.prefix ? <code>{k.prefix}…</code> : '—'}</td>
                   <td>{k.scopes.join(', ')}</td>
                   <td>
                     {formatDateTime(k.created_at)}
-                    {k.created_by ? ` by ${k.created_by}` : ''}
+                    {k.created_by ? ` by ${actorLabel(k.created_by)}` : ''}
                   </td>
                   <td>{formatDateTime(k.last_used_at)}</td>
                   <td>
