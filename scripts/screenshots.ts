@@ -149,7 +149,11 @@ async function seed(server: DemoServer): Promise<{ mrr: string; sessions: string
   for (let i = 0; i < messages.length; i += 100) {
     await server.call('POST', '/analytics/v1/batch', messages.slice(i, i + 100));
   }
-  await server.call('PUT', '/v1/webhook', { url: 'https://hooks.example.com/kpihub' }).catch(() => undefined);
+  // A public address literal: a name would need DNS, which a machine without a network lacks.
+  await server.call('PUT', '/v1/webhook', { url: 'https://93.184.215.14/hooks/kpihub' }).catch((e) => {
+    console.warn(`no webhook in the screenshots: ${e}`);
+  });
+  await server.call('POST', '/v1/api-keys', { name: 'Board pack export', scopes: ['read'] });
   return { mrr: mrr.id, sessions: sessions.id };
 }
 
@@ -214,6 +218,11 @@ async function main(): Promise<void> {
       await shot(page, 'analytics');
       await page.goto('/admin');
       await page.getByRole('heading', { name: 'Webhook' }).waitFor();
+      // A key made here shows its secret, once.
+      await page.getByLabel('Key name').fill(`Nightly ETL (${scheme})`);
+      await page.getByRole('checkbox', { name: 'write' }).check();
+      await page.getByRole('button', { name: 'Create key' }).click();
+      await page.getByTestId('new-secret').waitFor();
       await shot(page, 'admin');
       await context.close();
 

@@ -8,6 +8,7 @@ import { useSession } from '../session';
 const SCOPES: KeyScope[] = ['read', 'write', 'admin'];
 
 function Keys() {
+  const { session } = useSession();
   const [keys, setKeys] = useState<ApiKey[] | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
@@ -117,7 +118,10 @@ function Keys() {
             <tbody>
               {keys.map((k) => (
                 <tr key={k.id} data-key-name={k.name}>
-                  <td>{k.name}</td>
+                  <td>
+                    {k.name}
+                    {k.id === session.key_id && <span class="muted"> (signed in with it)</span>}
+                  </td>
                   <td>{k.prefix ? <code>{k.prefix}…</code> : '—'}</td>
                   <td>{k.scopes.join(', ')}</td>
                   <td>
@@ -183,7 +187,13 @@ function Webhook() {
       <p class="muted">KPI Hub posts to this URL when data changes. {url === null && 'None is set.'}</p>
       <label>
         Webhook URL
-        <input type="url" name="webhook_url" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+        <input
+          type="url"
+          name="webhook_url"
+          class="wide"
+          value={draft}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+        />
       </label>
       <button type="submit" disabled={!draft.trim()}>
         Save webhook
