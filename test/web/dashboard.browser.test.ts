@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -122,14 +124,25 @@ describe.each(engines())('the dashboard (%s)', (engine) => {
 
   it("shows a value pushed with the Visible seed's curl on its card", async () => {
     const { page } = session;
-    // The seed's own request: PUT /metrics/{metric_id}/data_points, Bearer token, its body.
-    const res = await apiCall(server, server.orgA.admin, 'PUT', `/metrics/${seeded.visible}/data_points`, {
-      data_points: [
-        { date: '2019-01-01', value: '10.99' },
-        { date: '2019-02-01', value: '20.99' },
+    // The seed's own curl command, the host replaced (seeds/000, "PUT /metrics/{metric_id}/data_points").
+    // (Asynchronously: the server answers from this very process.)
+    const { stdout: answer } = await promisify(execFile)(
+      'curl',
+      [
+        '--silent',
+        '--request',
+        'PUT',
+        `${server.url}/metrics/${seeded.visible}/data_points`,
+        '--header',
+        `Authorization: Bearer ${server.orgA.admin}`,
+        '--header',
+        'Content-Type: application/json',
+        '--data',
+        '{"data_points":[{"date":"2019-01-01","value":"10.99"},{"date":"2019-02-01","value":"20.99"}]}',
       ],
-    });
-    expect(res.status).toBe(200);
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(JSON.parse(answer).data_points.map((p: { value: string }) => p.value)).toEqual(['10.99', '20.99']);
     await page.reload();
     const visible = card(page, 'Pushed from Visible');
     await expect.poll(() => visible.getByTestId('card-value').textContent()).toBe('20.99');
