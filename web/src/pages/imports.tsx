@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
 import { actorLabel, formatDateTime, formatDuration } from '../format';
@@ -256,8 +257,8 @@ export function ImportsPage() {
             </thead>
             <tbody>
               {jobs.map((j) => (
-                <>
-                  <tr key={j.id} data-job-id={j.id}>
+                <Fragment key={j.id}>
+                  <tr data-job-id={j.id}>
                     <td>{formatDateTime(j.created_at)}</td>
                     <td>{j.kind}</td>
                     <td>
@@ -282,13 +283,13 @@ export function ImportsPage() {
                     </td>
                   </tr>
                   {open === j.id && (
-                    <tr key={`${j.id}-errors`}>
+                    <tr>
                       <td colSpan={7}>
                         <JobErrors errors={j.errors} />
                       </td>
                     </tr>
                   )}
-                </>
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -265,7 +265,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
     });
   }, [id]);
 
-  const window = { from: from || undefined, to: to || undefined, as_of: instant(asOf) };
+  const range = { from: from || undefined, to: to || undefined, as_of: instant(asOf) };
 
   useEffect(() => {
     if (!metric) return;
@@ -274,7 +274,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
       .GET('/v1/metrics/{id}/series', {
         params: {
           path: { id },
-          query: { granularity, agg, ...window, ...(groupBy ? { group_by: groupBy, top: 8 } : {}) },
+          query: { granularity, agg, ...range, ...(groupBy ? { group_by: groupBy, top: 8 } : {}) },
         },
       })
       .then(({ data, error: problem }) => (data ? setSeries(data) : setError(problemText(problem))));
@@ -285,7 +285,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
     if (!metric) return;
     api
       .GET('/v1/metrics/{id}/data_points', {
-        params: { path: { id }, query: { limit: PAGE, cursor, ...window } },
+        params: { path: { id }, query: { limit: PAGE, cursor, ...range } },
       })
       .then(({ data, error: problem }) => {
         if (!data) return setError(problemText(problem));
@@ -308,7 +308,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
   if (!metric) return <p class="loading">Loading…</p>;
 
   const exportQuery = new URLSearchParams({ format: 'csv' });
-  for (const [k, v] of Object.entries(window)) if (v) exportQuery.set(k, v);
+  for (const [k, v] of Object.entries(range)) if (v) exportQuery.set(k, v);
 
   return (
     <section class="metric">
