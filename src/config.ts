@@ -11,7 +11,15 @@ export type DatabaseUrl =
       path: string /** SQLite page cache, MB (KPIHUB_SQLITE_CACHE_MB). */;
       cacheMb?: number;
     }
-  | { engine: 'postgres'; connectionString: string; schema: string };
+  | {
+      engine: 'postgres';
+      connectionString: string;
+      schema: string;
+      /** Connections in each pool this process opens (KPIHUB_PG_POOL_SIZE). */
+      poolSize?: number;
+      /** application_name of its connections, before the process role (KPIHUB_PG_APPLICATION_NAME). */
+      applicationName?: string;
+    };
 
 export interface Config {
   readonly host: string;
@@ -42,6 +50,12 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   readonly jobPollMs: number;
   readonly jobMaxAttempts: number;
+  /** SIGTERM/SIGINT: how long the process may take to stop before it exits anyway, in seconds. */
+  readonly shutdownTimeoutSeconds: number;
+  /** How long an ended job's payload is kept before the worker deletes it, in seconds (0: at once). */
+  readonly jobPayloadRetentionSeconds: number;
+  /** /ready answers 503 once a due queued job has waited longer than this (seconds; 0: never). */
+  readonly readyQueueMaxWaitSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
   /** The built dashboard (web/dist, from `npm run build:web`), served at / by src/http/web.ts. */
@@ -81,6 +95,26 @@ function intSetting(env: Env, name: string, fallback: number, min: number, max: 
   if (value < min || value > max)
     throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration: a whole number of seconds, or with a unit: `90s`, `30m`, `12h`, `7d`. */
+function durationSetting(
+  env: Env,
+  name: string,
+  fallbackSeconds: number,
+  maxSeconds: number,
+  minSeconds = 0,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackSeconds;
+  const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration like 0, 3600, 30m, 12h or 7d, got "${raw}"`);
+  const seconds = Number(m[1]) * UNIT_SECONDS[m[2] || 's'];
+  if (seconds > maxSeconds || seconds < minSeconds)
+    throw new ConfigError(`${name} must be between ${minSeconds} and ${maxSeconds} seconds, got ${raw}`);
+  return seconds;
 }
 
 /** A comma-separated list of origins (scheme://host[:port]), each checked and normalized. */
@@ -136,8 +170,27 @@ export function parseDatabaseUrl(raw: string): DatabaseUrl {
   throw new ConfigError('KPIHUB_DATABASE_URL must start with sqlite: or postgres://');
 }
 
-function withSqliteCache(url: DatabaseUrl, cacheMb: number): DatabaseUrl {
-  return url.engine === 'sqlite' ? Object.freeze({ ...url, cacheMb }) : url;
+/** Each engine's own settings, added to its parsed URL. */
+function withEngineSettings(url: DatabaseUrl, env: Env): DatabaseUrl {
+  if (url.engine === 'sqlite') {
+    return Object.freeze({ ...url, cacheMb: intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024) });
+  }
+  return Object.freeze({
+    ...url,
+    poolSize: intSetting(env, 'KPIHUB_PG_POOL_SIZE', 10, 1, 1000),
+    applicationName: applicationName(env),
+  });
+}
+
+// PostgreSQL keeps 63 bytes of application_name and turns anything but printable ASCII into
+// '?': refused here instead, with room left for the role suffix ("-worker").
+function applicationName(env: Env): string {
+  const name = 'KPIHUB_PG_APPLICATION_NAME';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 'kpihub';
+  if (!/^[\x20-\x7e]{1,48}$/.test(raw))
+    throw new ConfigError(`${name} must be 1 to 48 printable ASCII characters, got "${raw}"`);
+  return raw;
 }
 
 function webhookTargets(env: Env, host: string, port: number): TargetPolicy {
@@ -186,10 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host,
     port,
-    database: withSqliteCache(
-      parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'),
-      intSetting(env, 'KPIHUB_SQLITE_CACHE_MB', 16, 1, 64 * 1024),
-    ),
+    database: withEngineSettings(parseDatabaseUrl(env.KPIHUB_DATABASE_URL || 'sqlite:./data/kpihub.db'), env),
     adminKey,
     logLevel,
     bodyLimit: intSetting(env, 'KPIHUB_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -207,6 +257,14 @@ export function loadConfig(env: Env = process.env): Config {
     jobLeaseSeconds: intSetting(env, 'KPIHUB_JOB_LEASE_SECONDS', 30, 1, 3600),
     jobPollMs: intSetting(env, 'KPIHUB_JOB_POLL_MS', 200, 10, 60_000),
     jobMaxAttempts: intSetting(env, 'KPIHUB_JOB_MAX_ATTEMPTS', 5, 1, 100),
+    shutdownTimeoutSeconds: durationSetting(env, 'KPIHUB_SHUTDOWN_TIMEOUT', 10, 3600, 1),
+    jobPayloadRetentionSeconds: durationSetting(
+      env,
+      'KPIHUB_JOB_PAYLOAD_RETENTION',
+      7 * 86_400,
+      10 * 365 * 86_400,
+    ),
+    readyQueueMaxWaitSeconds: intSetting(env, 'KPIHUB_READY_QUEUE_MAX_WAIT', 900, 0, 7 * 86_400),
     dataDir: env.KPIHUB_DATA_DIR || './data',
     // Beside the package, not the working directory: src/config.ts and the bundled
     // dist/kpihub.mjs are both one folder below the package root.

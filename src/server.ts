@@ -28,6 +28,7 @@ export async function startServer(config: Config): Promise<Running> {
   const checkpointFailed = (message: string) =>
     log ? log.warn({ err: message }, 'background WAL checkpoint failed') : early.push(message);
   const store = openStore(config.database, {
+    role: 'api',
     checkpointInBackground: true,
     onCheckpointError: checkpointFailed,
   });
@@ -58,9 +59,10 @@ export async function startServer(config: Config): Promise<Running> {
     store,
     url,
     async stop() {
-      await workers?.stop();
+      // In-flight requests finish (Fastify stops listening and waits for them) while the
+      // workers hand their running jobs back; the caller bounds it (KPIHUB_SHUTDOWN_TIMEOUT).
+      await Promise.all([app.close(), workers?.stop()]);
       await rollups.stop();
-      await app.close();
       await store.close();
     },
   };

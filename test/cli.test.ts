@@ -1,73 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyAuthenticator } from '../src/core/api-keys.ts';
 import { openStore } from '../src/store/database.ts';
 import { createStorage } from '../src/store/storage.ts';
-import { BIN, cleanEnv, kpihub, ROOT } from './helpers/cli.ts';
+import { kpihub } from './helpers/cli.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/engines.ts';
+import { startServe } from './helpers/processes.ts';
 
 // The kpihub command as a user runs it: a child process per command, against a temporary
 // database. Each spawn costs about a second, so the commands share one database.
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `kpihub serve` (or `npm start`) and waits until it listens (or exits). */
-async function serve(env: Record<string, string>, via: 'kpihub' | 'npm start' = 'kpihub'): Promise<Served> {
-  const port = await freePort();
-  const [command, args] = via === 'npm start' ? ['npm', ['start']] : ['node', [BIN, 'serve']];
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: cleanEnv({ PORT: String(port), ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    out += String(d);
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (!out.includes(`listening at ${url}`)) {
-    if (child.exitCode !== null) throw new Error(`kpihub serve exited ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`kpihub serve did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    child,
-    url,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+const serve = startServe;
 
 // Spawning takes seconds on a busy machine: these tests get more time than the default.
 describe('kpihub command', { timeout: 120_000 }, () => {

@@ -37,7 +37,16 @@ describe('loadConfig', () => {
       engine: 'postgres',
       connectionString: 'postgres://u:p@db.example:5433/kpi?sslmode=require',
       schema: 'kpihub',
+      poolSize: 10,
+      applicationName: 'kpihub',
     });
+    expect(
+      loadConfig({
+        KPIHUB_DATABASE_URL: 'postgres://db.example/kpi',
+        KPIHUB_PG_POOL_SIZE: '25',
+        KPIHUB_PG_APPLICATION_NAME: 'kpis on db1',
+      }).database,
+    ).toMatchObject({ poolSize: 25, applicationName: 'kpis on db1' });
     expect(loadConfig({ KPIHUB_DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
       engine: 'sqlite',
       path: ':memory:',
@@ -60,6 +69,21 @@ describe('loadConfig', () => {
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'mysql://localhost/kpi' }],
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'sqlite:' }],
     ['KPIHUB_DATABASE_URL', { KPIHUB_DATABASE_URL: 'postgres://localhost/kpi?schema=Bad-Name' }],
+    ['KPIHUB_PG_POOL_SIZE', { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_POOL_SIZE: '0' }],
+    ['KPIHUB_PG_POOL_SIZE', { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_POOL_SIZE: 'ten' }],
+    [
+      'KPIHUB_PG_APPLICATION_NAME',
+      { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_APPLICATION_NAME: 'kpi€' },
+    ],
+    [
+      'KPIHUB_PG_APPLICATION_NAME',
+      { KPIHUB_DATABASE_URL: 'postgres://db/kpi', KPIHUB_PG_APPLICATION_NAME: 'k'.repeat(49) },
+    ],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '7 days' }],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '-1' }],
+    ['KPIHUB_JOB_PAYLOAD_RETENTION', { KPIHUB_JOB_PAYLOAD_RETENTION: '99999d' }],
+    ['KPIHUB_SHUTDOWN_TIMEOUT', { KPIHUB_SHUTDOWN_TIMEOUT: '0' }],
+    ['KPIHUB_SHUTDOWN_TIMEOUT', { KPIHUB_SHUTDOWN_TIMEOUT: '2h' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: 'too-short' }],
     ['KPIHUB_ADMIN_KEY', { KPIHUB_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }],
     ['KPIHUB_LOG_LEVEL', { KPIHUB_LOG_LEVEL: 'loud' }],
@@ -94,6 +118,19 @@ describe('loadConfig', () => {
     expect(t.self).toEqual({ host: '0.0.0.0', port: 9090 });
     expect(Object.isFrozen(t) && Object.isFrozen(t.allowNames) && Object.isFrozen(t.allowRanges)).toBe(true);
     expect(loadConfig({}).webhookTargets).toMatchObject({ allowNames: [], allowRanges: [] });
+  });
+
+  it('reads the durations (KPIHUB_JOB_PAYLOAD_RETENTION, KPIHUB_SHUTDOWN_TIMEOUT) as seconds or with a unit', () => {
+    const retention = (v?: string) =>
+      loadConfig(v === undefined ? {} : { KPIHUB_JOB_PAYLOAD_RETENTION: v }).jobPayloadRetentionSeconds;
+    expect(retention()).toBe(7 * 86_400);
+    expect(retention('0')).toBe(0);
+    expect(retention('90')).toBe(90);
+    expect(retention('30m')).toBe(1800);
+    expect(retention('12h')).toBe(43_200);
+    expect(retention('2d')).toBe(172_800);
+    expect(loadConfig({}).shutdownTimeoutSeconds).toBe(10);
+    expect(loadConfig({ KPIHUB_SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutSeconds).toBe(120);
   });
 
   it('names LOG_LEVEL when that is the variable that was set', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Actor } from '../src/core/context.ts';
+import { enqueueJob, Worker } from '../src/jobs/index.ts';
 import { useTestContext } from './helpers/app.ts';
 import { engines } from './helpers/engines.ts';
 
@@ -91,5 +93,66 @@ describe.each(engines())('operations endpoints [%s]', (engine) => {
     }
     const spec = await get('/docs/json');
     expect(spec.json().paths).toHaveProperty(['/v1/datasets']);
+  });
+});
+
+describe.each(engines())('the job queue in /metrics and /ready [%s]', (engine) => {
+  const ctx = useTestContext(engine, { KPIHUB_READY_QUEUE_MAX_WAIT: '60' });
+  const get = (url: string) => ctx().app.inject({ method: 'GET', url });
+  const kind = 'test.metrics';
+  const actor = (): Actor => ({ orgId: ctx().orgA.id, actor: 'tester', keyId: 'k', scopes: ['write'] });
+  const metric = (body: string, line: string) =>
+    body
+      .split('\n')
+      .find((l) => l.startsWith(line))
+      ?.split(' ')
+      .at(-1);
+
+  it('reports waiting jobs, turns unready when one waits too long, and counts the ends', async () => {
+    expect((await get('/ready')).statusCode).toBe(200);
+    const { job } = await enqueueJob(ctx().store, { actor: actor(), kind, payload: 'x' });
+    // Waiting two minutes already: no worker has taken it (the threshold is 60 s).
+    const twoMinutesAgo = new Date(Date.now() - 120_000).toISOString();
+    await ctx()
+      .store.db.updateTable('jobs')
+      .set({ run_after: twoMinutesAgo })
+      .where('id', '=', job.id)
+      .execute();
+
+    const stuck = await get('/ready');
+    expect(stuck.statusCode).toBe(503);
+    expect(stuck.json()).toEqual({
+      status: 'unavailable',
+      reason: 'queue_stuck',
+      queue_wait_seconds: expect.any(Number),
+    });
+    expect(stuck.json().queue_wait_seconds).toBeGreaterThanOrEqual(120);
+    const before = (await get('/metrics')).body;
+    expect(metric(before, `kpihub_jobs{kind="${kind}",status="queued"}`)).toBe('1');
+    expect(
+      Number(metric(before, `kpihub_jobs_oldest_queued_seconds{kind="${kind}"}`)),
+    ).toBeGreaterThanOrEqual(120);
+
+    const worker = new Worker({ store: ctx().store, handlers: { [kind]: async () => ({ applied: 3 }) } });
+    expect(await worker.drain()).toBe(1);
+    expect((await get('/ready')).json()).toEqual({ status: 'ready' });
+    const after = (await get('/metrics')).body;
+    expect(metric(after, `kpihub_jobs{kind="${kind}",status="queued"}`)).toBeUndefined();
+    expect(metric(after, `kpihub_jobs_ended_total{kind="${kind}",status="completed"}`)).toBe('1');
+    expect(metric(after, `kpihub_job_duration_seconds_count{kind="${kind}"}`)).toBe('1');
+    expect(metric(after, `kpihub_job_attempts_sum{kind="${kind}"}`)).toBe('1');
+  });
+});
+
+describe('the queue check of /ready can be turned off', () => {
+  const ctx = useTestContext('sqlite', { KPIHUB_READY_QUEUE_MAX_WAIT: '0' });
+  it('stays ready with a job waiting for hours', async () => {
+    const actor: Actor = { orgId: ctx().orgA.id, actor: 'tester', keyId: 'k', scopes: ['write'] };
+    const { job } = await enqueueJob(ctx().store, { actor, kind: 'test.nobody', payload: 'x' });
+    const hoursAgo = new Date(Date.now() - 5 * 3_600_000).toISOString();
+    await ctx().store.db.updateTable('jobs').set({ run_after: hoursAgo }).where('id', '=', job.id).execute();
+    const res = await ctx().app.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready' });
   });
 });

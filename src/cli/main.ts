@@ -10,6 +10,7 @@ import { createStorage } from '../store/storage.ts';
 import { registerExportCommand } from './export.ts';
 import { registerImportCommand } from './import.ts';
 import { registerSeriesCommand } from './series.ts';
+import { stopOnSignal } from './shutdown.ts';
 import { registerSummaryCommand } from './summary.ts';
 import { registerWorkerCommand } from './worker.ts';
 
@@ -33,7 +34,7 @@ async function withStore<T>(
   fn: (store: ReturnType<typeof openStore>) => Promise<T>,
   opts: { migrate?: boolean } = {},
 ): Promise<T> {
-  const store = openStore(config().database);
+  const store = openStore(config().database, { role: 'cli' });
   try {
     if (opts.migrate !== false) await migrateToLatest(store);
     return await fn(store);
@@ -55,13 +56,9 @@ export function buildCli(): Command {
     .action(async () => {
       // Loaded here, not at the top: the other commands start faster without the HTTP stack.
       const { startServer } = await import('../server.ts');
-      const running = await startServer(config());
-      const stop = async () => {
-        await running.stop();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const cfg = config();
+      const running = await startServer(cfg);
+      stopOnSignal(running.app.log, cfg.shutdownTimeoutSeconds, () => running.stop());
     });
 
   program

@@ -7,6 +7,7 @@ import { sweepSpoolAtStart } from '../jobs/spool-sweep.ts';
 import { loggerOptions } from '../logger.ts';
 import { openStore } from '../store/database.ts';
 import { migrateToLatest } from '../store/migrate.ts';
+import { stopOnSignal } from './shutdown.ts';
 
 /**
  * `kpihub worker`: job workers without the API, for deployments that scale them apart.
@@ -21,6 +22,7 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
       const cfg = config();
       const logger = pino(loggerOptions(cfg));
       const store = openStore(cfg.database, {
+        role: 'worker',
         checkpointInBackground: !opts.once,
         onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
       });
@@ -39,12 +41,9 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
       }
       const workers = startWorkers(cfg, store, jobHandlers, logger, { ownConnection: false });
       logger.info({ workerId: workers.worker.id, concurrency: Math.max(1, cfg.workers) }, 'worker started');
-      const stop = async () => {
+      stopOnSignal(logger, cfg.shutdownTimeoutSeconds, async () => {
         await workers.stop();
         await store.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      });
     });
 }

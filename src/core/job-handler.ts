@@ -36,7 +36,8 @@ export interface JobContext<M = Record<string, unknown>> {
   progress(counters: Record<string, number>): void;
   /**
    * Lets the event loop answer other requests. Await it between chunks so a big job never
-   * blocks the process for long. Throws if the job was taken away meanwhile.
+   * blocks the process for long. Throws if the job was taken away meanwhile, or if the
+   * worker is shutting down (the job is then handed back to the queue).
    */
   yield(): Promise<void>;
   /**

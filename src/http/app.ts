@@ -26,6 +26,7 @@ import { registerInputGuard } from './input-guard.ts';
 import { registerJsonParser } from './json-body.ts';
 import { registerObservability } from './observability.ts';
 import { openApiTransforms } from './openapi.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import { registerReaderConventions } from './reader-conventions.ts';
 import type {} from './route-config.ts';
@@ -123,6 +124,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
+  const stopQueueMetrics = registerQueueMetrics(registry, () => app.services.health.queueCounts());
+  app.addHook('onClose', async () => stopQueueMetrics());
   registerAuth(app, app.services.authenticator, app.services.sessions);
   registerIdempotency(app);
   registerCharsetCheck(app);

@@ -5,6 +5,7 @@ import type { Storage } from '../core/ports/index.ts';
 import type { SessionAuthenticator } from '../core/sessions.ts';
 import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
 import type { SpooledFile } from '../jobs/spool.ts';
+import type { QueueCount } from '../store/queue-stats.ts';
 
 /** Accepting work for later: the job and its payload, committed before the answer. */
 export interface JobService {
@@ -16,6 +17,8 @@ export interface JobService {
 /** Whether the database answers (the /ready check); rejects when it does not. */
 export interface HealthService {
   databaseAnswers(): Promise<void>;
+  /** The queue's unfinished jobs by kind and status, every organization's (/metrics, /ready). */
+  queueCounts(): Promise<QueueCount[]>;
 }
 
 // What every route plugin can reach through the app instance: core's storage (the writer,

@@ -51,6 +51,7 @@ export { coreJobHandlers } from './handlers.ts';
 export { backoffMs } from './job-end.ts';
 export { DEFAULT_MAX_ATTEMPTS, type Enqueued, type EnqueueOptions } from './job-insert.ts';
 export type { JobLogger } from './job-run.ts';
+export { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
 export { enqueueJob, enqueueJobIn, queueEvents, readPayload } from './queue.ts';
 export { PAYLOAD_CHUNK_BYTES, type PayloadSource, type SpooledFile, spoolToFile } from './spool.ts';
 export { removeStagingJob, STAGE_BYTES, sweepStaleStagingJobs } from './staging.ts';
@@ -62,12 +63,14 @@ export {
   type JobRow,
   type JobStatus,
   LeaseLost,
+  WorkerStopping,
 } from './types.ts';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, WEBHOOK_KIND } from './webhooks.ts';
 export { Worker, type WorkerOptions } from './worker.ts';
 
 export interface RunningWorkers {
   readonly worker: Worker;
+  /** Hands running jobs back and stops, within KPIHUB_SHUTDOWN_TIMEOUT less a second for the rest. */
   stop(): Promise<void>;
 }
 
@@ -88,7 +91,9 @@ export function startWorkers(
   opts: { ownConnection?: boolean } = {},
 ): RunningWorkers {
   const separate = opts.ownConnection !== false && apiStore.engine.concurrentWriters;
-  const own = separate ? openStore(config.database, { poolSize: config.workers + 2 }) : undefined;
+  const own = separate
+    ? openStore(config.database, { poolSize: config.workers + 2, role: 'worker' })
+    : undefined;
   const worker = new Worker({
     store: own ?? apiStore,
     handlers,
@@ -97,11 +102,12 @@ export function startWorkers(
     leaseSeconds: config.jobLeaseSeconds,
     pollMs: config.jobPollMs,
     webhookTargets: config.webhookTargets,
+    payloadRetentionMs: config.jobPayloadRetentionSeconds * 1000,
   }).start();
   return {
     worker,
     async stop() {
-      await worker.stop();
+      await worker.stop(Math.max(500, config.shutdownTimeoutSeconds * 1000 - 1000));
       await own?.close();
     },
   };

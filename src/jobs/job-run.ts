@@ -9,7 +9,7 @@ import { withPinnedConnection } from '../store/pinned.ts';
 import { createStorage } from '../store/storage.ts';
 import { outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { readPayload } from './queue.ts';
-import { type JobContext, LeaseLost } from './types.ts';
+import { type JobContext, LeaseLost, WorkerStopping } from './types.ts';
 
 /** The part of a pino (or Fastify) logger the worker uses. */
 export interface JobLogger {
@@ -54,6 +54,8 @@ export class Run {
   progressDirty = false;
   finished = false;
   lost = false;
+  /** Its lease was given back on shutdown. */
+  handedBack = false;
   private renewing = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -124,6 +126,8 @@ export class Run {
       async yield() {
         await nextTurn();
         if (run.lost) throw new LeaseLost(run.row.id);
+        // Shutting down: stop here, so the write rolls back and the job is handed back.
+        if (run.abort.signal.aborted) throw new WorkerStopping(run.row.id);
       },
       write: (fn) =>
         withPinnedConnection(this.worker.store, (pinned, joined) =>

@@ -12,7 +12,19 @@ import { enqueueStaged, STAGE_BYTES } from './staging.ts';
 // payload back in the worker (readPayload). Spooling is in spool.ts, the row and the
 // Idempotency-Key rules in job-insert.ts, big payloads in staging.ts.
 
-/** In-process wake-up call: a local worker claims a new job at once instead of at its next poll. */
+/** What a worker tells when it has ended a job ('ended'; /metrics counts them). */
+export interface JobEnded {
+  kind: string;
+  status: string;
+  attempts: number;
+  /** From the first claim to the end (retries included); null when the row does not say. */
+  seconds: number | null;
+}
+
+/**
+ * In-process events: 'enqueued' wakes a local worker, which claims a new job at once instead
+ * of at its next poll; 'ended' (a JobEnded) is observed by the metrics.
+ */
 export const queueEvents = new EventEmitter();
 queueEvents.setMaxListeners(0);
 

@@ -5,12 +5,13 @@ import { DomainError, type FieldIssue, Invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
-import { claimJob, type JobEnd, type JobRow, requeueJob } from '../store/jobs.ts';
+import { claimJob, type JobEnd, type JobRow, releaseJob, requeueJob } from '../store/jobs.ts';
 import { writeTransaction } from '../store/transactions.ts';
 import { backoffMs, failedEnd, outcomeEnd, plusMs, recordEnd } from './job-end.ts';
 import { type JobLogger, Run } from './job-run.ts';
-import { queueEvents } from './queue.ts';
-import { type JobHandlers, LeaseLost } from './types.ts';
+import { type PurgeCounts, purgeEndedPayloads } from './payload-retention.ts';
+import { type JobEnded, queueEvents } from './queue.ts';
+import { type JobHandlers, LeaseLost, WorkerStopping } from './types.ts';
 
 export interface WorkerOptions {
   store: Store;
@@ -28,6 +29,13 @@ export interface WorkerOptions {
   id?: string;
   /** Where webhook deliveries may connect (config.webhookTargets); default public addresses only. */
   webhookTargets?: TargetPolicy;
+  /**
+   * Delete the payload of a job that ended this long ago (KPIHUB_JOB_PAYLOAD_RETENTION; 0:
+   * right after it ends). Undefined: payloads are kept (a worker made by hand, in tests).
+   */
+  payloadRetentionMs?: number;
+  /** How often the housekeeping (payload retention) runs; default a minute. */
+  housekeepingMs?: number;
 }
 
 const PUBLIC_ONLY: TargetPolicy = Object.freeze({ allowNames: [], allowRanges: [] });
@@ -48,8 +56,14 @@ export class Worker {
   private readonly pollMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly payloadRetentionMs: number | undefined;
+  private readonly housekeepingMs: number;
   private readonly runs = new Set<Run>();
   private loops: Promise<void>[] = [];
+  /** Ends the housekeeping's wait early (a job ended and payloads go at once; stopping). */
+  private kickHousekeeping: (() => void) | undefined;
+  /** A job ended while the housekeeping was busy: it runs again before waiting. */
+  private housekeepingDue = false;
   private stopping = false;
   private wake: (() => void)[] = [];
   private readonly onEnqueued = (kind: string) => {
@@ -66,6 +80,8 @@ export class Worker {
     this.pollMs = opts.pollMs ?? 200;
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.retryMaxMs = opts.retryMaxMs ?? 5 * 60_000;
+    this.payloadRetentionMs = opts.payloadRetentionMs;
+    this.housekeepingMs = opts.housekeepingMs ?? 60_000;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   }
 
@@ -74,24 +90,48 @@ export class Worker {
     this.stopping = false;
     queueEvents.on('enqueued', this.onEnqueued);
     for (let i = 0; i < this.concurrency; i++) this.loops.push(this.loop());
+    if (this.payloadRetentionMs !== undefined) this.loops.push(this.housekeepingLoop());
     return this;
   }
 
   /**
-   * Stops claiming and waits up to `graceMs` for running jobs to end. Jobs still running
-   * then are abandoned (never committed): their leases expire and another worker redoes them.
+   * Stops claiming and hands running jobs back rather than waiting for them (a big import
+   * takes longer than a shutdown may): each stops at its next yield, its write rolls back,
+   * and its lease is released without counting the attempt, so another worker takes it up
+   * at once. Waits up to `graceMs` for that; a job that has not reached a yield by then is
+   * handed back all the same (its write can no longer commit: the end it records needs
+   * the lease).
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     queueEvents.off('enqueued', this.onEnqueued);
     for (const w of this.wake.splice(0)) w();
+    this.kickHousekeeping?.();
+    for (const run of this.runs) run.abort.abort(new WorkerStopping(run.row.id));
     const all = Promise.all([...this.loops]);
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     if ((await Promise.race([all.then(() => 'done' as const), timeout])) === 'timeout') {
-      for (const run of this.runs) run.abort.abort(new Error('worker stopping'));
-      await Promise.race([all, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await Promise.all([...this.runs].map((run) => this.handBack(run)));
     }
     this.loops = [];
+  }
+
+  /** Releases a running job's lease (stopping): queued again, the attempt not counted. */
+  private async handBack(run: Run, log: JobLogger = this.logger.child({ jobId: run.row.id })): Promise<void> {
+    if (run.handedBack) return;
+    run.handedBack = true;
+    try {
+      if (await releaseJob(this.store.db, run.row.id, run.leaseOwner, now()))
+        log.info(
+          {},
+          'job handed back on shutdown: lease released, attempt not counted; another worker takes it up',
+        );
+    } catch (e) {
+      log.warn(
+        { err: e },
+        'could not hand a job back on shutdown; its lease expires and another worker takes it up',
+      );
+    }
   }
 
   /** Claims and runs one due job; false when there was none. */
@@ -109,6 +149,37 @@ export class Worker {
     let n = 0;
     while (await this.runOnce()) n++;
     return n;
+  }
+
+  /** Deletes the payloads of jobs ended more than the retention ago (payload-retention.ts). */
+  async housekeep(at = now()): Promise<PurgeCounts> {
+    const counts = await purgeEndedPayloads(this.store, plusMs(at, -(this.payloadRetentionMs ?? 0)));
+    if (counts.jobs > 0) this.logger.info({ ...counts }, 'deleted the payloads of ended jobs');
+    return counts;
+  }
+
+  private async housekeepingLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.housekeep();
+      } catch (e) {
+        this.logger.warn({ err: e }, "deleting ended jobs' payloads failed; tried again later");
+      }
+      if (this.stopping) break;
+      if (this.housekeepingDue) {
+        this.housekeepingDue = false;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.kickHousekeeping = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, this.housekeepingMs);
+        this.kickHousekeeping = done;
+      });
+    }
   }
 
   private async loop(): Promise<void> {
@@ -161,6 +232,10 @@ export class Worker {
     } finally {
       run.stopRenewing();
       this.runs.delete(run);
+      if (this.payloadRetentionMs === 0 && run.finished) {
+        this.housekeepingDue = true;
+        this.kickHousekeeping?.();
+      }
     }
   }
 
@@ -168,11 +243,23 @@ export class Worker {
     const ended = await writeTransaction(this.store, (trx) => recordEnd(trx, run.row, run.leaseOwner, end));
     if (!ended) throw new LeaseLost(run.row.id);
     run.finished = true;
+    const from = ended.started_at && Date.parse(ended.started_at);
+    const to = ended.finished_at && Date.parse(ended.finished_at);
+    queueEvents.emit('ended', {
+      kind: ended.kind,
+      status: ended.status,
+      attempts: ended.attempts,
+      seconds: from && to ? Math.max(0, (to - from) / 1000) : null,
+    } satisfies JobEnded);
   }
 
   private async failOrRetry(run: Run, e: unknown, log: JobLogger): Promise<void> {
     if (e instanceof LeaseLost || run.lost) {
       log.warn({}, 'job lease lost: another worker has it');
+      return;
+    }
+    if (e instanceof WorkerStopping || (this.stopping && run.abort.signal.aborted)) {
+      await this.handBack(run, log);
       return;
     }
     try {
@@ -184,7 +271,6 @@ export class Worker {
         return;
       }
       const { row } = run;
-      if (this.stopping && run.abort.signal.aborted) return; // abandoned on shutdown: retaken later
       if (row.attempts >= row.max_attempts) {
         await this.end(
           run,

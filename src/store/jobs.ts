@@ -205,6 +205,30 @@ export async function requeueJob(
   return Number(res.numUpdatedRows) > 0;
 }
 
+/**
+ * Gives a running job back to the queue (its worker is shutting down): due now, lease
+ * cleared, and the attempt its claim counted taken back, since it did not fail. False
+ * when the lease is no longer ours.
+ */
+export async function releaseJob(
+  db: Kysely<DB>,
+  jobId: string,
+  leaseOwner: string,
+  at: string,
+): Promise<boolean> {
+  const res = await leasedJob(db, jobId, leaseOwner)
+    .set((eb) => ({
+      status: 'queued',
+      attempts: eb('attempts', '-', 1),
+      run_after: at,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: at,
+    }))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
 /** A staging job's payload is complete: it becomes 'queued' (false if it is no longer staging). */
 export async function queueStagedJob(db: Kysely<DB>, jobId: string, at: string): Promise<boolean> {
   const res = await db
@@ -225,6 +249,24 @@ export async function staleStagingJobIds(db: Kysely<DB>, before: string): Promis
     .where('created_at', '<', before)
     .execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * Jobs that ended (completed or failed) at or before `before` and still have payload
+ * chunks, at most `limit`. Driven from the chunks (one row per payload: chunk 0, which a
+ * purge deletes last), so its cost follows the payloads still kept, not every job ever run.
+ */
+export async function endedJobsWithPayload(db: Kysely<DB>, before: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('job_payload_chunks as c')
+    .innerJoin('jobs as j', 'j.id', 'c.job_id')
+    .select('c.job_id')
+    .where('c.seq', '=', 0)
+    .where('j.status', 'in', ['completed', 'failed'])
+    .where('j.finished_at', '<=', before)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.job_id);
 }
 
 /** The highest payload chunk number of a job (-1 when it has none). */

@@ -44,16 +44,27 @@ async function migrate(
   run: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>,
 ): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.engine.types) };
-  // The schema is named so Kysely's bookkeeping table is looked for in our own schema and
-  // not in another one of the same database (tests run each file in a schema of its own).
-  const migrator = new Migrator({ db: store.db, provider, migrationTableSchema: store.schema });
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = await run(migrator);
-    // Kysely's introspection reads the catalog of every schema in the database; a schema
-    // dropped by someone else meanwhile (another app, a parallel test file) fails that read
-    // with 3F000 although ours is fine. Migrations are idempotent: read again.
-    if (error && (error as { code?: string }).code === SCHEMA_VANISHED && attempt < 3) continue;
-    if (error) throw error;
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    try {
+      // One process at a time (EngineOps.migrationSession): several starting together on an
+      // empty database find the migrations done by the first.
+      const results = await store.engine.migrationSession(store.db, async (db) => {
+        // The schema is named so Kysely's bookkeeping table is looked for in our own schema
+        // and not in another one of the same database (tests run each file in a schema of
+        // its own).
+        const migrator = new Migrator({ db, provider, migrationTableSchema: store.schema });
+        const { error, results } = await run(migrator);
+        // Thrown, so that a session that is a transaction rolls back whole.
+        if (error) throw error;
+        return results;
+      });
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    } catch (error) {
+      // Kysely's introspection reads the catalog of every schema in the database; a schema
+      // dropped by someone else meanwhile (another app, a parallel test file) fails that read
+      // with 3F000 although ours is fine. Migrations are idempotent: read again.
+      if ((error as { code?: string }).code === SCHEMA_VANISHED && attempt < 3) continue;
+      throw error;
+    }
   }
 }

@@ -414,6 +414,37 @@ describe.each(engines())('rollups [%s]', (engine) => {
     );
   });
 
+  it('ranks a range cut at months and years from its pieces: days, months and whole years', async () => {
+    const m = await metric({ dimensions: [{ name: 'region' }] });
+    const at = (periodStart: string, value: string, region: string) => ({
+      periodStart,
+      value,
+      coordinates: { region },
+    });
+    // A's points lie in the whole year 2020; B's in the cut months at either end; C's in
+    // whole months outside the whole year; D's before and after the range.
+    await write(m, [
+      at('2020-06-01', '10', 'A'),
+      at('2019-11-20', '6', 'B'),
+      at('2021-02-03', '6', 'B'),
+      at('2019-12-05', '5', 'C'),
+      at('2021-01-31', '6', 'C'),
+      at('2019-11-14', '100', 'D'),
+      at('2021-02-04', '100', 'D'),
+    ]);
+    const res = await run(m, 'month', 'sum', {
+      from: '2019-11-15',
+      to: '2021-02-03',
+      groupBy: 'region',
+      top: 2,
+    });
+    expect(res.groups?.map((g) => [g.member, g.value, g.count])).toEqual([
+      ['B', '12', 2],
+      ['C', '11', 2],
+      [null, '10', 1],
+    ]);
+  });
+
   it('keeps year rows right through corrections, deletes and a member losing its last point of a year', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
     const at = (periodStart: string, value: string, region: string) => ({

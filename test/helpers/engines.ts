@@ -39,10 +39,14 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   const base = inject('pgUrl');
   const schema = `t_${randomBytes(6).toString('hex')}`;
   if (process.env.KPIHUB_TEST_PG_MARKER) appendFileSync(process.env.KPIHUB_TEST_PG_MARKER, `${schema}\n`);
-  const sep = base.includes('?') ? '&' : '?';
+  // KPI Hub names its schema in every statement (src/store/engine/postgres-schema.ts), never
+  // through search_path, so that it runs behind PgBouncer in transaction mode. The tests'
+  // connections search a schema that does not exist: a table named without the schema is
+  // not found, instead of being found in `public` or wherever the session happens to point.
+  const guarded = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c search_path=kpihub_unqualified')}`;
   return {
-    url: { engine: 'postgres', connectionString: base, schema },
-    env: `${base}${sep}schema=${schema}`,
+    url: { engine: 'postgres', connectionString: guarded, schema },
+    env: `${guarded}&schema=${schema}`,
     drop: async () => {
       const client = new pg.Client({ connectionString: base });
       await client.connect();

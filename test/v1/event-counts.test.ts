@@ -298,8 +298,8 @@ describe.each(engines())('event counts [%s]', (engine) => {
   it('the day rows equal the events counted one by one', async () => {
     const { rows } = await sql<{ mismatches: number }>`
       select count(*) as mismatches from (
-        select org_id, event, day, count(*) as n from analytics_events group by org_id, event, day
-      ) e full outer join analytics_event_counts c
+        select org_id, event, day, count(*) as n from ${sql.table('analytics_events')} group by org_id, event, day
+      ) e full outer join ${sql.table('analytics_event_counts')} c
         on c.org_id = e.org_id and c.event = e.event and c.day = e.day
       where e.n is null or c.count is null or e.n <> c.count`.execute(ctx().store.db);
     expect(Number(rows[0].mismatches)).toBe(0);

@@ -89,16 +89,17 @@ export function breakdown(members: Map<string | null, Buckets>, agg: Aggregate, 
   return out;
 }
 
-// "Other" is the whole less the top members where the aggregate allows it.
-const SUBTRACTABLE = new Set<Aggregate>(['sum', 'avg', 'count']);
+/** The aggregates whose "other" is the whole less the top members (count and sum subtract). */
+export const SUBTRACTABLE = new Set<Aggregate>(['sum', 'avg', 'count']);
 
 /**
- * A breakdown without a filter, by month, quarter or year, built from as few rows as it
- * can: members are ranked from a row per member and year (coord_year; months and days at
- * the range's cut ends), only the top N members' rows are read by bucket, and "other" is
- * the whole (`all`, from the all-coordinates rows) less the top N for sum, count and avg.
- * For min, max, first and last the rest members' rows are read and merged. The answer is
- * the same as `breakdown` over every member's rows (a property test holds them equal).
+ * A breakdown without a filter, by month, quarter or year, of a SUBTRACTABLE aggregate, built
+ * from as few rows as it can: members are ranked from a row per member and year (coord_year;
+ * months and days at the range's cut ends), only the top N members' rows are read by bucket,
+ * and "other" is the whole (`all`, from the all-coordinates rows) less the top N. Null when
+ * every member is in the top N: then every row is read anyway, and `breakdown` does it in
+ * one pass. (For min, max, first and last "other" needs every other member's rows: the
+ * ranking would only add a read.) A property test holds the answers equal to the points'.
  */
 export async function rankedBreakdown(
   reader: Storage,
@@ -113,7 +114,7 @@ export async function rankedBreakdown(
     all: Buckets;
     bucketOf: (date: string) => string;
   },
-): Promise<SeriesGroup[]> {
+): Promise<SeriesGroup[] | null> {
   const known = await reader.rollupCoordinates(metric.org_id, metric.id);
   const memberOf = memberReader(q.dimension);
   const keysOf = new Map<string | null, string[]>();
@@ -121,6 +122,7 @@ export async function rankedBreakdown(
     const m = memberOf(c.coord_key, c.coordinates);
     keysOf.set(m, [...(keysOf.get(m) ?? []), c.coord_key]);
   }
+  if (keysOf.size <= q.top) return null;
   const totals = new Map<string | null, Accumulator>();
   for (const item of await rangeTotals(reader, metric, agg, { from: q.from, to: q.to, known })) {
     const m = memberOf(item.coordKey, item.coordinates);
@@ -147,21 +149,14 @@ export async function rankedBreakdown(
   const groups = top.map((r) => group(r.member, false, 1, tops.get(r.member) as Buckets, agg));
   if (rest.length === 0) return groups;
 
-  let other: Buckets;
-  if (SUBTRACTABLE.has(agg)) {
-    other = { total: copy(q.all.total as Accumulator), byBucket: new Map() };
-    for (const [bucket, acc] of q.all.byBucket) other.byBucket.set(bucket, copy(acc));
-    for (const b of tops.values()) {
-      subtractInto(other.total as Accumulator, b.total as Accumulator);
-      for (const [bucket, acc] of b.byBucket) subtractInto(other.byBucket.get(bucket) as Accumulator, acc);
-    }
-    // A bucket only the top members have points in is no bucket of "other".
-    for (const [bucket, acc] of other.byBucket) if (acc.count === 0) other.byBucket.delete(bucket);
-  } else {
-    other = emptyBuckets();
-    for (const b of (await seriesOf(rest.map((r) => r.member))).values())
-      for (const [bucket, acc] of b.byBucket) add(other, bucket, acc);
+  const other: Buckets = { total: copy(q.all.total as Accumulator), byBucket: new Map() };
+  for (const [bucket, acc] of q.all.byBucket) other.byBucket.set(bucket, copy(acc));
+  for (const b of tops.values()) {
+    subtractInto(other.total as Accumulator, b.total as Accumulator);
+    for (const [bucket, acc] of b.byBucket) subtractInto(other.byBucket.get(bucket) as Accumulator, acc);
   }
+  // A bucket only the top members have points in is no bucket of "other".
+  for (const [bucket, acc] of other.byBucket) if (acc.count === 0) other.byBucket.delete(bucket);
   groups.push(group(null, true, rest.length, other, agg));
   return groups;
 }

@@ -15,6 +15,7 @@ import {
   memberReader,
   points,
   rankedBreakdown,
+  SUBTRACTABLE,
 } from './breakdown.ts';
 import { pointMetric } from './metric-cache.ts';
 import { filterByDimensionIds } from './read.ts';
@@ -98,17 +99,18 @@ export async function series(
       for (const item of batch) add(all, bucketOf(item.date), item.acc);
     }
   }
-  if (wholeApart && !fine) {
-    const groups = await rankedBreakdown(reader, metric, agg, numeric, {
-      dimension,
-      top: q.top ?? TOP_DEFAULT,
-      from,
-      to,
-      all,
-      bucketOf,
-    });
-    return { granularity, agg, points: points(all, agg), group_by: dimension, groups };
-  }
+  const ranked =
+    wholeApart && !fine && SUBTRACTABLE.has(agg)
+      ? await rankedBreakdown(reader, metric, agg, numeric, {
+          dimension,
+          top: q.top ?? TOP_DEFAULT,
+          from,
+          to,
+          all,
+          bucketOf,
+        })
+      : null;
+  if (ranked) return { granularity, agg, points: points(all, agg), group_by: dimension, groups: ranked };
   for await (const batch of seriesItems(reader, metric, agg, numeric, { ...source, byCoordinates })) {
     for (const item of batch) {
       const bucket = bucketOf(item.date);

@@ -16,18 +16,7 @@ type EntityRow = DB['analytics_entities'];
 export function postgresQueries(maxParams: number): EngineQueries {
   return {
     async findPointsByIdentity(db, orgId, metricId, keys) {
-      // The keys travel as three arrays and are joined through unnest, so the planner probes
-      // the identity index once per key (a long row-value IN list was planned as a scan of
-      // the metric's points, slower as the table grew).
-      const result = await sql<PointRow>`
-    select p.* from unnest(
-      ${keys.map((k) => k.period_start)}::date[],
-      ${keys.map((k) => k.period_end)}::date[],
-      ${keys.map((k) => k.coord_key)}::text[]
-    ) as k(period_start, period_end, coord_key)
-    join data_points p on p.metric_id = ${metricId} and p.period_start = k.period_start
-      and p.period_end = k.period_end and p.coord_key = k.coord_key
-    where p.org_id = ${orgId}`.execute(db);
+      const result = await identityProbe(orgId, metricId, keys).execute(db);
       return [...result.rows];
     },
 
@@ -161,4 +150,31 @@ function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): [
     else groups.set(k, [value(item)]);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/**
+ * The keys travel as three arrays (one parameter each, whatever their number), and each
+ * is looked up through the identity index by a LATERAL subquery with LIMIT 1: a plan
+ * that does not depend on statistics. A plain join was planned from statistics, which an
+ * ingest outruns (tables are not analyzed while they fill): without them PostgreSQL
+ * hash-joined over every point of the metric (143 ms per 1,000 keys at 200k points) or
+ * ran nested loops discarding millions of rows (Workiva probes of up to 10.8 s).
+ */
+export function identityProbe(
+  orgId: string,
+  metricId: string,
+  keys: { period_start: string; period_end: string; coord_key: string }[],
+) {
+  return sql<PointRow>`
+    select p.* from unnest(
+      ${keys.map((k) => k.period_start)}::date[],
+      ${keys.map((k) => k.period_end)}::date[],
+      ${keys.map((k) => k.coord_key)}::text[]
+    ) as k(period_start, period_end, coord_key)
+    cross join lateral (
+      select * from ${sql.table('data_points')} d
+      where d.metric_id = ${metricId} and d.period_start = k.period_start
+        and d.period_end = k.period_end and d.coord_key = k.coord_key and d.org_id = ${orgId}
+      limit 1
+    ) p`;
 }

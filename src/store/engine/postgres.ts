@@ -1,9 +1,10 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, type KyselyPlugin, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
 import { conflictSets } from './conflict-sets.ts';
 import { postgresQueries } from './postgres-queries.ts';
+import { SchemaPlugin } from './postgres-schema.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
@@ -34,12 +35,15 @@ export function openPostgres(
   const schema = url.schema;
   const pool = new pg.Pool({
     connectionString: url.connectionString,
-    max: opts.poolSize ?? 10,
+    max: opts.poolSize ?? url.poolSize ?? 10,
+    application_name: [url.applicationName ?? 'kpihub', opts.role].filter(Boolean).join('-'),
     types: pgTypes(),
-    options: `-c search_path=${schema}`,
+    // No startup options: PgBouncer in transaction mode refuses them. The schema is named in
+    // every statement instead (postgres-schema.ts).
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, reader: db, engine: postgresEngine(pool), schema, close: () => db.destroy() };
+  const plugins = [new SchemaPlugin(schema)];
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins });
+  return { db, reader: db, engine: postgresEngine(pool, plugins), schema, close: () => db.destroy() };
 }
 
 const MAX_PARAMS = 65_534;
@@ -49,7 +53,7 @@ export function isPostgresUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
 
-export function postgresEngine(pool: pg.Pool): EngineOps {
+export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[]): EngineOps {
   return {
     types: {
       idType: 'uuid',
@@ -63,6 +67,9 @@ export function postgresEngine(pool: pg.Pool): EngineOps {
     maxParams: MAX_PARAMS,
 
     writeTransaction: (db, fn) => db.transaction().execute(fn),
+
+    // Kysely's migrator takes an advisory lock and a transaction on PostgreSQL by itself.
+    migrationSession: (db, fn) => fn(db),
 
     async lockKeys(trx, keys) {
       // Sorted, so two transactions always take their locks in the same order (no deadlock).
@@ -79,6 +86,7 @@ export function postgresEngine(pool: pg.Pool): EngineOps {
       const shared = { query: client.query.bind(client), release: () => {} };
       const db = new Kysely<DB>({
         dialect: new PostgresDialect({ pool: { connect: async () => shared, end: async () => {} } }),
+        plugins,
       });
       let failure: Error | undefined;
       try {
@@ -161,7 +169,7 @@ async function insertUnnested<T>(
       ? sql`on conflict (${sql.raw(conflict.target.join(', '))}) do update set ${sql.raw(sets)}`
       : sql`on conflict (${sql.raw(conflict.target.join(', '))}) do nothing`;
   await sql`
-      insert into ${sql.raw(spec.table)} (${sql.raw(spec.columns.join(', '))})
+      insert into ${sql.table(spec.table)} (${sql.raw(spec.columns.join(', '))})
       select * from unnest(${sql.join(spec.columns.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(kinds[c])}[]`))})
       ${onConflict}`.execute(db);
 }

@@ -139,6 +139,10 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       });
     },
 
+    migrationSession(db, fn) {
+      return this.writeTransaction(db, fn);
+    },
+
     // One writer at a time: there is no concurrent writer of the same keys to wait for.
     lockKeys: async () => {},
 

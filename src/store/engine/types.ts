@@ -74,8 +74,13 @@ export interface OpenedStore {
 }
 
 export interface StoreOptions {
-  /** PostgreSQL: connections in the pool. */
+  /** PostgreSQL: connections in the pool (default: the URL's KPIHUB_PG_POOL_SIZE, else 10). */
   poolSize?: number;
+  /**
+   * What the process opens the store for, appended to PostgreSQL's application_name
+   * ("kpihub-api", "kpihub-worker"), so pg_stat_activity tells the pools apart.
+   */
+  role?: 'api' | 'worker' | 'cli';
   /**
    * SQLite file: checkpoint the WAL from a background thread instead of inside commits
    * (engine/sqlite-wal-checkpointer.ts). For long-running processes that write: the server and workers.
@@ -104,6 +109,14 @@ export interface EngineOps {
    * turn (busy_timeout). PostgreSQL: an ordinary transaction.
    */
   writeTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs the migrator on the handle it is given, one process at a time. Kysely's migrator
+   * locks PostgreSQL itself (an advisory lock, transactional DDL); on SQLite it takes no
+   * lock and no transaction, so processes starting together on one new file ran the same
+   * migration twice ("table organizations already exists"): there the migrations run in one
+   * immediate write transaction, which other processes wait for, and roll back whole.
+   */
+  migrationSession<T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Serializes concurrent writers of the same keys (metric ids) until the transaction ends. */
   lockKeys(trx: Kysely<DB>, keys: string[]): Promise<void>;
   /**

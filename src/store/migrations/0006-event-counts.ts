@@ -17,8 +17,11 @@ export function eventCounts(types: ColumnTypes): Migration {
         .addColumn('count', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('analytics_event_counts_pk', ['org_id', 'event', 'day'])
         .execute();
-      await sql`insert into analytics_event_counts (org_id, event, day, count)
-        select org_id, event, day, count(*) from analytics_events group by org_id, event, day`.execute(db);
+      // Tables named through sql.table: on PostgreSQL they are qualified with the schema.
+      await sql`insert into ${sql.table('analytics_event_counts')} (org_id, event, day, count)
+        select org_id, event, day, count(*) from ${sql.table('analytics_events')} group by org_id, event, day`.execute(
+        db,
+      );
     },
   };
 }

@@ -27,8 +27,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The database answers
-         * @description With Redis configured, `rate_limit_store` says whether the rate-limit counters are shared (`redis`) or, Redis not answering, counted in this process (`degraded`). A degraded store does not make the process unready.
+         * The database answers and the job queue moves
+         * @description Unready (503) when the database does not answer, or when a due queued job has waited longer than `KPIHUB_READY_QUEUE_MAX_WAIT` seconds (default 900; 0 turns the check off): no worker is taking jobs. `queue_wait_seconds` then says how long. With Redis configured, `rate_limit_store` says whether the rate-limit counters are shared (`redis`) or, Redis not answering, counted in this process (`degraded`). A degraded store does not make the process unready.
          */
         get: operations["getReadiness"];
         put?: never;
