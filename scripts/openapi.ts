@@ -9,28 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config.ts';
-import { buildApp } from '../src/http/app.ts';
-import { openStore } from '../src/store/database.ts';
-
-async function openApiDocument(): Promise<unknown> {
-  const config = loadConfig({
-    KPIHUB_DATABASE_URL: 'sqlite::memory:',
-    KPIHUB_LOG_LEVEL: 'silent',
-    KPIHUB_WORKERS: '0',
-  });
-  const store = openStore(config.database);
-  try {
-    const app = await buildApp({ config, store, logger: pino({ level: 'silent' }) });
-    await app.ready();
-    const doc = app.swagger();
-    await app.close();
-    return doc;
-  } finally {
-    await store.close();
-  }
-}
+import { openApiDocument } from './openapi-document.ts';
 
 const arg = process.argv[2];
 if (!arg) {

@@ -2,6 +2,7 @@
 // the start with a message that names the variable, instead of failing later at run time.
 // Length: loadConfig reads every setting in one place, one statement each, on purpose.
 
+import { fileURLToPath } from 'node:url';
 import { parseAllowList, type TargetPolicy } from './core/webhook-targets.ts';
 
 export type DatabaseUrl =
@@ -57,6 +58,8 @@ export interface Config {
   readonly readyQueueMaxWaitSeconds: number;
   /** Where uploaded job payloads are spooled before they are stored. */
   readonly dataDir: string;
+  /** The built dashboard (web/dist, from `npm run build:web`), served at / by src/http/web.ts. */
+  readonly webDir: string;
   /** Largest file accepted by the file imports (AchieveIt CSV, POST /v1/imports), in bytes. */
   readonly importMaxBytes: number;
   /** Largest cell, row or JSON line in an imported file; beyond it the file is refused naming the line. */
@@ -263,6 +266,9 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     readyQueueMaxWaitSeconds: intSetting(env, 'KPIHUB_READY_QUEUE_MAX_WAIT', 900, 0, 7 * 86_400),
     dataDir: env.KPIHUB_DATA_DIR || './data',
+    // Beside the package, not the working directory: src/config.ts and the bundled
+    // dist/kpihub.mjs are both one folder below the package root.
+    webDir: env.KPIHUB_WEB_DIR || fileURLToPath(new URL('../web/dist', import.meta.url)),
     workivaMaxBytes: intSetting(env, 'KPIHUB_WORKIVA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     importMaxBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
     importMaxFieldBytes: intSetting(env, 'KPIHUB_IMPORT_MAX_FIELD_BYTES', 1024 ** 2, 64, 256 * 1024 ** 2),

@@ -44,6 +44,7 @@ export async function startServer(config: Config): Promise<Running> {
     process.stdout.write(
       `\nKPI Hub created organization ${boot.orgId} and an admin API key.\n` +
         `Keep it now, it is not shown again:\n\n    ${boot.secret}\n\n` +
+        `Dashboard: open http://${config.host}:${config.port}/ and sign in with it.\n` +
         `Try: curl -H "Authorization: Bearer <key>" http://${config.host}:${config.port}/v1/datasets\n\n`,
     );
   }

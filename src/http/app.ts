@@ -35,6 +35,7 @@ import type {} from './services.ts';
 import { v1Routes } from './v1/index.ts';
 import { problemFormat } from './v1/problem.ts';
 import { validatorCompiler } from './validator-compiler.ts';
+import { webRoutes } from './web.ts';
 
 // Length: buildApp is the ordered list of what the app registers (hooks, plugins, routes);
 // the order matters and reads best in one place.
@@ -179,6 +180,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { registry, rateLimitStore });
   await app.register(v1Routes, { prefix: '/v1' });
   for (const dialect of dialects) await app.register(dialectScope(dialect));
+  // The dashboard's pages and assets, at exact paths that no dialect uses (src/http/web.ts).
+  await app.register(webRoutes({ dir: config.webDir }));
   for (const plugin of opts.plugins ?? []) await app.register(plugin);
   return app;
 }

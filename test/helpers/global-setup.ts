@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { ensureWebBuild } from '../../scripts/web-build.ts';
 
 export const REDIS_URL = process.env.KPIHUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_URL = process.env.KPIHUB_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,6 +37,8 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('pgAvailable', available);
   project.provide('pgUrl', PG_URL);
   project.provide('redisAvailable', await redisReachable());
+  // The browser tests (test/web) load the built dashboard: build it when it is stale.
+  await ensureWebBuild({ quiet: true });
 }
 
 // Redis backs the shared rate-limit store; its test runs when Redis answers (CI makes sure

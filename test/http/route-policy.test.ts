@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { registeredRoutes } from '../../src/http/route-policy.ts';
+import { DASHBOARD_PAGES } from '../../src/http/web.ts';
 import { createTestStore, engines } from '../helpers/engines.ts';
 
 // Deny by default: a route must declare a scope or `public: true`, exactly one, or the app
@@ -84,7 +85,13 @@ describe.each(engines())('route policy [%s]', (engine) => {
       const signIn = routes.filter((r) => r.public && r.url.startsWith('/v1/'));
       expect(signIn.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/session']);
       const open = [...new Set(routes.filter((r) => r.public && r !== signIn[0]).map((r) => r.url))];
-      for (const url of open) {
+      // The dashboard's pages and hashed assets (src/http/web.ts) are public: they hold no
+      // data, only the code that asks /v1 for it with the session cookie. Exactly these.
+      const dashboard = open.filter(
+        (url) => !/^\/(health|ready|metrics|openapi\.json|docs|swagger)(\/|$)/.test(url),
+      );
+      expect(dashboard.sort()).toEqual([...DASHBOARD_PAGES, '/assets/*'].sort());
+      for (const url of open.filter((u) => !dashboard.includes(u))) {
         expect(url, 'public').toMatch(/^\/(health|ready|metrics|openapi\.json|docs|swagger)(\/|$)/);
       }
       expect(open).toEqual(expect.arrayContaining(['/health', '/ready', '/metrics', '/openapi.json']));
