@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ExportFormat } from '../core/points/export-format.ts';
-import { apiError, type Connection, endpoint, request } from './import-client.ts';
+import { apiClient, apiError, type Connection } from './api-client.ts';
 
 // The HTTP side of `kpihub export`: GET /v1/metrics/{id}/data_points/export or
 // /v1/datasets/{id}/data_points/export, its body handed on as a stream (never held whole).
@@ -17,23 +17,29 @@ export interface ExportRequest {
   asOf?: string;
 }
 
-export function exportPath(of: ExportRequest['of']): string {
-  return 'metric' in of
-    ? `v1/metrics/${encodeURIComponent(of.metric)}/data_points/export`
-    : `v1/datasets/${encodeURIComponent(of.dataset)}/data_points/export`;
-}
-
 /** Starts the export; resolves once the server answered 200, with the body to read. */
 export async function openExport(conn: Connection, req: ExportRequest): Promise<Readable> {
-  const query = new URLSearchParams({ format: req.format });
-  if (req.from) query.set('from', req.from);
-  if (req.to) query.set('to', req.to);
-  if (req.coordinates) query.set('coordinates', JSON.stringify(req.coordinates));
-  if (req.asOf) query.set('as_of', req.asOf);
+  const query = {
+    format: req.format,
+    from: req.from,
+    to: req.to,
+    coordinates: req.coordinates ? JSON.stringify(req.coordinates) : undefined,
+    as_of: req.asOf,
+  };
   // fetch asks for gzip/br itself and inflates what comes: the bytes travel compressed.
-  const res = await request(conn, endpoint(conn, exportPath(req.of), query), { method: 'GET' });
-  if (!res.ok || !res.body) throw apiError(res, await res.text());
-  return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  const client = apiClient(conn);
+  const answer =
+    'metric' in req.of
+      ? await client.GET('/v1/metrics/{id}/data_points/export', {
+          params: { path: { id: req.of.metric }, query },
+          parseAs: 'stream',
+        })
+      : await client.GET('/v1/datasets/{id}/data_points/export', {
+          params: { path: { id: req.of.dataset }, query },
+          parseAs: 'stream',
+        });
+  if (!answer.response.ok || !answer.data) throw apiError(answer.response, answer.error);
+  return Readable.fromWeb(answer.data as WebReadableStream<Uint8Array>);
 }
 
 /**

@@ -5,8 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXPORT_FORMATS, type ExportFormat } from '../core/points/export-format.ts';
+import { ApiError } from './api-client.ts';
 import { type ExportRequest, openExport, RecordCounter } from './export-client.ts';
-import { ApiError } from './import-client.ts';
 import { coordinatesOf, repeated } from './read-options.ts';
 
 // `kpihub export`: the data points of a metric or of a dataset, from a running KPI Hub (GET

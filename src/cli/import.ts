@@ -8,7 +8,8 @@ import {
   IMPORT_FORMATS,
   type ImportFormat,
 } from '../core/imports/column-mapping.ts';
-import { ApiError, type Connection, getImport, uploadImport } from './import-client.ts';
+import { ApiError, type Connection } from './api-client.ts';
+import { getImport, uploadImport } from './import-client.ts';
 import {
   barProgress,
   describeJob,

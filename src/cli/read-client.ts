@@ -1,13 +1,16 @@
-import { apiError, type Connection, endpoint, request } from './import-client.ts';
+import type { components } from '../client/schema';
+import type { Granularity } from '../core/periods.ts';
+import type { Aggregate } from '../core/points/series.ts';
+import { apiClient, type Connection, dataOf } from './api-client.ts';
 
 // The HTTP side of `kpihub series` and `kpihub summary`: GET /v1/metrics/{id}/series and
 // GET /v1/datasets/{id}/summary (every page), answered as JSON. Values stay the server's
 // exact decimal strings.
 
-// The answers' shapes are core's own (the server sends them as core returns them).
-export type { Series, SeriesGroup, SeriesPoint } from '../core/points/series.ts';
-
-import type { Series } from '../core/points/series.ts';
+// The answers' shapes are the OpenAPI document's, as the generated client types them.
+export type Series = components['schemas']['Series'];
+export type SeriesGroup = NonNullable<Series['groups']>[number];
+export type MetricSummary = components['schemas']['Summary']['items'][number];
 
 export interface SeriesRequest {
   granularity?: string;
@@ -21,21 +24,6 @@ export interface SeriesRequest {
   top?: number;
 }
 
-export interface MetricSummary {
-  metric_id: string;
-  name: string;
-  unit: string | null;
-  value_type: string;
-  granularity: string;
-  agg: string;
-  latest: { period_start: string; value: string; count: number } | null;
-  previous: { period_start: string; value: string | null } | null;
-  change: { absolute: string; percent: string | null } | null;
-  sparkline: { period_start: string; value: string | null }[];
-  last_write_at: string | null;
-  last_write_by: string | null;
-}
-
 export interface SummaryRequest {
   periods?: number;
   agg?: string;
@@ -44,28 +32,24 @@ export interface SummaryRequest {
 /** The summary's page size: the route's largest. */
 export const SUMMARY_PAGE = 200;
 
-async function getJson<T>(conn: Connection, path: string, query: URLSearchParams): Promise<T> {
-  const res = await request(conn, endpoint(conn, path, query), {
-    method: 'GET',
-    headers: { accept: 'application/json' },
-  });
-  const text = await res.text();
-  if (!res.ok) throw apiError(res, text);
-  return JSON.parse(text) as T;
-}
-
 /** GET /v1/metrics/{id}/series with the options given (the server's defaults for the rest). */
-export function fetchSeries(conn: Connection, metricId: string, req: SeriesRequest): Promise<Series> {
-  const query = new URLSearchParams();
-  if (req.granularity) query.set('granularity', req.granularity);
-  if (req.agg) query.set('agg', req.agg);
-  if (req.from) query.set('from', req.from);
-  if (req.to) query.set('to', req.to);
-  if (req.coordinates) query.set('coordinates', JSON.stringify(req.coordinates));
-  if (req.asOf) query.set('as_of', req.asOf);
-  if (req.groupBy) query.set('group_by', req.groupBy);
-  if (req.top !== undefined) query.set('top', String(req.top));
-  return getJson(conn, `v1/metrics/${encodeURIComponent(metricId)}/series`, query);
+export async function fetchSeries(conn: Connection, metricId: string, req: SeriesRequest): Promise<Series> {
+  const answer = await apiClient(conn).GET('/v1/metrics/{id}/series', {
+    params: {
+      path: { id: metricId },
+      query: {
+        granularity: req.granularity as Granularity | undefined,
+        agg: req.agg as Aggregate | undefined,
+        from: req.from,
+        to: req.to,
+        coordinates: req.coordinates ? JSON.stringify(req.coordinates) : undefined,
+        as_of: req.asOf,
+        group_by: req.groupBy,
+        top: req.top,
+      },
+    },
+  });
+  return dataOf(answer);
 }
 
 /** Every metric of a dataset summarized: GET /v1/datasets/{id}/summary, page after page. */
@@ -74,18 +58,23 @@ export async function fetchSummary(
   datasetId: string,
   req: SummaryRequest,
 ): Promise<MetricSummary[]> {
+  const client = apiClient(conn);
   const items: MetricSummary[] = [];
   const seen = new Set<string>();
   let cursor: string | null = null;
   do {
-    const query = new URLSearchParams({ limit: String(SUMMARY_PAGE) });
-    if (req.periods !== undefined) query.set('periods', String(req.periods));
-    if (req.agg) query.set('agg', req.agg);
-    if (cursor) query.set('cursor', cursor);
-    const page: { items: MetricSummary[]; next_cursor: string | null } = await getJson(
-      conn,
-      `v1/datasets/${encodeURIComponent(datasetId)}/summary`,
-      query,
+    const page: components['schemas']['Summary'] = dataOf(
+      await client.GET('/v1/datasets/{id}/summary', {
+        params: {
+          path: { id: datasetId },
+          query: {
+            limit: SUMMARY_PAGE,
+            periods: req.periods,
+            agg: req.agg as Aggregate | undefined,
+            cursor: cursor ?? undefined,
+          },
+        },
+      }),
     );
     items.push(...page.items);
     cursor = page.next_cursor;

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ApiError, type Connection } from './import-client.ts';
+import { ApiError, type Connection } from './api-client.ts';
 
 // What `kpihub series` and `kpihub summary` (and `kpihub export`) share: the server and key
 // options, --coordinate pairs, whole-number arguments, and how a refusal is reported.

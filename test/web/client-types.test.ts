@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_TYPES_PATH, clientTypesSource } from '../../scripts/client-source.ts';
 
-// The dashboard's API types are generated from the app's OpenAPI document and committed; a
+// The API types (the dashboard's and the CLI's) are generated from the app's OpenAPI document and committed; a
 // route whose schema changed without `npm run gen:client` fails here, naming the command.
 
 describe('the generated API client types', () => {

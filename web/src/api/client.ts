@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import type { components, paths } from './schema';
+import type { components, paths } from '../../../src/client/schema';
 
 // Every API call of the dashboard goes through this client, typed by the types generated
 // from the server's own OpenAPI document (schema.d.ts, `npm run gen:client`).
