@@ -399,12 +399,29 @@ async function summaries(server: BenchServer, z: Sizes) {
   const path = `/v1/datasets/${dataset.id}/summary?limit=100`;
   const first = await timedGet(server, path);
   const page = await getJson<{ items: unknown[] }>(server, path);
+  // The first call recomputed only the cards' windows; the background refresher goes on with
+  // the months before them. Timed separately: the cards are then measured as a dashboard
+  // sees them once the load has been digested, not while the server still works it off.
+  const backlog = await drainRollupBacklog(server);
   return {
     pointsPerSecond: (ids.length * z.summaryDays) / seconds,
     first,
+    backlog,
     cards: page.items.length,
     lat: await measure(server, path, z.calls),
   };
+}
+
+/** Waits until no month waits for its rollups (the /metrics gauge is 0): how long, in ms. */
+async function drainRollupBacklog(server: BenchServer, limitMs = 15 * 60_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const res = await fetch(`${server.url}/metrics`);
+    const line = (await res.text()).split('\n').find((l) => l.startsWith('kpihub_rollup_months_pending '));
+    if (line === undefined || Number(line.split(' ')[1]) === 0) return performance.now() - started;
+    if (performance.now() - started > limitMs) return Number.NaN;
+    await sleep(250);
+  }
 }
 
 /** Figure 8: the raw database's month sum, median of 5 after one warm-up. */
@@ -521,6 +538,11 @@ async function runEngine(env: BenchEnv, engine: Engine, z: Sizes): Promise<Bench
     figures.push(
       { name: `${L}: native PUT of the summary dataset`, value: summary.pointsPerSecond, unit: 'points/s' },
       { name: `${L}: summary, first call after the writes (catch-up)`, value: summary.first, unit: 'ms' },
+      {
+        name: `${L}: the summary dataset's other months recomputed in the background, after that call`,
+        value: summary.backlog,
+        unit: 'ms',
+      },
       latencyFigure(L, `summary of ${summary.cards} metrics`, summary.lat),
     );
 

@@ -51,6 +51,41 @@ describe.each(engines())('operations endpoints [%s]', (engine) => {
     expect(res.body).toContain('kpihub_http_request_duration_seconds_bucket');
   });
 
+  it("reports the rollups' backlog: months written and not yet recomputed", async () => {
+    const pending = async () =>
+      Number(
+        (await get('/metrics')).body
+          .split('\n')
+          .find((l) => l.startsWith('kpihub_rollup_months_pending '))
+          ?.split(' ')[1],
+      );
+    const metric = await ctx().call(ctx().orgA.write, {
+      method: 'POST',
+      url: '/v1/metrics',
+      payload: { name: 'Backlog', value_type: 'number' },
+    });
+    const id = metric.json().id;
+    const before = await pending();
+    const put = await ctx().call(ctx().orgA.write, {
+      method: 'PUT',
+      url: `/v1/metrics/${id}/data_points`,
+      payload: {
+        data_points: [
+          { date: '2024-01-05', value: '1' },
+          { date: '2024-03-05', value: '2' },
+        ],
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(await pending()).toBe(before + 2);
+    // A read of the range recomputes its months first.
+    await ctx().call(ctx().orgA.read, {
+      method: 'GET',
+      url: `/v1/metrics/${id}/series?granularity=month&agg=sum`,
+    });
+    expect(await pending()).toBe(before);
+  });
+
   it('serves an OpenAPI 3.1 document listing the native and Dcycle paths', async () => {
     const res = await get('/openapi.json');
     expect(res.statusCode).toBe(200);

@@ -124,7 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
-  const stopQueueMetrics = registerQueueMetrics(registry, () => app.services.health.queueCounts());
+  const stopQueueMetrics = registerQueueMetrics(registry, app.services.health);
   app.addHook('onClose', async () => stopQueueMetrics());
   registerAuth(app, app.services.authenticator, app.services.sessions);
   registerIdempotency(app);

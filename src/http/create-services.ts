@@ -5,7 +5,7 @@ import { enqueueJob } from '../jobs/queue.ts';
 import { spoolToFile } from '../jobs/spool.ts';
 import type { Store } from '../store/database.ts';
 import { pingDatabase } from '../store/ping.ts';
-import { queueCounts } from '../store/queue-stats.ts';
+import { queueCounts, rollupBacklog } from '../store/queue-stats.ts';
 import { createStorage } from '../store/storage.ts';
 import type { Services } from './services.ts';
 
@@ -23,6 +23,10 @@ export function createServices(config: Config, store: Store): Services {
       enqueue: (opts) => enqueueJob(store, opts),
       spool: (source, maxBytes) => spoolToFile(source, { dir: config.dataDir, maxBytes }),
     },
-    health: { databaseAnswers: () => pingDatabase(store), queueCounts: () => queueCounts(store.reader) },
+    health: {
+      databaseAnswers: () => pingDatabase(store),
+      queueCounts: () => queueCounts(store.reader),
+      rollupBacklog: () => rollupBacklog(store.reader),
+    },
   };
 }

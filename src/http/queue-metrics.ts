@@ -3,7 +3,7 @@ import { queueEvents } from '../jobs/index.ts';
 import type { JobEnded } from '../jobs/queue.ts';
 import type { QueueCount } from '../store/queue-stats.ts';
 
-// The job queue in Prometheus: what waits and runs (read from the database at each scrape,
+// The job queue (and the rollups' backlog) in Prometheus: what waits and runs (read from the database at each scrape,
 // so every API process reports the whole queue, whoever works it), and how the jobs this
 // process's workers ran ended (counted as they end).
 
@@ -18,7 +18,19 @@ export function oldestQueuedSeconds(counts: QueueCount[], at = Date.now()): Map<
   return out;
 }
 
-export function registerQueueMetrics(registry: Registry, counts: () => Promise<QueueCount[]>): () => void {
+export function registerQueueMetrics(
+  registry: Registry,
+  health: { queueCounts(): Promise<QueueCount[]>; rollupBacklog(): Promise<number> },
+): () => void {
+  const counts = () => health.queueCounts();
+  new Gauge({
+    name: 'kpihub_rollup_months_pending',
+    help: 'Months of any metric whose rollups wait to be recomputed (the background refresher catches up; a read recomputes the ones it needs first)',
+    registers: [registry],
+    async collect() {
+      this.set(await health.rollupBacklog());
+    },
+  });
   // Each gauge reads the queue at the scrape (the registry collects them concurrently): two
   // small index reads.
   new Gauge({

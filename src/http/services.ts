@@ -19,6 +19,8 @@ export interface HealthService {
   databaseAnswers(): Promise<void>;
   /** The queue's unfinished jobs by kind and status, every organization's (/metrics, /ready). */
   queueCounts(): Promise<QueueCount[]>;
+  /** Months whose rollups wait to be recomputed, every organization's (/metrics). */
+  rollupBacklog(): Promise<number>;
 }
 
 // What every route plugin can reach through the app instance: core's storage (the writer,

@@ -35,3 +35,12 @@ export async function queueCounts(db: Kysely<DB>): Promise<QueueCount[]> {
     oldest_due: r.oldest_due === null ? null : String(r.oldest_due),
   }));
 }
+
+/** Months of any metric still waiting for their rollups to be recomputed (the refresher's backlog). */
+export async function rollupBacklog(db: Kysely<DB>): Promise<number> {
+  const row = await db
+    .selectFrom('rollup_marks')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
