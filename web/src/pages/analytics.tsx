@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemText } from '../api/client';
-import { type Line, PALETTE, TimeChart } from '../components/chart';
+import { type Line, TimeChart } from '../components/chart';
+import { Legend } from '../components/legend';
 import { formatDateTime } from '../format';
 
 // What the Vitally dialect stores: organizations, accounts and users with their traits and
@@ -177,26 +178,7 @@ function EventCounts() {
       ) : (
         <>
           <TimeChart lines={memo} hidden={hidden} label={`Event counts by ${granularity}`} height={260} />
-          <ul class="legend" aria-label="Events">
-            {memo.map((l, i) => (
-              <li key={l.label}>
-                <button
-                  type="button"
-                  class="legend-item"
-                  aria-pressed={!hidden.has(i)}
-                  onClick={() => {
-                    const h = new Set(hidden);
-                    if (h.has(i)) h.delete(i);
-                    else h.add(i);
-                    setHidden(h);
-                  }}
-                >
-                  <span class="swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
-                  {l.label}
-                </button>
-              </li>
-            ))}
-          </ul>
+          <Legend labels={memo.map((l) => l.label)} hidden={hidden} onChange={setHidden} name="Events" />
         </>
       )}
     </section>

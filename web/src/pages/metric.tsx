@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
-import { type Line, PALETTE, TimeChart } from '../components/chart';
+import { type Line, TimeChart } from '../components/chart';
+import { Legend } from '../components/legend';
 import { actorLabel, formatDate, formatDateTime, formatValue } from '../format';
 
 type Metric = Schemas['Metric'];
@@ -398,26 +399,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
             {agg} by {granularity}
           </p>
           {lines.length > 1 && (
-            <ul class="legend" aria-label="Lines">
-              {lines.map((l, i) => (
-                <li key={l.label}>
-                  <button
-                    type="button"
-                    class="legend-item"
-                    aria-pressed={!hidden.has(i)}
-                    onClick={() => {
-                      const h = new Set(hidden);
-                      if (h.has(i)) h.delete(i);
-                      else h.add(i);
-                      setHidden(h);
-                    }}
-                  >
-                    <span class="swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
-                    {l.label}
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <Legend labels={lines.map((l) => l.label)} hidden={hidden} onChange={setHidden} name="Lines" />
           )}
         </>
       )}
