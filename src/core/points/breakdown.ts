@@ -113,6 +113,8 @@ export async function rankedBreakdown(
     to?: string;
     all: Buckets;
     bucketOf: (date: string) => string;
+    /** By year: whole years come from the year rows. */
+    yearly: boolean;
   },
 ): Promise<SeriesGroup[] | null> {
   const known = await reader.rollupCoordinates(metric.org_id, metric.id);
@@ -137,7 +139,7 @@ export async function rankedBreakdown(
   const seriesOf = async (members: (string | null)[]) => {
     const out = new Map<string | null, Buckets>(members.map((m) => [m, emptyBuckets()]));
     const onlyKeys = members.flatMap((m) => keysOf.get(m) ?? []);
-    const source = { fine: false, from: q.from, to: q.to, byCoordinates: true, onlyKeys };
+    const source = { fine: false, from: q.from, to: q.to, byCoordinates: true, onlyKeys, yearly: q.yearly };
     for await (const batch of seriesItems(reader, metric, agg, numeric, source)) {
       for (const item of batch) {
         add(out.get(memberOf(item.coordKey, item.coordinates)) as Buckets, q.bucketOf(item.date), item.acc);

@@ -87,7 +87,7 @@ export async function series(
     }
     return b;
   };
-  const source = { fine, from, to, coordinates, asOf };
+  const source = { fine, from, to, coordinates, asOf, yearly: granularity === 'year' };
   // A breakdown without a filter: the whole comes from the all-coordinates rows (a row per
   // bucket), not from merging every member's rows a second time.
   const wholeApart = dimension !== undefined && !asOf && Object.keys(coordinates ?? {}).length === 0;
@@ -108,6 +108,7 @@ export async function series(
           to,
           all,
           bucketOf,
+          yearly: granularity === 'year',
         })
       : null;
   if (ranked) return { granularity, agg, points: points(all, agg), group_by: dimension, groups: ranked };

@@ -3,6 +3,7 @@ import { monthEnd } from '../periods.ts';
 import type { PointFilter, PointRecord } from '../points/point-record.ts';
 import type { Storage } from '../ports/index.ts';
 import { type Accumulator, type Aggregate, columnsFor, fromRecord, orderKey, single } from './accumulator.ts';
+import type { RollupLevel } from './rollup-record.ts';
 
 // Where a series reads from: rollup rows — months for whole months, days for days, weeks
 // and the part-months at the ends of a range that does not start or end on a month
@@ -25,6 +26,8 @@ export interface SourceQuery {
   byCoordinates: boolean; // a filter or a breakdown: rows per coordinates are needed
   /** Only these coordinates keys (a breakdown's top members). */
   onlyKeys?: string[];
+  /** A series by year: per coordinates, whole years come from year rows (one per key and year). */
+  yearly?: boolean;
   asOf?: string;
 }
 
@@ -134,8 +137,7 @@ export async function* seriesItems(
     );
   }
   const columns = columnsFor(agg);
-  const rows = async (fine: boolean, from?: string, to?: string): Promise<SeriesItem[]> => {
-    const level = byKey ? (fine ? 'coord_day' : 'coord_month') : fine ? 'day' : 'month';
+  const rows = async (fine: boolean, from?: string, to?: string, level = levelOf(fine)) => {
     const coordKeys = byKey ? [...byKey.keys()] : undefined;
     const found = await storage.readRollups(metric.org_id, metric.id, {
       level,
@@ -144,19 +146,29 @@ export async function* seriesItems(
       coordKeys,
       columns,
     });
-    return found.map((r) => ({
-      date: r.bucket,
-      coordKey: r.coord_key,
-      coordinates: byKey?.get(r.coord_key) ?? null,
-      acc: fromRecord(r, agg),
-    }));
+    return found.map(
+      (r): SeriesItem => ({
+        date: r.bucket,
+        coordKey: r.coord_key,
+        coordinates: byKey?.get(r.coord_key) ?? null,
+        acc: fromRecord(r, agg),
+      }),
+    );
   };
+  function levelOf(fine: boolean): RollupLevel {
+    if (byKey) return fine ? 'coord_day' : 'coord_month';
+    return fine ? 'day' : 'month';
+  }
   if (q.fine) {
     yield await rows(true, q.from, q.to);
     return;
   }
   const { whole, parts } = splitAtMonths(q.from, q.to);
-  if (whole) yield await rows(false, whole.from, whole.to);
+  if (whole && q.yearly && byKey) {
+    const { years, months } = splitAtYears(whole.from, whole.to);
+    if (years) yield await rows(false, years.from, years.to, 'coord_year');
+    for (const m of months) yield await rows(false, m.from, m.to);
+  } else if (whole) yield await rows(false, whole.from, whole.to);
   for (const part of parts) yield await rows(true, part.from, part.to);
 }
 
