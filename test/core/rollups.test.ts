@@ -59,6 +59,12 @@ describe.each(engines())('rollups [%s]', (engine) => {
       actor(),
       points.map((p, i) => ({ metricId: m.id, path: `p[${i}]`, ...p })),
     );
+  /** A point of one day in one region (metrics with a `region` dimension). */
+  const at = (periodStart: string, value: string, region: string) => ({
+    periodStart,
+    value,
+    coordinates: { region },
+  });
   const run = (m: Metric, g: Granularity, agg: Aggregate, q: Parameters<typeof series>[5] = {}) =>
     series(storage(), ctx().orgA.id, m.id, g, agg, q);
 
@@ -416,11 +422,6 @@ describe.each(engines())('rollups [%s]', (engine) => {
 
   it('ranks a range cut at months and years from its pieces: days, months and whole years', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
-    const at = (periodStart: string, value: string, region: string) => ({
-      periodStart,
-      value,
-      coordinates: { region },
-    });
     // A's points lie in the whole year 2020; B's in the cut months at either end; C's in
     // whole months outside the whole year; D's before and after the range.
     await write(m, [
@@ -447,11 +448,6 @@ describe.each(engines())('rollups [%s]', (engine) => {
 
   it('keeps year rows right through corrections, deletes and a member losing its last point of a year', async () => {
     const m = await metric({ dimensions: [{ name: 'region' }] });
-    const at = (periodStart: string, value: string, region: string) => ({
-      periodStart,
-      value,
-      coordinates: { region },
-    });
     // EU leads only over the whole of 2023 (two months of it), US in any one month.
     await write(m, [
       at('2023-03-01', '10', 'EU'),

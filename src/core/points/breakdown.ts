@@ -139,7 +139,15 @@ export async function rankedBreakdown(
   const seriesOf = async (members: (string | null)[]) => {
     const out = new Map<string | null, Buckets>(members.map((m) => [m, emptyBuckets()]));
     const onlyKeys = members.flatMap((m) => keysOf.get(m) ?? []);
-    const source = { fine: false, from: q.from, to: q.to, byCoordinates: true, onlyKeys, yearly: q.yearly };
+    const source = {
+      fine: false,
+      from: q.from,
+      to: q.to,
+      byCoordinates: true,
+      onlyKeys,
+      known,
+      yearly: q.yearly,
+    };
     for await (const batch of seriesItems(reader, metric, agg, numeric, source)) {
       for (const item of batch) {
         add(out.get(memberOf(item.coordKey, item.coordinates)) as Buckets, q.bucketOf(item.date), item.acc);

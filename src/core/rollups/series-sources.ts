@@ -24,8 +24,12 @@ export interface SourceQuery {
   to?: string;
   coordinates?: Record<string, string>;
   byCoordinates: boolean; // a filter or a breakdown: rows per coordinates are needed
-  /** Only these coordinates keys (a breakdown's top members). */
+  /**
+   * Only these coordinates keys, of the metric's `known` ones (a breakdown's top members: the
+   * breakdown has read the metric's coordinates already).
+   */
   onlyKeys?: string[];
+  known?: { coord_key: string; coordinates: string | null }[];
   /** A series by year: per coordinates, whole years come from year rows (one per key and year). */
   yearly?: boolean;
   asOf?: string;
@@ -128,7 +132,7 @@ export async function* seriesItems(
   // from the metric's few distinct coordinates, matched here.
   let byKey: Map<string, string | null> | undefined;
   if (q.byCoordinates) {
-    const known = await storage.rollupCoordinates(metric.org_id, metric.id);
+    const known = q.known ?? (await storage.rollupCoordinates(metric.org_id, metric.id));
     const only = q.onlyKeys && new Set(q.onlyKeys);
     byKey = new Map(
       known
