@@ -2473,6 +2473,8 @@ export interface operations {
                 coordinates?: string;
                 /** @description read the values as they were then */
                 as_of?: string;
+                /** @description created: the order points were first stored; period: oldest period first; -period: newest period first (then by period end and coordinates). A cursor pages only the order it came from. */
+                order?: "created" | "period" | "-period";
             };
             header?: never;
             path: {

@@ -1,17 +1,21 @@
 import { Invalid } from './errors.ts';
 
 // Cursor pagination over time-ordered ids: the cursor is the last id seen, opaque to
-// clients (base64url), so the order is stable while rows are added.
-export function encodeCursor(id: string): string {
-  return Buffer.from(id).toString('base64url');
+// clients (base64url), so the order is stable while rows are added. A listing with more than
+// one order tags its cursors with the order (`period:<id>`), so a cursor handed back with
+// another order is refused rather than read as a position in the wrong sequence.
+export function encodeCursor(id: string, order?: string): string {
+  return Buffer.from(order ? `${order}:${id}` : id).toString('base64url');
 }
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A cursor that is not one we gave out is the client's mistake (400), never a query error. */
-export function decodeCursor(cursor: string | undefined): string | undefined {
+export function decodeCursor(cursor: string | undefined, order?: string): string | undefined {
   if (!cursor) return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const prefix = order ? `${order}:` : '';
+  const id = text.startsWith(prefix) ? text.slice(prefix.length) : '';
   if (!ID.test(id)) {
     throw new Invalid(
       [{ field: 'cursor', message: 'is not a valid cursor', in: 'query', path: ['cursor'] }],

@@ -4,10 +4,10 @@ import type { Store } from './database.ts';
 import type { PointRow } from './points.ts';
 
 // Paged reads of one metric's points: as they are now, or as they were at a given time. The
-// listing pages in id order (its cursor is the last id); an export pages in identity order
-// (period start, period end, coordinates), the order of the unique identity index, so each
-// page is a range of that index however many points the metric has (ordering by id there
-// sorts every point of the metric for every page).
+// listing pages in id order by default (its cursor is the last id); an export, and a listing
+// by period, page in identity order (period start, period end, coordinates), the order of the
+// unique identity index, either way round, so each page is a range of that index however many
+// points the metric has (ordering by id there sorts every point of the metric for every page).
 
 function coordinateMatch(store: Store, key: string, member: string) {
   // JSON text on both engines; the engines differ only in how a key is read out of it.
@@ -75,10 +75,14 @@ const asOfPoint = ({ as_of_value, as_of_changed_at, ...p }: AsOfRow): PointRow =
   deleted_at: null,
 });
 
-/** Points after `key` in identity order: a row comparison, which the identity index answers as a range. */
-function afterIdentity(key: IdentityKey, table: 'data_points' | 'p') {
-  const col = (name: string) => sql.ref(`${table}.${name}`);
-  return sql<boolean>`(${col('period_start')}, ${col('period_end')}, ${col('coord_key')}) > (${key.period_start}, ${key.period_end}, ${key.coord_key})`;
+/**
+ * Points after `key` in identity order (before it, descending): a row comparison, which the
+ * identity index answers as a range.
+ */
+function afterIdentity(key: IdentityKey, descending: boolean) {
+  const col = (name: string) => sql.ref(`data_points.${name}`);
+  const op = sql.raw(descending ? '<' : '>');
+  return sql<boolean>`(${col('period_start')}, ${col('period_end')}, ${col('coord_key')}) ${op} (${key.period_start}, ${key.period_end}, ${key.coord_key})`;
 }
 
 /** Current (not deleted) points of a metric, in id order (the cursor's order), for paging. */
@@ -113,7 +117,7 @@ const keyOf = (p: PointRow): IdentityKey => ({
   coord_key: p.coord_key,
 });
 
-/** A page of a metric's points in identity order after `f.after`: one range of the identity index. */
+/** A page of a metric's points in identity order after `f.after` (either way): one range of the identity index. */
 function identityRange(
   store: Store,
   orgId: string,
@@ -121,9 +125,10 @@ function identityRange(
   f: PointKeysetFilter,
   current: boolean,
 ) {
+  const dir = f.descending ? 'desc' : 'asc';
   let q = metricPoints(store, orgId, metricId, f, current);
-  if (f.after) q = q.where(afterIdentity(f.after, 'data_points'));
-  return q.orderBy('period_start').orderBy('period_end').orderBy('coord_key').limit(f.limit);
+  if (f.after) q = q.where(afterIdentity(f.after, f.descending === true));
+  return q.orderBy('period_start', dir).orderBy('period_end', dir).orderBy('coord_key', dir).limit(f.limit);
 }
 
 /** Current points of a metric in identity order, after `f.after`: an export's pages. */
@@ -169,9 +174,9 @@ export async function listPointsAsOfInIdentityOrder(
     .leftJoin('point_revisions as r', 'r.id', 'p.as_of_revision')
     .selectAll('p')
     .select(['r.op as as_of_op', 'r.new_value as as_of_value', 'r.changed_at as as_of_changed_at'])
-    .orderBy('p.period_start')
-    .orderBy('p.period_end')
-    .orderBy('p.coord_key')
+    .orderBy('p.period_start', f.descending ? 'desc' : 'asc')
+    .orderBy('p.period_end', f.descending ? 'desc' : 'asc')
+    .orderBy('p.coord_key', f.descending ? 'desc' : 'asc')
     .execute();
   const points = rows
     .filter((r) => r.as_of_op !== null && r.as_of_op !== 'delete')

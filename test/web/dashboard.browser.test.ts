@@ -62,6 +62,8 @@ async function seed(server: BrowserServer): Promise<Seeded> {
   return { datasetId: body.id, revenue: revenue.id, visible: visible.id, sessions: sessions.id };
 }
 
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 function monthEnd(start: string): string {
   const d = new Date(`${start}T00:00:00Z`);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
@@ -175,6 +177,45 @@ describe.each(engines())('the dashboard (%s)', (engine) => {
     const csv = await page.request.get(href!);
     expect(csv.status()).toBe(200);
     expect(await csv.text()).toContain('1400');
+  });
+
+  it('pages the table by period, newest first, across pages; the Period header turns it round', async () => {
+    const { page } = session;
+    const key = server.orgA.admin;
+    const made = await apiCall(server, key, 'POST', '/v1/metrics', {
+      name: 'Paged signups',
+      value_type: 'integer',
+    });
+    expect(made.status).toBe(201);
+    const id = (made.json as { id: string }).id;
+    // 60 days, the later half stored first: the order they were stored in is not the period order.
+    const days = Array.from({ length: 60 }, (_, i) => isoDay(Date.UTC(2024, 0, 1) + i * 86_400_000));
+    for (const half of [days.slice(30), days.slice(0, 30)]) {
+      const put = await apiCall(server, key, 'PUT', `/v1/metrics/${id}/data_points`, {
+        data_points: half.map((date) => ({ date, value: String(days.indexOf(date) + 1) })),
+      });
+      expect(put.status).toBe(200);
+    }
+    await page.goto(`/metric/${id}`);
+    const periods = () =>
+      page.locator('tr[data-period]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-period')));
+    const newest = [...days].reverse();
+    await expect.poll(periods).toEqual(newest.slice(0, 25));
+    const period = page.getByRole('columnheader', { name: /Period/ });
+    expect(await period.getAttribute('aria-sort')).toBe('descending');
+    const next = page.getByRole('button', { name: 'Next' });
+    await next.click();
+    await expect.poll(periods).toEqual(newest.slice(25, 50));
+    await next.click();
+    await expect.poll(periods).toEqual(newest.slice(50));
+    expect(await next.isDisabled()).toBe(true);
+    // Oldest first, from the first page again.
+    await period.getByRole('button').click();
+    await expect.poll(periods).toEqual(days.slice(0, 25));
+    expect(await period.getAttribute('aria-sort')).toBe('ascending');
+    expect(await page.getByText('Page 1').count()).toBe(1);
+    await next.click();
+    await expect.poll(periods).toEqual(days.slice(25, 50));
   });
 
   it('breaks a metric down by a dimension, one line a member, with legend toggles', async () => {

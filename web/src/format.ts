@@ -85,3 +85,26 @@ export function actorLabel(actor: string | null | undefined): string {
   if (!actor) return '—';
   return UUID.test(actor) ? `key ${actor.slice(0, 8)}` : actor;
 }
+
+export type Granularity = 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+const utc = (options: Intl.DateTimeFormatOptions) =>
+  new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', ...options });
+const MONTH = utc({ month: 'short', year: 'numeric' });
+const DAY = utc({ month: 'short', day: 'numeric' });
+const DAY_YEAR = utc({ month: 'short', day: 'numeric', year: 'numeric' });
+
+/** A period's start (UTC seconds) as its axis label: "Mar 2024", "Q1 2024", "2024", "Mar 3". */
+export function periodLabel(seconds: number, granularity: Granularity, manyYears: boolean): string {
+  const d = new Date(seconds * 1000);
+  switch (granularity) {
+    case 'year':
+      return String(d.getUTCFullYear());
+    case 'quarter':
+      return `Q${Math.floor(d.getUTCMonth() / 3) + 1} ${d.getUTCFullYear()}`;
+    case 'month':
+      return MONTH.format(d);
+    default:
+      return (manyYears ? DAY_YEAR : DAY).format(d);
+  }
+}

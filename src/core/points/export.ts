@@ -4,6 +4,7 @@ import { queryDate, queryInstant } from '../periods.ts';
 import type { Storage } from '../ports/index.ts';
 import { pointMetric } from './metric-cache.ts';
 import type { IdentityKey, PointKeysetFilter } from './point-record.ts';
+import { filterByDimensionIds } from './read.ts';
 import { type StoredPoint, toStoredPoint } from './stored-point.ts';
 
 // The points of a metric, or of every metric of a dataset, for an export of any size: read
@@ -32,24 +33,13 @@ export interface PointExport {
   pages(): AsyncGenerator<StoredPoint[]>;
 }
 
-/** A metric's coordinates filter in its dimension ids (a name that is no dimension matches no point). */
-function coordinatesOf(metric: Metric, coords: Record<string, string> | undefined) {
-  if (!coords) return undefined;
-  return Object.fromEntries(
-    Object.entries(coords).map(([k, v]) => [
-      metric.dimensions.find((d) => d.id === k || d.name === k)?.id ?? k,
-      v,
-    ]),
-  );
-}
-
 function exportOf(storage: Storage, orgId: string, metrics: Metric[], f: ExportFilter): PointExport {
   const from = queryDate(f.from, 'from');
   const to = queryDate(f.to, 'to');
   const asOf = f.asOf === undefined ? undefined : queryInstant(f.asOf, 'as_of');
   async function* pages(): AsyncGenerator<StoredPoint[]> {
     for (const metric of metrics) {
-      const coordinates = coordinatesOf(metric, f.coordinates);
+      const coordinates = filterByDimensionIds(metric, f.coordinates);
       let after: IdentityKey | undefined;
       for (;;) {
         const filter: PointKeysetFilter = { from, to, coordinates, after, limit: EXPORT_PAGE_SIZE };

@@ -68,8 +68,10 @@ export interface PointKeysetFilter {
   to?: string;
   /** dimension id → member; a point matches when its coordinates have every pair. */
   coordinates?: Record<string, string>;
-  /** Only points whose identity sorts after this one. */
+  /** Only points whose identity sorts after this one (before it, when descending). */
   after?: IdentityKey;
+  /** Newest period first: the identity index read backwards. */
+  descending?: boolean;
   limit: number;
 }
 

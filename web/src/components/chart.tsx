@@ -1,11 +1,23 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { daySeconds } from '../format';
+import { daySeconds, type Granularity, periodLabel } from '../format';
 
 // Time series are drawn by uPlot (canvas; a 10-year daily series draws in a few ms). The
 // server rolls points up by granularity first, so a chart never gets more points than
 // periods, and no chart drawing is written here: only the data and options uPlot takes.
+
+/**
+ * Ticks on period starts, every n-th so the labels fit (about one per 90 px). uPlot's own
+ * time ticks fall between the periods of a coarse series (day ticks under monthly data), and
+ * in the reader's time zone, where a period starting at UTC midnight may show as the day before.
+ */
+function periodSplits(u: uPlot): number[] {
+  const xs = u.data[0] as number[];
+  const fit = Math.max(2, Math.floor(u.bbox.width / (window.devicePixelRatio || 1) / 90));
+  const step = Math.ceil(xs.length / fit);
+  return xs.filter((_, i) => i % step === 0);
+}
 
 export interface Line {
   label: string;
@@ -46,6 +58,8 @@ export function TimeChart(props: {
   hidden?: ReadonlySet<number>;
   height?: number;
   label: string;
+  /** The series' granularity: ticks on its periods, labelled by it. */
+  granularity?: Granularity;
   onDrawn?: (ms: number) => void;
 }) {
   const box = useRef<HTMLDivElement>(null);
@@ -58,6 +72,17 @@ export function TimeChart(props: {
       grid: { stroke: cssVar('--grid'), width: 1 },
       ticks: { show: false },
     };
+    const data = alignLines(props.lines);
+    const xs = data[0] as number[];
+    const manyYears = xs.length > 1 && xs[xs.length - 1] - xs[0] > 366 * 86_400;
+    const granularity = props.granularity;
+    const xAxis = granularity
+      ? {
+          ...axis,
+          splits: periodSplits,
+          values: (_u: uPlot, splits: number[]) => splits.map((x) => periodLabel(x, granularity, manyYears)),
+        }
+      : axis;
     const started = performance.now();
     let drawn = false;
     const u = new uPlot(
@@ -75,7 +100,7 @@ export function TimeChart(props: {
         height: props.height ?? 320,
         legend: { show: false },
         scales: { x: { time: true } },
-        axes: [axis, { ...axis, size: 70 }],
+        axes: [xAxis, { ...axis, size: 70 }],
         series: [
           {},
           ...props.lines.map((l, i) => ({
@@ -88,7 +113,7 @@ export function TimeChart(props: {
           })),
         ],
       },
-      alignLines(props.lines),
+      data,
       el,
     );
     plot.current = u;
@@ -101,7 +126,7 @@ export function TimeChart(props: {
       u.destroy();
       plot.current = null;
     };
-  }, [props.lines]);
+  }, [props.lines, props.granularity]);
 
   useEffect(() => {
     const u = plot.current;

@@ -177,7 +177,13 @@ function EventCounts() {
         <p class="muted">No events yet.</p>
       ) : (
         <>
-          <TimeChart lines={memo} hidden={hidden} label={`Event counts by ${granularity}`} height={260} />
+          <TimeChart
+            lines={memo}
+            hidden={hidden}
+            granularity={granularity}
+            label={`Event counts by ${granularity}`}
+            height={260}
+          />
           <Legend labels={memo.map((l) => l.label)} hidden={hidden} onChange={setHidden} name="Events" />
         </>
       )}

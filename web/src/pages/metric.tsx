@@ -2,13 +2,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemText, type Schemas } from '../api/client';
 import { type Line, TimeChart } from '../components/chart';
 import { Legend } from '../components/legend';
-import { actorLabel, formatDate, formatDateTime, formatValue } from '../format';
+import { actorLabel, formatDate, formatDateTime, formatValue, type Granularity } from '../format';
 
 type Metric = Schemas['Metric'];
 type Point = Schemas['DataPoint'];
 type Revision = Schemas['DataPointRevision'];
 type Series = Schemas['Series'];
-type Granularity = 'day' | 'week' | 'month' | 'quarter' | 'year';
 type Agg = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'first' | 'last';
 
 const GRANULARITIES: Granularity[] = ['day', 'week', 'month', 'quarter', 'year'];
@@ -33,16 +32,25 @@ function seriesLines(series: Series, metric: Metric): Line[] {
   }));
 }
 
-type SortKey = 'period_start' | 'value' | 'status' | 'updated_at';
+type SortKey = 'value' | 'status' | 'updated_at';
+type Order = 'period' | '-period';
 
+/**
+ * The points of one page. The server pages them by period (newest first unless the Period
+ * header turns it round), so every page continues the one before; the other columns sort
+ * the page in hand, which the note under the table says.
+ */
 function PointsTable(props: {
   metric: Metric;
   points: Point[];
+  order: Order;
+  onOrder(order: Order): void;
   onHistory(p: Point): void;
   onEdit(p: Point): void;
 }) {
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'period_start', desc: true });
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean } | null>(null);
   const rows = useMemo(() => {
+    if (!sort) return props.points;
     const numeric = sort.key === 'value' && props.metric.value_type !== 'text';
     const value = (p: Point) =>
       numeric ? Number(p[sort.key] ?? Number.NEGATIVE_INFINITY) : String(p[sort.key] ?? '');
@@ -52,17 +60,26 @@ function PointsTable(props: {
       return (x < y ? -1 : x > y ? 1 : 0) * (sort.desc ? -1 : 1);
     });
   }, [props.points, sort]);
-  const header = (key: SortKey, label: string) => (
-    <th aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-      <button
-        type="button"
-        class="link"
-        onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : false })}
-      >
+  const sortHeader = (label: string, direction: 'ascending' | 'descending' | 'none', onClick: () => void) => (
+    <th aria-sort={direction}>
+      <button type="button" class="link" onClick={onClick}>
         {label}
-        {sort.key === key ? (sort.desc ? ' ↓' : ' ↑') : ''}
+        {direction === 'descending' ? ' ↓' : direction === 'ascending' ? ' ↑' : ''}
       </button>
     </th>
+  );
+  const header = (key: SortKey, label: string) =>
+    sortHeader(label, sort?.key !== key ? 'none' : sort.desc ? 'descending' : 'ascending', () =>
+      setSort({ key, desc: sort?.key === key ? !sort.desc : false }),
+    );
+  const periodHeader = sortHeader(
+    'Period',
+    sort ? 'none' : props.order === '-period' ? 'descending' : 'ascending',
+    () => {
+      // A click while another column sorts the page goes back to the server's order as it is.
+      if (sort) setSort(null);
+      else props.onOrder(props.order === '-period' ? 'period' : '-period');
+    },
   );
   const dims = props.metric.dimensions;
   return (
@@ -71,7 +88,7 @@ function PointsTable(props: {
         <caption class="sr-only">Data points of {props.metric.name}</caption>
         <thead>
           <tr>
-            {header('period_start', 'Period')}
+            {periodHeader}
             {dims.length > 0 && <th>Coordinates</th>}
             {header('value', 'Value')}
             <th>Notes</th>
@@ -127,6 +144,7 @@ function PointsTable(props: {
           ))}
         </tbody>
       </table>
+      <p class="muted small">Period orders every page; Value, Status and Updated sort the page shown.</p>
     </div>
   );
 }
@@ -244,6 +262,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
   const [points, setPoints] = useState<Point[] | null>(null);
   // Cursors of the pages before the current one, for "Previous".
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [order, setOrder] = useState<Order>('-period');
   const [next, setNext] = useState<string | null>(null);
   const [history, setHistory] = useState<Point | null>(null);
   const [editing, setEditing] = useState<Point | null>(null);
@@ -270,6 +289,8 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
 
   useEffect(() => {
     if (!metric) return;
+    // An answer to the options before the last change is dropped (it may come last).
+    let current = true;
     setHidden(new Set());
     api
       .GET('/v1/metrics/{id}/series', {
@@ -278,22 +299,33 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
           query: { granularity, agg, ...range, ...(groupBy ? { group_by: groupBy, top: 8 } : {}) },
         },
       })
-      .then(({ data, error: problem }) => (data ? setSeries(data) : setError(problemText(problem))));
+      .then(({ data, error: problem }) => {
+        if (current) data ? setSeries(data) : setError(problemText(problem));
+      });
+    return () => {
+      current = false;
+    };
   }, [metric, granularity, agg, from, to, groupBy, asOf, version]);
 
   const cursor = cursors.at(-1);
   useEffect(() => {
     if (!metric) return;
+    // Likewise a page asked for before the window or order changed.
+    let current = true;
     api
       .GET('/v1/metrics/{id}/data_points', {
-        params: { path: { id }, query: { limit: PAGE, cursor, ...range } },
+        params: { path: { id }, query: { limit: PAGE, cursor, order, ...range } },
       })
       .then(({ data, error: problem }) => {
+        if (!current) return;
         if (!data) return setError(problemText(problem));
         setPoints(data.items);
         setNext(data.next_cursor);
       });
-  }, [metric, cursor, from, to, asOf, version]);
+    return () => {
+      current = false;
+    };
+  }, [metric, cursor, order, from, to, asOf, version]);
 
   // A new window starts the table at its first page.
   useEffect(() => setCursors([undefined]), [from, to, asOf]);
@@ -385,6 +417,7 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
         <>
           <TimeChart
             lines={lines}
+            granularity={series.granularity as Granularity}
             hidden={hidden}
             label={`${metric.name}: ${agg} by ${granularity}`}
             onDrawn={(ms) => setDraw({ ms, at: performance.now() })}
@@ -423,6 +456,12 @@ export function MetricPage(props: { params?: { id: string }; id?: string }) {
         <PointsTable
           metric={metric}
           points={points}
+          order={order}
+          onOrder={(o) => {
+            // Together, so the page is never asked for with the other order's cursor.
+            setCursors([undefined]);
+            setOrder(o);
+          }}
           onHistory={(p) => {
             setEditing(null);
             setHistory(p);

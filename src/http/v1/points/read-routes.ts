@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { pointRevisions, readPoints } from '../../../core/points/read.ts';
+import { POINT_ORDERS, pointRevisions, readPoints } from '../../../core/points/read.ts';
 import { AGGREGATES, series, TOP_DEFAULT } from '../../../core/points/series.ts';
 import { StringEnum } from '../../schema-helpers.ts';
 import { errorResponses, PageQuery, pageOf } from '../schemas.ts';
@@ -25,7 +25,15 @@ export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listDataPoints',
         summary: 'List data points (period range, dimension filters, as_of)',
         params: MetricParams,
-        querystring: Type.Object({ ...PageQuery, ...RangeQuery }),
+        querystring: Type.Object({
+          ...PageQuery,
+          ...RangeQuery,
+          order: StringEnum(POINT_ORDERS, {
+            default: 'created',
+            description:
+              'created: the order points were first stored; period: oldest period first; -period: newest period first (then by period end and coordinates). A cursor pages only the order it came from.',
+          }),
+        }),
         response: { 200: pageOf(PointOut), ...errorResponses },
       },
     },
@@ -38,6 +46,7 @@ export const pointReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         asOf: q.as_of,
         cursor: q.cursor,
         limit: q.limit ?? 50,
+        order: q.order,
       });
     },
   );
