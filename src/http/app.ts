@@ -36,6 +36,7 @@ import { v1Routes } from './v1/index.ts';
 import { problemFormat } from './v1/problem.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 import { webRoutes } from './web.ts';
+import { registerWriteMetrics } from './write-metrics.ts';
 
 // Length: buildApp is the ordered list of what the app registers (hooks, plugins, routes);
 // the order matters and reads best in one place.
@@ -124,8 +125,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerCredentialsConstraint(app);
   registerErrorHandler(app, errorFormats);
   const registry = registerObservability(app);
+  // The connection gauges first: a scrape collects in this order, and the queue gauges' own
+  // queries would otherwise show as connections in use and waited for.
+  const stopWriteMetrics = registerWriteMetrics(app, registry, app.services.health.connectionUse);
   const stopQueueMetrics = registerQueueMetrics(registry, app.services.health);
-  app.addHook('onClose', async () => stopQueueMetrics());
+  app.addHook('onClose', async () => {
+    stopQueueMetrics();
+    stopWriteMetrics();
+  });
   registerAuth(app, app.services.authenticator, app.services.sessions);
   registerIdempotency(app);
   registerCharsetCheck(app);

@@ -27,6 +27,7 @@ export function createServices(config: Config, store: Store): Services {
       databaseAnswers: () => pingDatabase(store),
       queueCounts: () => queueCounts(store.reader),
       rollupBacklog: () => rollupBacklog(store.reader),
+      connectionUse: () => store.engine.connectionUse(),
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Storage } from '../core/ports/index.ts';
 import type { SessionAuthenticator } from '../core/sessions.ts';
 import type { Enqueued, EnqueueOptions } from '../jobs/job-insert.ts';
 import type { SpooledFile } from '../jobs/spool.ts';
+import type { ConnectionUse } from '../store/engine/types.ts';
 import type { QueueCount } from '../store/queue-stats.ts';
 
 /** Accepting work for later: the job and its payload, committed before the answer. */
@@ -21,6 +22,8 @@ export interface HealthService {
   queueCounts(): Promise<QueueCount[]>;
   /** Months whose rollups wait to be recomputed, every organization's (/metrics). */
   rollupBacklog(): Promise<number>;
+  /** This process's database connections: in use, idle, waited for (/metrics). */
+  connectionUse(): ConnectionUse;
 }
 
 // What every route plugin can reach through the app instance: core's storage (the writer,

@@ -53,6 +53,8 @@ export class Run {
   progressJson: string | undefined;
   progressDirty = false;
   finished = false;
+  /** Its row as it ended, once it has (for the 'ended' event, sent after the commit). */
+  ended: JobRow | undefined;
   lost = false;
   /** Its lease was given back on shutdown. */
   handedBack = false;
@@ -141,6 +143,7 @@ export class Run {
             );
             if (!ended) throw new LeaseLost(run.row.id);
             run.finished = true;
+            run.ended = ended;
           }),
         ),
     };

@@ -17,6 +17,8 @@ export interface JobEnded {
   kind: string;
   status: string;
   attempts: number;
+  /** Data points (or values, messages) it applied. */
+  applied: number;
   /** From the first claim to the end (retries included); null when the row does not say. */
   seconds: number | null;
 }

@@ -226,6 +226,8 @@ export class Worker {
       const handler = this.handlers[row.kind];
       const outcome = await handler(run.context());
       if (!run.finished) await this.end(run, outcomeEnd(outcome, run.progressJson));
+      // Ended inside the handler's own write transaction, which has committed by now.
+      else if (run.ended) announceEnd(run.ended);
       log.info({ applied: outcome?.applied }, 'job completed');
     } catch (e) {
       await this.failOrRetry(run, e, log);
@@ -243,14 +245,8 @@ export class Worker {
     const ended = await writeTransaction(this.store, (trx) => recordEnd(trx, run.row, run.leaseOwner, end));
     if (!ended) throw new LeaseLost(run.row.id);
     run.finished = true;
-    const from = ended.started_at && Date.parse(ended.started_at);
-    const to = ended.finished_at && Date.parse(ended.finished_at);
-    queueEvents.emit('ended', {
-      kind: ended.kind,
-      status: ended.status,
-      attempts: ended.attempts,
-      seconds: from && to ? Math.max(0, (to - from) / 1000) : null,
-    } satisfies JobEnded);
+    run.ended = ended;
+    announceEnd(ended);
   }
 
   private async failOrRetry(run: Run, e: unknown, log: JobLogger): Promise<void> {
@@ -292,4 +288,17 @@ export class Worker {
       else log.error({ err: inner }, 'could not record the end of a job; its lease will expire');
     }
   }
+}
+
+/** Tells the metrics a job ended (after the commit that ended it). */
+function announceEnd(ended: JobRow): void {
+  const from = ended.started_at && Date.parse(ended.started_at);
+  const to = ended.finished_at && Date.parse(ended.finished_at);
+  queueEvents.emit('ended', {
+    kind: ended.kind,
+    status: ended.status,
+    attempts: ended.attempts,
+    applied: ended.applied,
+    seconds: from && to ? Math.max(0, (to - from) / 1000) : null,
+  } satisfies JobEnded);
 }

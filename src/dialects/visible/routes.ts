@@ -5,6 +5,7 @@ import { createMetric, getMetric, listMetricsPage } from '../../core/metrics.ts'
 import { readPointsPage } from '../../core/points/read.ts';
 import { toStoredPoint } from '../../core/points/stored-point.ts';
 import { writePoints } from '../../core/points/write.ts';
+import { notePointsWritten } from '../../http/write-metrics.ts';
 import { metricInputFromVisible, pageMeta, splitIds, toVisibleMetric, toVisiblePoint } from './mapping.ts';
 import {
   DataPoint,
@@ -50,7 +51,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const metric = await getMetric(storage, request.actor.orgId, request.params.metric_id);
-      const { rows } = await writePoints(
+      const { rows, inserted, updated } = await writePoints(
         storage,
         request.actor,
         request.body.data_points.map((p, i) => ({
@@ -62,6 +63,7 @@ export const visibleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })),
         [metric],
       );
+      notePointsWritten(request, inserted + updated);
       return { data_points: rows.map((r) => toVisiblePoint(toStoredPoint(r))) };
     },
   );

@@ -104,6 +104,13 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
 
     skipLockedRows: (query) => query.forUpdate().skipLocked() as typeof query,
 
+    connectionUse: () => ({
+      size: pool.options.max,
+      inUse: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
+
     async withPinnedConnection(store, fn) {
       // One pooled client serves both handles.
       const client = await pool.connect();

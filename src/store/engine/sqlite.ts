@@ -111,6 +111,8 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
   // destroying it would close the store's own handle.
   let twin: Kysely<DB> | undefined;
   let chunkReader: ChunkReader | undefined;
+  // Write transactions asked for and not yet ended: one runs, the rest wait for the connection.
+  let writers = 0;
   const engine: EngineOps = {
     types: {
       idType: 'text',
@@ -123,21 +125,33 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
     concurrentWriters: false,
     maxParams: 32_766,
 
-    writeTransaction(db, fn) {
+    async writeTransaction(db, fn) {
       // Holding Kysely's single connection keeps every other query out until we finish; the
       // statements run on the raw handle, compiled once (Kysely would prepare them each time).
-      return db.connection().execute(async (conn) => {
-        prepared(handle, 'begin immediate').run();
-        try {
-          const out = await fn(conn);
-          prepared(handle, 'commit').run();
-          return out;
-        } catch (e) {
-          if (handle.inTransaction) prepared(handle, 'rollback').run();
-          throw e;
-        }
-      });
+      writers++;
+      try {
+        return await db.connection().execute(async (conn) => {
+          prepared(handle, 'begin immediate').run();
+          try {
+            const out = await fn(conn);
+            prepared(handle, 'commit').run();
+            return out;
+          } catch (e) {
+            if (handle.inTransaction) prepared(handle, 'rollback').run();
+            throw e;
+          }
+        });
+      } finally {
+        writers--;
+      }
     },
+
+    connectionUse: () => ({
+      size: 1,
+      inUse: writers > 0 ? 1 : 0,
+      idle: writers > 0 ? 0 : 1,
+      waiting: Math.max(0, writers - 1),
+    }),
 
     migrationSession(db, fn) {
       return this.writeTransaction(db, fn);

@@ -163,4 +163,17 @@ export interface EngineOps {
   payloadChunkReader(db: Kysely<DB>): ChunkReader;
   /** Lookups and writes whose fastest form differs per engine beyond SQL text. */
   readonly queries: EngineQueries;
+  /**
+   * The connections in use now, for the metrics. PostgreSQL: the pool's (its size, checked
+   * out, idle, and callers waiting for one). SQLite: the one writer connection; `waiting` are
+   * write transactions queued behind the running one (a read uses its own connection).
+   */
+  connectionUse(): ConnectionUse;
+}
+
+export interface ConnectionUse {
+  size: number;
+  inUse: number;
+  idle: number;
+  waiting: number;
 }

@@ -5,6 +5,7 @@ import type { PointInput } from '../../../core/points/point-input.ts';
 import { toStoredPoint } from '../../../core/points/stored-point.ts';
 import { deletePoints, writePoints } from '../../../core/points/write.ts';
 import { preference } from '../../prefer.ts';
+import { notePointsWritten } from '../../write-metrics.ts';
 import { errorResponses } from '../schemas.ts';
 import { parseCoordinates, toInput } from './query.ts';
 import { MetricParams, PointIn, PointParams, tags, WriteAnswer } from './schemas.ts';
@@ -69,6 +70,7 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { rows, inserted, updated, unchanged } = await writePoints(storage, request.actor, inputs, [
         metric,
       ]);
+      notePointsWritten(request, inserted + updated);
       const counts = { received: inputs.length, inserted, updated, unchanged };
       if (preference(request.headers.prefer, 'return')?.toLowerCase() === 'minimal') {
         reply.header('preference-applied', 'return=minimal');
@@ -92,9 +94,12 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       await getMetric(storage, request.actor.orgId, request.params.id);
-      await deletePoints(storage, request.actor, [
-        { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
-      ]);
+      notePointsWritten(
+        request,
+        await deletePoints(storage, request.actor, [
+          { metricId: request.params.id, id: request.params.point_id, path: 'point_id' },
+        ]),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -120,9 +125,16 @@ export const pointWriteRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       await getMetric(storage, request.actor.orgId, request.params.id);
       const q = request.query;
-      await deletePoints(storage, request.actor, [
-        { ...toInput(request.params.id, q, 0), path: 'query', coordinates: parseCoordinates(q.coordinates) },
-      ]);
+      notePointsWritten(
+        request,
+        await deletePoints(storage, request.actor, [
+          {
+            ...toInput(request.params.id, q, 0),
+            path: 'query',
+            coordinates: parseCoordinates(q.coordinates),
+          },
+        ]),
+      );
       return reply.code(204).send(null);
     },
   );
