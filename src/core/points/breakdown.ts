@@ -31,6 +31,13 @@ export function add(b: Buckets, bucket: string, acc: Accumulator) {
   else b.byBucket.set(bucket, copy(acc));
 }
 
+/** Puts `acc` in its bucket only (the total comes from elsewhere); `acc` becomes the bucket's own. */
+function addToBucket(b: Buckets, bucket: string, acc: Accumulator) {
+  const at = b.byBucket.get(bucket);
+  if (at) mergeInto(at, acc);
+  else b.byBucket.set(bucket, acc);
+}
+
 export function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
   return [...b.byBucket.entries()]
     .sort(([x], [y]) => (x < y ? -1 : 1))
@@ -96,10 +103,11 @@ export const SUBTRACTABLE = new Set<Aggregate>(['sum', 'avg', 'count']);
  * A breakdown without a filter, by month, quarter or year, of a SUBTRACTABLE aggregate, built
  * from as few rows as it can: members are ranked from a row per member and year (coord_year;
  * months and days at the range's cut ends), only the top N members' rows are read by bucket,
- * and "other" is the whole (`all`, from the all-coordinates rows) less the top N. Null when
- * every member is in the top N: then every row is read anyway, and `breakdown` does it in
- * one pass. (For min, max, first and last "other" needs every other member's rows: the
- * ranking would only add a read.) A property test holds the answers equal to the points'.
+ * and "other" is the whole (`all`, from the all-coordinates rows) less the top N. Each
+ * member's total is its ranking total, so a member's rows only fill its buckets: a bucket
+ * that is one row (by month) keeps the row's stored text and is never parsed. (For min, max,
+ * first and last "other" needs every other member's rows: the ranking would only add a
+ * read.) A property test holds the answers equal to the points'.
  */
 export async function rankedBreakdown(
   reader: Storage,
@@ -116,7 +124,7 @@ export async function rankedBreakdown(
     /** By year: whole years come from the year rows. */
     yearly: boolean;
   },
-): Promise<SeriesGroup[] | null> {
+): Promise<SeriesGroup[]> {
   const known = await reader.rollupCoordinates(metric.org_id, metric.id);
   const memberOf = memberReader(q.dimension);
   const keysOf = new Map<string | null, string[]>();
@@ -124,7 +132,6 @@ export async function rankedBreakdown(
     const m = memberOf(c.coord_key, c.coordinates);
     keysOf.set(m, [...(keysOf.get(m) ?? []), c.coord_key]);
   }
-  if (keysOf.size <= q.top) return null;
   const totals = new Map<string | null, Accumulator>();
   for (const item of await rangeTotals(reader, metric, agg, { from: q.from, to: q.to, known })) {
     const m = memberOf(item.coordKey, item.coordinates);
@@ -150,9 +157,14 @@ export async function rankedBreakdown(
     };
     for await (const batch of seriesItems(reader, metric, agg, numeric, source)) {
       for (const item of batch) {
-        add(out.get(memberOf(item.coordKey, item.coordinates)) as Buckets, q.bucketOf(item.date), item.acc);
+        addToBucket(
+          out.get(memberOf(item.coordKey, item.coordinates)) as Buckets,
+          q.bucketOf(item.date),
+          item.acc,
+        );
       }
     }
+    for (const [m, b] of out) b.total = totals.get(m) ?? null;
     return out;
   };
   const tops = await seriesOf(top.map((r) => r.member));

@@ -99,19 +99,18 @@ export async function series(
       for (const item of batch) add(all, bucketOf(item.date), item.acc);
     }
   }
-  const ranked =
-    wholeApart && !fine && SUBTRACTABLE.has(agg)
-      ? await rankedBreakdown(reader, metric, agg, numeric, {
-          dimension,
-          top: q.top ?? TOP_DEFAULT,
-          from,
-          to,
-          all,
-          bucketOf,
-          yearly: granularity === 'year',
-        })
-      : null;
-  if (ranked) return { granularity, agg, points: points(all, agg), group_by: dimension, groups: ranked };
+  if (wholeApart && !fine && SUBTRACTABLE.has(agg)) {
+    const groups = await rankedBreakdown(reader, metric, agg, numeric, {
+      dimension,
+      top: q.top ?? TOP_DEFAULT,
+      from,
+      to,
+      all,
+      bucketOf,
+      yearly: granularity === 'year',
+    });
+    return { granularity, agg, points: points(all, agg), group_by: dimension, groups };
+  }
   for await (const batch of seriesItems(reader, metric, agg, numeric, { ...source, byCoordinates })) {
     for (const item of batch) {
       const bucket = bucketOf(item.date);
