@@ -42,7 +42,7 @@ export async function rawUpsert(
     `insert into data_points (id, org_id, metric_id, period_start, period_end, coord_key, coordinates, value, notes,
        status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?, ?, 'raw', 'raw', null)
-     on conflict (metric_id, period_start, period_end, coord_key) do update set value = excluded.value,
+     on conflict (metric_id, period_start, period_end, coord_key, org_id) do update set value = excluded.value,
        updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
   );
   const revision = db.prepare(

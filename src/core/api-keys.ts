@@ -130,7 +130,7 @@ export async function revokeApiKey(
     }
     const at = now();
     await tx.revokeApiKey(orgId, id, at);
-    await tx.deleteSessionsOfKey(id);
+    await tx.deleteSessionsOfKey(orgId, id);
     return { ...toKeyInfo(row), revokedAt: at };
   });
   for (const cache of caches) cache.forgetKey(id);
@@ -174,7 +174,7 @@ export class KeyAuthenticator {
       this.touched.set(key.id, t);
       // Not awaited: a request never waits for this bookkeeping write (which could queue
       // behind a long batch on SQLite); a lost touch only makes last_used_at a little older.
-      this.writer.touchApiKey(key.id, new Date(t).toISOString()).catch(() => {});
+      this.writer.touchApiKey(key.orgId, key.id, new Date(t).toISOString()).catch(() => {});
     }
     return key;
   }

@@ -117,7 +117,7 @@ export class SessionAuthenticator {
       this.touched.set(hash, t);
       row.last_seen_at = iso(t);
       // Not awaited: a lost touch only brings the idle end a minute closer.
-      this.writer.touchSession(hash, row.last_seen_at).catch(() => {});
+      this.writer.touchSession(row.org_id, hash, row.last_seen_at).catch(() => {});
     }
     return toInfo(row);
   }

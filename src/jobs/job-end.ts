@@ -27,7 +27,7 @@ export async function recordEnd(
   leaseOwner: string,
   end: JobEnd,
 ): Promise<JobRow | undefined> {
-  const ended = await endJob(trx, row.id, leaseOwner, end, now());
+  const ended = await endJob(trx, row, leaseOwner, end, now());
   if (ended && !ended.internal) await enqueueWebhookDelivery(trx, ended);
   return ended;
 }

@@ -89,7 +89,7 @@ export class Run {
       const at = now();
       const ok = await renewLease(
         this.worker.store.db,
-        this.row.id,
+        this.row,
         this.leaseOwner,
         plusMs(at, this.worker.leaseMs),
         progress,

@@ -121,7 +121,7 @@ export class Worker {
     if (run.handedBack) return;
     run.handedBack = true;
     try {
-      if (await releaseJob(this.store.db, run.row.id, run.leaseOwner, now()))
+      if (await releaseJob(this.store.db, run.row, run.leaseOwner, now()))
         log.info(
           {},
           'job handed back on shutdown: lease released, attempt not counted; another worker takes it up',
@@ -281,7 +281,7 @@ export class Worker {
       const at = now();
       const delay = backoffMs(row.attempts, this.retryBaseMs, this.retryMaxMs);
       const message = e instanceof Error ? e.message : String(e);
-      await requeueJob(this.store.db, row.id, run.leaseOwner, plusMs(at, delay), message.slice(0, 2000), at);
+      await requeueJob(this.store.db, row, run.leaseOwner, plusMs(at, delay), message.slice(0, 2000), at);
       log.warn({ err: e, retryInMs: delay }, 'job attempt failed; will retry');
     } catch (inner) {
       if (inner instanceof LeaseLost) log.warn({}, 'job lease lost while recording its end');

@@ -55,8 +55,13 @@ export async function revokeApiKey(db: Kysely<DB>, id: string, at: string, orgId
   return Number(res.numUpdatedRows) > 0;
 }
 
-export async function touchApiKey(db: Kysely<DB>, id: string, at: string): Promise<void> {
-  await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+export async function touchApiKey(db: Kysely<DB>, orgId: string, id: string, at: string): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ last_used_at: at })
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function countApiKeys(db: Kysely<DB>): Promise<number> {

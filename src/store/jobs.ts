@@ -132,24 +132,28 @@ export async function claimJob(
     .executeTakeFirst();
 }
 
+/** Which job: its id and organization (every key of a job's rows includes org_id). */
+export type JobRef = Pick<JobRow, 'id' | 'org_id'>;
+
 /** An update of a job that `leaseOwner` holds (it matches nothing once the lease was taken over). */
-const leasedJob = (db: Kysely<DB>, jobId: string, leaseOwner: string) =>
+const leasedJob = (db: Kysely<DB>, job: JobRef, leaseOwner: string) =>
   db
     .updateTable('jobs')
-    .where('id', '=', jobId)
+    .where('org_id', '=', job.org_id)
+    .where('id', '=', job.id)
     .where('lease_owner', '=', leaseOwner)
     .where('status', '=', 'running');
 
 /** Extends a lease (and saves progress); false when the lease is no longer ours. */
 export async function renewLease(
   db: Kysely<DB>,
-  jobId: string,
+  job: JobRef,
   leaseOwner: string,
   leaseUntil: string,
   progress: string | undefined,
   at: string,
 ): Promise<boolean> {
-  const res = await leasedJob(db, jobId, leaseOwner)
+  const res = await leasedJob(db, job, leaseOwner)
     .set({ lease_expires_at: leaseUntil, updated_at: at, ...(progress === undefined ? {} : { progress }) })
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
@@ -165,12 +169,12 @@ export type JobEnd = Pick<JobRow, 'status' | 'applied' | 'rejected' | 'errors' |
  */
 export async function endJob(
   db: Kysely<DB>,
-  jobId: string,
+  job: JobRef,
   leaseOwner: string,
   end: JobEnd,
   at: string,
 ): Promise<JobRow | undefined> {
-  return leasedJob(db, jobId, leaseOwner)
+  return leasedJob(db, job, leaseOwner)
     .set({
       ...end,
       lease_owner: null,
@@ -186,13 +190,13 @@ export async function endJob(
 /** Puts a job back in the queue after an infrastructure error, to be retried at `runAfter`. */
 export async function requeueJob(
   db: Kysely<DB>,
-  jobId: string,
+  job: JobRef,
   leaseOwner: string,
   runAfter: string,
   lastError: string,
   at: string,
 ): Promise<boolean> {
-  const res = await leasedJob(db, jobId, leaseOwner)
+  const res = await leasedJob(db, job, leaseOwner)
     .set({
       status: 'queued',
       run_after: runAfter,
@@ -212,11 +216,11 @@ export async function requeueJob(
  */
 export async function releaseJob(
   db: Kysely<DB>,
-  jobId: string,
+  job: JobRef,
   leaseOwner: string,
   at: string,
 ): Promise<boolean> {
-  const res = await leasedJob(db, jobId, leaseOwner)
+  const res = await leasedJob(db, job, leaseOwner)
     .set((eb) => ({
       status: 'queued',
       attempts: eb('attempts', '-', 1),
@@ -259,7 +263,7 @@ export async function staleStagingJobIds(db: Kysely<DB>, before: string): Promis
 export async function endedJobsWithPayload(db: Kysely<DB>, before: string, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('job_payload_chunks as c')
-    .innerJoin('jobs as j', 'j.id', 'c.job_id')
+    .innerJoin('jobs as j', (join) => join.onRef('j.id', '=', 'c.job_id').onRef('j.org_id', '=', 'c.org_id'))
     .select('c.job_id')
     .where('c.seq', '=', 0)
     .where('j.status', 'in', ['completed', 'failed'])

@@ -41,18 +41,21 @@ function pointsAsOf(store: Store, orgId: string, metricId: string, asOf: string,
   let q = store.db
     .selectFrom('data_points as p')
     .innerJoin('point_revisions as r', (join) =>
-      join.onRef('r.point_id', '=', 'p.id').on((eb) =>
-        eb(
-          'r.id',
-          '=',
-          eb
-            .selectFrom('point_revisions as l')
-            .select((e) => e.fn.max('l.id').as('id'))
-            .whereRef('l.point_id', '=', 'p.id')
-            .where('l.org_id', '=', orgId)
-            .where('l.changed_at', '<=', asOf),
+      join
+        .onRef('r.point_id', '=', 'p.id')
+        .onRef('r.org_id', '=', 'p.org_id')
+        .on((eb) =>
+          eb(
+            'r.id',
+            '=',
+            eb
+              .selectFrom('point_revisions as l')
+              .select((e) => e.fn.max('l.id').as('id'))
+              .whereRef('l.point_id', '=', 'p.id')
+              .where('l.org_id', '=', orgId)
+              .where('l.changed_at', '<=', asOf),
+          ),
         ),
-      ),
     )
     .selectAll('p')
     .select(['r.new_value as as_of_value', 'r.changed_at as as_of_changed_at'])
@@ -171,7 +174,9 @@ export async function listPointsAsOfInIdentityOrder(
   );
   const rows = await store.db
     .selectFrom(page.as('p'))
-    .leftJoin('point_revisions as r', 'r.id', 'p.as_of_revision')
+    .leftJoin('point_revisions as r', (join) =>
+      join.onRef('r.id', '=', 'p.as_of_revision').onRef('r.org_id', '=', 'p.org_id'),
+    )
     .selectAll('p')
     .select(['r.op as as_of_op', 'r.new_value as as_of_value', 'r.changed_at as as_of_changed_at'])
     .orderBy('p.period_start', f.descending ? 'desc' : 'asc')

@@ -112,7 +112,8 @@ const ROWS_PER_STATEMENT = 50;
 const POINTS: BulkInsert<PointRow> = {
   table: 'data_points',
   columns: POINT_COLUMNS,
-  conflict: { target: ['metric_id', 'period_start', 'period_end', 'coord_key'], update: UPDATABLE },
+  // The unique index data_points_identity (migrations/0010-org-keys.ts), org_id and all.
+  conflict: { target: ['metric_id', 'period_start', 'period_end', 'coord_key', 'org_id'], update: UPDATABLE },
   rowsPerStatement: ROWS_PER_STATEMENT,
   columnKinds: COLUMN_KINDS,
 };

@@ -20,7 +20,7 @@ import type { DB } from './schema.ts';
 const MARKS: BulkInsert<RollupMark> = {
   table: 'rollup_marks',
   columns: ['metric_id', 'month', 'org_id', 'version', 'marked_at'],
-  conflict: { target: ['metric_id', 'month'], update: ['version', 'marked_at'] },
+  conflict: { target: ['metric_id', 'month', 'org_id'], update: ['version', 'marked_at'] },
   columnKinds: {
     metric_id: 'uuid',
     month: 'date',
@@ -160,8 +160,8 @@ const ROLLUPS: BulkInsert<RollupRecord> = {
   table: 'point_rollups',
   columns: ROLLUP_COLUMNS,
   conflict: {
-    target: ['metric_id', 'level', 'coord_key', 'bucket'],
-    update: ['org_id', 'count', 'sum', 'min', 'max', 'first_key', 'first_value', 'last_key', 'last_value'],
+    target: ['metric_id', 'level', 'coord_key', 'bucket', 'org_id'],
+    update: ['count', 'sum', 'min', 'max', 'first_key', 'first_value', 'last_key', 'last_value'],
   },
   rowsPerStatement: 50,
   columnKinds: {
@@ -184,7 +184,7 @@ const ROLLUPS: BulkInsert<RollupRecord> = {
 const COORDINATES: BulkInsert<RollupCoordinates> = {
   table: 'rollup_coordinates',
   columns: ['metric_id', 'coord_key', 'org_id', 'coordinates'],
-  conflict: { target: ['metric_id', 'coord_key'] },
+  conflict: { target: ['metric_id', 'coord_key', 'org_id'] },
   columnKinds: { metric_id: 'uuid', coord_key: 'text', org_id: 'uuid', coordinates: 'text' },
 };
 
@@ -200,6 +200,7 @@ const rowKey = (r: Pick<RollupRecord, 'level' | 'bucket' | 'coord_key'>) =>
 export async function replaceMonthRollups(
   store: Store,
   db: Kysely<DB>,
+  orgId: string,
   metricId: string,
   months: string[],
   rows: RollupRecord[],
@@ -213,6 +214,7 @@ export async function replaceMonthRollups(
   const existing = await db
     .selectFrom('point_rollups')
     .select(['level', 'bucket', 'coord_key', 'count', ...VALUE_COLUMNS])
+    .where('org_id', '=', orgId)
     .where('metric_id', '=', metricId)
     .where('level', '!=', 'coord_year')
     .where('bucket', '>=', sorted[0])
@@ -236,6 +238,7 @@ export async function replaceMonthRollups(
     const [level, coordKey] = at.split('\u0000');
     await db
       .deleteFrom('point_rollups')
+      .where('org_id', '=', orgId)
       .where('metric_id', '=', metricId)
       .where('level', '=', level as RollupRecord['level'])
       .where('coord_key', '=', coordKey)
@@ -259,6 +262,7 @@ export async function replaceMonthRollups(
 export async function replaceYearRollups(
   store: Store,
   db: Kysely<DB>,
+  orgId: string,
   metricId: string,
   years: string[],
   rows: RollupRecord[],
@@ -267,6 +271,7 @@ export async function replaceYearRollups(
   // A few rows per coordinates key and year: replaced whole rather than diffed.
   await db
     .deleteFrom('point_rollups')
+    .where('org_id', '=', orgId)
     .where('metric_id', '=', metricId)
     .where('level', '=', 'coord_year')
     .where('bucket', 'in', years)
@@ -284,6 +289,7 @@ export async function clearRollupMarks(db: Kysely<DB>, marks: RollupMark[]): Pro
       eb.or(
         marks.map((m) =>
           eb.and([
+            eb('org_id', '=', m.org_id),
             eb('metric_id', '=', m.metric_id),
             eb('month', '=', m.month),
             eb('version', '=', m.version),
@@ -336,7 +342,7 @@ export async function noteMetricActivity(db: Kysely<DB>, a: MetricActivity): Pro
     .values(a)
     .onConflict((oc) =>
       oc
-        .column('metric_id')
+        .columns(['metric_id', 'org_id'])
         .doUpdateSet({
           last_write_at: (eb) => eb.ref('excluded.last_write_at'),
           last_write_by: (eb) => eb.ref('excluded.last_write_by'),

@@ -6,19 +6,35 @@ export async function insertSession(db: Kysely<DB>, row: SessionRecord): Promise
   await db.insertInto('sessions').values(row).execute();
 }
 
-/** By the token's hash (the primary key), joined with its key: a revoked key ends it. */
+/**
+ * By the token's hash (the primary key begins with it), joined with its key: a revoked key
+ * ends it. The organization is not known yet (the token is all a request brings), so this is
+ * one of the few reads across organizations; the join is on org_id too, as the keys are.
+ */
 export function findSession(db: Kysely<DB>, tokenHash: string): Promise<SessionWithKey | undefined> {
   return db
     .selectFrom('sessions as s')
-    .innerJoin('api_keys as k', 'k.id', 's.key_id')
+    .innerJoin('api_keys as k', (join) =>
+      join.onRef('k.id', '=', 's.key_id').onRef('k.org_id', '=', 's.org_id'),
+    )
     .selectAll('s')
     .select(['k.name as key_name', 'k.revoked_at as key_revoked_at'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }
 
-export async function touchSession(db: Kysely<DB>, tokenHash: string, at: string): Promise<void> {
-  await db.updateTable('sessions').set({ last_seen_at: at }).where('token_hash', '=', tokenHash).execute();
+export async function touchSession(
+  db: Kysely<DB>,
+  orgId: string,
+  tokenHash: string,
+  at: string,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: at })
+    .where('token_hash', '=', tokenHash)
+    .where('org_id', '=', orgId)
+    .execute();
 }
 
 export async function deleteSession(db: Kysely<DB>, tokenHash: string): Promise<boolean> {
@@ -27,8 +43,12 @@ export async function deleteSession(db: Kysely<DB>, tokenHash: string): Promise<
 }
 
 /** Ends every session signed in with the key (it is being revoked). */
-export async function deleteSessionsOfKey(db: Kysely<DB>, keyId: string): Promise<number> {
-  const res = await db.deleteFrom('sessions').where('key_id', '=', keyId).executeTakeFirst();
+export async function deleteSessionsOfKey(db: Kysely<DB>, orgId: string, keyId: string): Promise<number> {
+  const res = await db
+    .deleteFrom('sessions')
+    .where('org_id', '=', orgId)
+    .where('key_id', '=', keyId)
+    .executeTakeFirst();
   return Number(res.numDeletedRows);
 }
 

@@ -16,7 +16,7 @@ export interface AccessPorts {
   insertApiKey(row: ApiKeyRecord): Promise<void>;
   /** The keys (usually one) whose hash starts with `lookup`. */
   findKeysByLookup(lookup: string): Promise<ApiKeyRecord[]>;
-  touchApiKey(id: string, at: string): Promise<void>;
+  touchApiKey(orgId: string, id: string, at: string): Promise<void>;
   countApiKeys(): Promise<number>;
   /** The organization's keys after the id `after`, in id order; revoked ones only when asked. */
   listApiKeys(
@@ -31,11 +31,11 @@ export interface AccessPorts {
   insertSession(row: SessionRecord): Promise<void>;
   /** The session whose token hashes to `tokenHash`, with its key's name and revocation. */
   findSession(tokenHash: string): Promise<SessionWithKey | undefined>;
-  touchSession(tokenHash: string, at: string): Promise<void>;
+  touchSession(orgId: string, tokenHash: string, at: string): Promise<void>;
   /** True when there was such a session. */
   deleteSession(tokenHash: string): Promise<boolean>;
   /** Deletes every session signed in with the key; how many there were. */
-  deleteSessionsOfKey(keyId: string): Promise<number>;
+  deleteSessionsOfKey(orgId: string, keyId: string): Promise<number>;
   /** Deletes the sessions past their end (`expires_at` before `now`) or idle since before `idleBefore`. */
   deleteEndedSessions(now: string, idleBefore: string): Promise<number>;
 

@@ -54,13 +54,14 @@ export interface RollupPorts {
    * coordinates keys seen. Only within `transaction`.
    */
   replaceMonthRollups(
+    orgId: string,
     metricId: string,
     months: string[],
     rows: RollupRecord[],
     coordinates: RollupCoordinates[],
   ): Promise<void>;
   /** Makes the coord_year rows of these years ('YYYY-01-01') of a metric these. Only within `transaction`. */
-  replaceYearRollups(metricId: string, years: string[], rows: RollupRecord[]): Promise<void>;
+  replaceYearRollups(orgId: string, metricId: string, years: string[], rows: RollupRecord[]): Promise<void>;
   /** Clears each mark unless a write has bumped it since it was read. Only within `transaction`. */
   clearRollupMarks(marks: RollupMark[]): Promise<void>;
   /** Rows of one level, by bucket. */

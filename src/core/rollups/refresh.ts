@@ -87,10 +87,15 @@ async function recompute(storage: Storage, marks: RollupMark[]): Promise<void> {
         latest = out.activity;
     }
     await nextTurn();
-    await tx.replaceMonthRollups(metricId, [...byMonth.keys()], rows, [...coordinates.values()]);
+    await tx.replaceMonthRollups(orgId, metricId, [...byMonth.keys()], rows, [...coordinates.values()]);
     // Then the years those months are in, from their months as they now are (none without dimensions).
     const years = [...new Set(marks.map((m) => `${m.month.slice(0, 4)}-01-01`))];
-    await tx.replaceYearRollups(metricId, years, perCoordinates ? await yearRollups(tx, metric, years) : []);
+    await tx.replaceYearRollups(
+      orgId,
+      metricId,
+      years,
+      perCoordinates ? await yearRollups(tx, metric, years) : [],
+    );
     if (latest) await tx.noteMetricActivity(latest);
     await tx.clearRollupMarks(marks);
   });

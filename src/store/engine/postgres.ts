@@ -72,6 +72,7 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
       blobType: 'bytea',
       serialType: 'bigserial',
       clusteredTableSuffix: '',
+      keyChanges: 'alter',
     },
     concurrentWriters: true,
     maxParams: MAX_PARAMS,

@@ -121,6 +121,7 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       blobType: 'blob',
       serialType: 'integer',
       clusteredTableSuffix: 'without rowid',
+      keyChanges: 'rebuild',
     },
     concurrentWriters: false,
     maxParams: 32_766,

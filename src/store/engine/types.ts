@@ -25,6 +25,12 @@ export interface ColumnTypes {
    * row: 10,000 rollup rows in 3 ms instead of 24); nothing on PostgreSQL.
    */
   readonly clusteredTableSuffix: string;
+  /**
+   * How a migration changes a table's primary key or foreign keys: ALTER TABLE in place
+   * (PostgreSQL), or a rebuild of the table (SQLite, whose ALTER TABLE cannot; see
+   * engine/sqlite-rebuild.ts).
+   */
+  readonly keyChanges: 'alter' | 'rebuild';
 }
 
 /** What a column holds, for engines that send a column's values as one typed array. */

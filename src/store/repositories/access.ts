@@ -15,7 +15,7 @@ export function accessRepositories(h: RepositoryHandle): AccessPorts {
 
     insertApiKey: (row) => keys.insertApiKey(db, row),
     findKeysByLookup: (lookup) => keys.findKeysByLookup(db, lookup),
-    touchApiKey: (id, at) => keys.touchApiKey(db, id, at),
+    touchApiKey: (orgId, id, at) => keys.touchApiKey(db, orgId, id, at),
     countApiKeys: () => keys.countApiKeys(db),
     listApiKeys: (orgId, opts) => keys.listApiKeysAfter(db, orgId, opts),
     findApiKey: (orgId, id) => keys.findApiKey(db, orgId, id),
@@ -23,9 +23,9 @@ export function accessRepositories(h: RepositoryHandle): AccessPorts {
 
     insertSession: (row) => sessions.insertSession(db, row),
     findSession: (tokenHash) => sessions.findSession(db, tokenHash),
-    touchSession: (tokenHash, at) => sessions.touchSession(db, tokenHash, at),
+    touchSession: (orgId, tokenHash, at) => sessions.touchSession(db, orgId, tokenHash, at),
     deleteSession: (tokenHash) => sessions.deleteSession(db, tokenHash),
-    deleteSessionsOfKey: (keyId) => sessions.deleteSessionsOfKey(db, keyId),
+    deleteSessionsOfKey: (orgId, keyId) => sessions.deleteSessionsOfKey(db, orgId, keyId),
     deleteEndedSessions: (at, idleBefore) => sessions.deleteEndedSessions(db, at, idleBefore),
 
     findIdempotencyKey: (orgId, key) => idempotency.findIdempotencyKey(db, orgId, key),

@@ -29,9 +29,10 @@ export function rollupRepositories(h: RepositoryHandle): RollupPorts {
     metricActivity: (orgId, metricIds) => metricActivity(db, orgId, metricIds),
     latestRollups: (orgId, metricId, level, columns, limit) =>
       latestRollups(db, orgId, metricId, level, columns, limit),
-    replaceMonthRollups: (metricId, month, rows, coords) =>
-      replaceMonthRollups(store, db, metricId, month, rows, coords),
-    replaceYearRollups: (metricId, years, rows) => replaceYearRollups(store, db, metricId, years, rows),
+    replaceMonthRollups: (orgId, metricId, month, rows, coords) =>
+      replaceMonthRollups(store, db, orgId, metricId, month, rows, coords),
+    replaceYearRollups: (orgId, metricId, years, rows) =>
+      replaceYearRollups(store, db, orgId, metricId, years, rows),
     clearRollupMarks: (marks) => clearRollupMarks(db, marks),
     readRollups: (orgId, metricId, f) => readRollups(db, orgId, metricId, f),
     rollupCoordinates: (orgId, metricId) => rollupCoordinates(db, orgId, metricId),
