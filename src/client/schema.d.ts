@@ -329,7 +329,7 @@ export interface paths {
         put?: never;
         /**
          * Import a CSV, NDJSON or JSON file of data points (as a job)
-         * @description A file with no data row (empty, blank lines only, a CSV header alone, `[]`) is refused with 400 naming line 1 ("empty file") and no job is made. A cell, row or JSON line beyond KPIHUB_IMPORT_MAX_FIELD_BYTES fails the job naming its line.
+         * @description A file with no data row (empty, blank lines only, a CSV header alone, `[]`) is refused with 400 naming line 1 ("empty file") and no job is made. A cell, row or JSON line beyond KPIHUB_IMPORT_MAX_FIELD_BYTES fails the job naming its line. With an `Idempotency-Key`, the same file and options sent again get the same import back (202), or 409 while it is still queued or running.
          */
         post: operations["createImport"];
         delete?: never;

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, type FieldIssue, Invalid } from '../../core/errors.ts';
+import { IDEMPOTENCY_KEY_MAX } from '../../core/idempotency.ts';
 import { type ColumnMapping, checkMapping, type ImportFormat } from '../../core/imports/column-mapping.ts';
 import { NATIVE_IMPORT_KIND, type NativeImportMeta } from '../../core/imports/file-jobs.ts';
 import { refuseEmptyNative } from '../../core/imports/native-import.ts';
@@ -126,6 +127,20 @@ async function readMultipart(
   return { fields, file, type, filename };
 }
 
+/**
+ * The Idempotency-Key of an upload, checked as the native hook checks one. It is kept with
+ * the job, not by that hook: the hook's record is written after the answer, so a process
+ * that dies between the job's commit and that record leaves the key "processing" (a retry
+ * gets 409 for minutes, then makes a second job); and the hook cannot hash a streamed body.
+ */
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return undefined;
+  if (key.length > IDEMPOTENCY_KEY_MAX)
+    throw Invalid.field('Idempotency-Key', `must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`);
+  return key;
+}
+
 export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, jobs } = app.services;
   // Files are never parsed here: any content type arrives as the raw stream; multipart
@@ -137,7 +152,8 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/imports',
     {
-      config: { scope: 'write' },
+      // Idempotency-Key: the job's own (idempotencyKeyOf), not the native hook's.
+      config: { scope: 'write', idempotent: false },
       schema: {
         tags: ['imports'],
         operationId: 'createImport',
@@ -145,7 +161,8 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A file with no data row (empty, blank lines only, a CSV header alone, `[]`) is refused with 400 ' +
           'naming line 1 ("empty file") and no job is made. A cell, row or JSON line beyond ' +
-          'KPIHUB_IMPORT_MAX_FIELD_BYTES fails the job naming its line.',
+          'KPIHUB_IMPORT_MAX_FIELD_BYTES fails the job naming its line. With an `Idempotency-Key`, the same ' +
+          'file and options sent again get the same import back (202), or 409 while it is still queued or running.',
         querystring: ImportOptionsQuery,
         body: ImportUploadBody,
         response: { 202: Import, ...errorResponses },
@@ -154,6 +171,7 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const dir = config.dataDir;
       const maxBytes = config.importMaxBytes;
+      const idempotencyKey = idempotencyKeyOf(request);
       const upload = request.isMultipart()
         ? await readMultipart(request, dir, maxBytes)
         : {
@@ -184,13 +202,18 @@ export const importUploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(mapping ? { mapping } : {}),
           ...(upload.filename ? { filename: upload.filename } : {}),
         };
-        const { job } = await jobs.enqueue({
+        const { job, created } = await jobs.enqueue({
           actor: request.actor,
           kind: NATIVE_IMPORT_KIND,
           payload: upload.file,
           meta: { ...meta },
           maxAttempts: config.jobMaxAttempts,
+          idempotencyKey,
+          idempotencyWindowSeconds: config.idempotencyWindowSeconds,
+          // The same file with other options is another request.
+          requestKey: JSON.stringify(meta),
         });
+        if (!created) reply.header('idempotent-replayed', 'true');
         return reply.code(202).header('location', `/v1/imports/${job.id}`).send(toImportView(job));
       } finally {
         // Not awaited: the answer need not wait for the disk (see the AchieveIt route).
