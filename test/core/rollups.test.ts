@@ -501,6 +501,11 @@ describe.each(engines())('rollups [%s]', (engine) => {
     await refreshMetric(storage(), ctx().orgA.id, numbers.id);
     await updateMetric(storage(), actor(), numbers.id, { value_type: 'number' });
     expect((await run(numbers, 'month', 'sum')).points[0].value).toBe('7');
+    // A month holding a value that is no number has no sum (read packed, it is an empty field).
+    await refreshMetric(storage(), ctx().orgA.id, text.id);
+    await updateMetric(storage(), actor(), text.id, { value_type: 'number' });
+    await expect(run(text, 'month', 'sum')).rejects.toBeInstanceOf(Invalid);
+    expect((await run(text, 'year', 'count')).points[0].value).toBe('2');
   });
 
   it('breaks down points written before the metric had dimensions as member null', async () => {

@@ -139,6 +139,10 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
         ? sql<string>`${sql.ref(column)}`
         : sql<string>`cast(date_trunc(${sql.lit(g)}, cast(${sql.ref(column)} as timestamp)) as date)`,
 
+    dateText: (column) => sql<string>`to_char(${sql.ref(column)}, 'YYYY-MM-DD')`,
+
+    stringAgg: (expression, separator) => sql<string>`string_agg(${expression}, ${sql.lit(separator)})`,
+
     jsonText: (column, key) => sql`(${sql.ref(column)}::jsonb ->> ${key})`,
 
     isUniqueViolation: isPostgresUniqueViolation,

@@ -181,6 +181,11 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
           ? sql<string>`date(${sql.ref(column)}, 'weekday 0', '-6 days')`
           : sql<string>`date(${sql.ref(column)}, 'start of month')`,
 
+    // Dates are stored as 'YYYY-MM-DD' text already.
+    dateText: (column) => sql<string>`${sql.ref(column)}`,
+
+    stringAgg: (expression, separator) => sql<string>`group_concat(${expression}, ${sql.lit(separator)})`,
+
     jsonText: (column, key) => sql`json_extract(${sql.ref(column)}, ${`$."${key.replace(/"/g, '')}"`})`,
 
     isUniqueViolation: isSqliteUniqueViolation,

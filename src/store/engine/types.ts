@@ -155,6 +155,10 @@ export interface EngineOps {
    * selected and grouped by.
    */
   dayBucket(column: string, granularity: 'day' | 'week' | 'month'): RawBuilder<string>;
+  /** A date column as 'YYYY-MM-DD' text, whatever the session's date style. */
+  dateText(column: string): RawBuilder<string>;
+  /** The aggregate joining a group's texts with `separator` (group_concat, string_agg). */
+  stringAgg(expression: RawBuilder<string>, separator: string): RawBuilder<string>;
   /** `column`'s JSON text, key `key` read out as text (equality-comparable). */
   jsonText(column: string, key: string): RawBuilder<unknown>;
   /** A unique index (or primary key) refused a row. */

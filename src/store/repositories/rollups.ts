@@ -34,7 +34,7 @@ export function rollupRepositories(h: RepositoryHandle): RollupPorts {
     replaceYearRollups: (orgId, metricId, years, rows) =>
       replaceYearRollups(store, db, orgId, metricId, years, rows),
     clearRollupMarks: (marks) => clearRollupMarks(db, marks),
-    readRollups: (orgId, metricId, f) => readRollups(db, orgId, metricId, f),
+    readRollups: (orgId, metricId, f) => readRollups(store, db, orgId, metricId, f),
     rollupCoordinates: (orgId, metricId) => rollupCoordinates(db, orgId, metricId),
   };
 }
