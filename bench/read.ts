@@ -35,6 +35,8 @@ interface Sizes {
   /** Timed calls per measured URL (after warm-up). */
   calls: number;
   loadSeconds: number;
+  /** Vitally track events for the event counts (20 names over 3 years). */
+  events: number;
 }
 
 const FULL: Sizes = {
@@ -44,8 +46,9 @@ const FULL: Sizes = {
   summaryDays: 10_000,
   calls: 50,
   loadSeconds: 10,
+  events: 1_000_000,
 };
-const QUICK: Sizes = { ...FULL, days: 1_000, summaryDays: 1_000, calls: 30, loadSeconds: 5 };
+const QUICK: Sizes = { ...FULL, days: 1_000, summaryDays: 1_000, calls: 30, loadSeconds: 5, events: 100_000 };
 
 // ---- statistics -------------------------------------------------------------------------
 
@@ -156,6 +159,66 @@ function probeHealth(server: BenchServer): { stop(): Promise<Latency> } {
       return latency(samples);
     },
   };
+}
+
+// ---- event counts -------------------------------------------------------------------------
+
+const EVENT_NAMES = 20;
+const EVENT_BATCH = 100;
+const EVENT_CONNECTIONS = 16;
+/** 3 years of events, evenly spread. */
+const EVENT_SPAN_MS = 3 * 365 * DAY;
+
+/**
+ * Figure 8: `events` Vitally track messages (20 event names, the lower ones more frequent,
+ * 10,000 users, timestamps spread over 3 years) sent as 100-message batches over 16
+ * connections, then the event counts timed: by month for every name (top 10 and "other"),
+ * by day for one name over the 3 years, by week for every name over one quarter.
+ */
+async function eventCounts(server: BenchServer, z: Sizes) {
+  const epoch = Date.UTC(2022, 0, 1);
+  const batches = z.events / EVENT_BATCH;
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < batches) {
+      const i = next++;
+      const messages = Array.from({ length: EVENT_BATCH }, (_, j) => {
+        const n = i * EVENT_BATCH + j;
+        return {
+          type: 'track',
+          userId: `u${n % 10_000}`,
+          // Name k of 20 with weight 2k + 1: some names far more frequent than others.
+          event: `e${String(Math.floor(Math.sqrt((n * 7919) % 400))).padStart(2, '0')}`,
+          properties: { n },
+          messageId: `ev-${n}`,
+          timestamp: new Date(epoch + Math.floor((n / z.events) * EVENT_SPAN_MS)).toISOString(),
+        };
+      });
+      const res = await fetch(`${server.url}/analytics/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${server.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(messages),
+      });
+      if (!res.ok) throw new Error(`Vitally batch: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: EVENT_CONNECTIONS }, worker));
+  const perSecond = z.events / ((performance.now() - started) / 1000);
+  const all = await getJson<{ total: number }>(server, '/v1/events/counts?granularity=month');
+  const paths: [string, string][] = [
+    ['every name by month, top 10 and other', '/v1/events/counts?granularity=month&top=10'],
+    ['one name by day, 3 years', '/v1/events/counts?granularity=day&event=e05'],
+    [
+      'every name by week, one quarter',
+      '/v1/events/counts?granularity=week&from=2023-01-01&to=2023-03-31&top=20',
+    ],
+  ];
+  const timed: Timed[] = [];
+  for (const [name, path] of paths)
+    timed.push({ name: `event counts, ${name}`, path, lat: await measure(server, path, z.calls) });
+  return { perSecond, total: all.total, timed, names: EVENT_NAMES };
 }
 
 // ---- the engines ------------------------------------------------------------------------
@@ -548,6 +611,18 @@ async function runEngine(env: BenchEnv, engine: Engine, z: Sizes): Promise<Bench
 
     if (summary.first > DEFAULT_IDLE_MS) notes.push(cutOff(L, 'first summary call', summary.first));
 
+    process.stdout.write(`  ${L}: event counts\n`);
+    const events = await eventCounts(server, z);
+    figures.push({
+      name: `${L}: Vitally track events in, 100 a batch, 16 connections`,
+      value: events.perSecond,
+      unit: `events/s (${events.total.toLocaleString('en-US')} counted, ${events.names} names)`,
+    });
+    for (const t of events.timed) figures.push(latencyFigure(L, t.name, t.lat));
+    if (events.total !== z.events)
+      notes.push(`${L}: the event counts totalled ${events.total}, not ${z.events}.`);
+    const worstEvents = [...events.timed].sort((a, b) => b.lat.p99 - a.lat.p99)[0];
+
     const worst = [...timed].sort((a, b) => b.lat.p99 - a.lat.p99)[0];
     const worstGroup = [...groups].sort((a, b) => b.lat.p99 - a.lat.p99)[0];
     ratios.push(
@@ -560,6 +635,11 @@ async function runEngine(env: BenchEnv, engine: Engine, z: Sizes): Promise<Bench
         target: 1,
       },
       { name: `${L}: 100 ÷ summary p99`, value: 100 / summary.lat.p99, target: 1 },
+      {
+        name: `${L}: 100 ÷ worst event counts p99 (${worstEvents.name})`,
+        value: 100 / worstEvents.lat.p99,
+        target: 1,
+      },
     );
     return { title: L, figures, ratios, notes };
   } finally {
@@ -570,7 +650,7 @@ async function runEngine(env: BenchEnv, engine: Engine, z: Sizes): Promise<Bench
 export async function run(env: BenchEnv): Promise<BenchSection> {
   const z = env.quick ? QUICK : FULL;
   const section: BenchSection = {
-    title: 'Reads: rollups, group_by, summaries and export (SQLite and PostgreSQL)',
+    title: 'Reads: rollups, group_by, summaries, export and event counts (SQLite and PostgreSQL)',
     figures: [],
     ratios: [],
     notes: [
