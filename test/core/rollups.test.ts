@@ -522,19 +522,24 @@ describe.each(engines())('rollups [%s]', (engine) => {
     expect(res.points.map((p) => p.value)).toEqual(['5', '6']);
   });
 
-  it('keeps a month marked when a write lands after its refresh read the mark', async () => {
+  it('refreshes a month as it is when its refresh runs, not as it was when the mark was taken', async () => {
     const m = await metric();
     await write(m, [{ periodStart: '2024-01-01', value: '1' }]);
     const [seen] = await storage().rollupMarks(ctx().orgA.id, [m.id]);
     expect(seen.month).toBe('2024-01-01');
-    // A write after the mark was read gives the month a new version…
+    // A write after the mark was taken gives the month a new version…
     await write(m, [{ periodStart: '2024-01-02', value: '2' }]);
-    // …so a refresh working from the old mark leaves the month marked for the next one.
+    const [bumped] = await storage().rollupMarks(ctx().orgA.id, [m.id]);
+    expect(bumped.version).not.toBe(seen.version);
+    // …and a refresh working from the old mark reads the mark again under the metric's lock:
+    // it recomputes the month with both points and clears the mark it read.
     await refreshMonth(storage(), seen);
-    const [still] = await storage().rollupMarks(ctx().orgA.id, [m.id]);
-    expect(still.version).not.toBe(seen.version);
-    expect((await run(m, 'month', 'sum')).points[0].value).toBe('3');
     expect(await storage().rollupMarks(ctx().orgA.id, [m.id])).toEqual([]);
+    const [rollup] = await storage().readRollups(ctx().orgA.id, m.id, { level: 'month', columns: ['sum'] });
+    expect(rollup).toMatchObject({ bucket: '2024-01-01', count: 2, sum: '3' });
+    // A refresh holding a mark another refresh has cleared since finds nothing left to do.
+    await refreshMonth(storage(), bumped);
+    expect((await run(m, 'month', 'sum')).points[0]).toMatchObject({ value: '3', count: 2 });
   });
 
   it('recomputes marked months in the background once writes pause', async () => {

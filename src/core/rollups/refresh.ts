@@ -58,11 +58,23 @@ async function refreshMetricMarks(storage: Storage, marks: RollupMark[]): Promis
 }
 
 /** Recomputes some marked months of one metric in one transaction. */
-async function recompute(storage: Storage, marks: RollupMark[]): Promise<void> {
-  const { metric_id: metricId, org_id: orgId } = marks[0];
+async function recompute(storage: Storage, taken: RollupMark[]): Promise<void> {
+  const { metric_id: metricId, org_id: orgId } = taken[0];
   await storage.transaction(async (tx) => {
     // The writers' lock on the metric: no write of it runs while its months are read and replaced.
     await tx.lockKeys([metricId]);
+    // The marks as they are now, under the lock: a month another refresh (a read's, or the
+    // background's) has done since these marks were taken is not done again. Without this
+    // the background refresher, holding a batch taken just before a read refreshed the same
+    // months, recomputed all of them a second time: 11 s of a busy event loop after a 1M-point
+    // catch-up on SQLite, month reads at 39 ms instead of 1.5 ms meanwhile.
+    const months = new Set(taken.map((m) => m.month));
+    const current = await tx.rollupMarks(orgId, [metricId], {
+      since: taken[0].month,
+      until: taken[taken.length - 1].month,
+    });
+    const marks = current.filter((m) => months.has(m.month));
+    if (marks.length === 0) return;
     const [metric] = await tx.findMetricsByIds(orgId, [metricId]);
     if (!metric) return; // deleted meanwhile: its marks and rollups went with it
     const numeric = isNumericType(metric.value_type as ValueType);
