@@ -4,13 +4,17 @@ import type { Storage } from '../ports/index.ts';
 import {
   type Accumulator,
   type Aggregate,
+  addCell,
   copy,
   finish,
+  finishCell,
   mergeInto,
   rank,
+  type SumAggregate,
+  type SumCell,
   subtractInto,
 } from '../rollups/accumulator.ts';
-import { rangeTotals, seriesItems } from '../rollups/series-sources.ts';
+import { rangeTotals, seriesSlices } from '../rollups/series-sources.ts';
 import type { SeriesGroup, SeriesPoint } from './series-types.ts';
 
 // Breakdowns by a dimension: one series per member for the top N by the aggregate over the
@@ -29,13 +33,6 @@ export function add(b: Buckets, bucket: string, acc: Accumulator) {
   const at = b.byBucket.get(bucket);
   if (at) mergeInto(at, acc);
   else b.byBucket.set(bucket, copy(acc));
-}
-
-/** Puts `acc` in its bucket only (the total comes from elsewhere); `acc` becomes the bucket's own. */
-function addToBucket(b: Buckets, bucket: string, acc: Accumulator) {
-  const at = b.byBucket.get(bucket);
-  if (at) mergeInto(at, acc);
-  else b.byBucket.set(bucket, acc);
 }
 
 export function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
@@ -97,23 +94,24 @@ export function breakdown(members: Map<string | null, Buckets>, agg: Aggregate, 
 }
 
 /** The aggregates whose "other" is the whole less the top members (count and sum subtract). */
-export const SUBTRACTABLE = new Set<Aggregate>(['sum', 'avg', 'count']);
+export const subtractable = (agg: Aggregate): agg is SumAggregate =>
+  agg === 'sum' || agg === 'avg' || agg === 'count';
 
 /**
- * A breakdown without a filter, by month, quarter or year, of a SUBTRACTABLE aggregate, built
+ * A breakdown without a filter, by month, quarter or year, of a `subtractable` aggregate, built
  * from as few rows as it can: members are ranked from a row per member and year (coord_year;
  * months and days at the range's cut ends), only the top N members' rows are read by bucket,
  * and "other" is the whole (`all`, from the all-coordinates rows) less the top N. Each
- * member's total is its ranking total, so a member's rows only fill its buckets: a bucket
- * that is one row (by month) keeps the row's stored text and is never parsed. (For min, max,
+ * member's total is its ranking total, so a member's rows only fill its buckets, as they were
+ * read: a bucket that is one row (by month) answers with the row's stored text, never parsed,
+ * and no object is made for it (every member by month is 33,000 rows). (For min, max,
  * first and last "other" needs every other member's rows: the ranking would only add a
  * read.) A property test holds the answers equal to the points'.
  */
 export async function rankedBreakdown(
   reader: Storage,
   metric: Metric,
-  agg: Aggregate,
-  numeric: boolean,
+  agg: SumAggregate,
   q: {
     dimension: string;
     top: number;
@@ -143,8 +141,10 @@ export async function rankedBreakdown(
   const top = order.slice(0, q.top);
   const rest = order.slice(q.top);
 
+  // The top members' rows by bucket, kept as read: a row is the cell of its bucket (its
+  // count and stored sum), merged only when a bucket has more than one (quarters, cut months).
   const seriesOf = async (members: (string | null)[]) => {
-    const out = new Map<string | null, Buckets>(members.map((m) => [m, emptyBuckets()]));
+    const out = new Map<string | null, Map<string, SumCell>>(members.map((m) => [m, new Map()]));
     const onlyKeys = members.flatMap((m) => keysOf.get(m) ?? []);
     const source = {
       fine: false,
@@ -155,27 +155,46 @@ export async function rankedBreakdown(
       known,
       yearly: q.yearly,
     };
-    for await (const batch of seriesItems(reader, metric, agg, numeric, source)) {
-      for (const item of batch) {
-        addToBucket(
-          out.get(memberOf(item.coordKey, item.coordinates)) as Buckets,
-          q.bucketOf(item.date),
-          item.acc,
-        );
+    for await (const { rows, coordinates } of seriesSlices(reader, metric, agg, source)) {
+      for (const r of rows) {
+        const cells = out.get(memberOf(r.coord_key, coordinates?.get(r.coord_key) ?? null)) as Map<
+          string,
+          SumCell
+        >;
+        const bucket = q.bucketOf(r.bucket);
+        const at = cells.get(bucket);
+        if (at) addCell(at, r);
+        else cells.set(bucket, r);
       }
     }
-    for (const [m, b] of out) b.total = totals.get(m) ?? null;
     return out;
   };
   const tops = await seriesOf(top.map((r) => r.member));
-  const groups = top.map((r) => group(r.member, false, 1, tops.get(r.member) as Buckets, agg));
+  const groups = top.map((r): SeriesGroup => {
+    const total = totals.get(r.member) as Accumulator;
+    const cells = [...(tops.get(r.member) as Map<string, SumCell>).entries()].sort(([x], [y]) =>
+      x < y ? -1 : 1,
+    );
+    return {
+      member: r.member,
+      other: false,
+      members: 1,
+      value: finish(total, agg),
+      count: total.count,
+      points: cells.map(([period_start, cell]) => ({
+        period_start,
+        value: finishCell(cell, agg),
+        count: cell.count,
+      })),
+    };
+  });
   if (rest.length === 0) return groups;
 
   const other: Buckets = { total: copy(q.all.total as Accumulator), byBucket: new Map() };
   for (const [bucket, acc] of q.all.byBucket) other.byBucket.set(bucket, copy(acc));
-  for (const b of tops.values()) {
-    subtractInto(other.total as Accumulator, b.total as Accumulator);
-    for (const [bucket, acc] of b.byBucket) subtractInto(other.byBucket.get(bucket) as Accumulator, acc);
+  for (const r of top) subtractInto(other.total as Accumulator, totals.get(r.member) as Accumulator);
+  for (const cells of tops.values()) {
+    for (const [bucket, cell] of cells) subtractInto(other.byBucket.get(bucket) as Accumulator, cell);
   }
   // A bucket only the top members have points in is no bucket of "other".
   for (const [bucket, acc] of other.byBucket) if (acc.count === 0) other.byBucket.delete(bucket);

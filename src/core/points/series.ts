@@ -15,7 +15,7 @@ import {
   memberReader,
   points,
   rankedBreakdown,
-  SUBTRACTABLE,
+  subtractable,
 } from './breakdown.ts';
 import { pointMetric } from './metric-cache.ts';
 import { filterByDimensionIds } from './read.ts';
@@ -99,8 +99,8 @@ export async function series(
       for (const item of batch) add(all, bucketOf(item.date), item.acc);
     }
   }
-  if (wholeApart && !fine && SUBTRACTABLE.has(agg)) {
-    const groups = await rankedBreakdown(reader, metric, agg, numeric, {
+  if (wholeApart && !fine && subtractable(agg)) {
+    const groups = await rankedBreakdown(reader, metric, agg, {
       dimension,
       top: q.top ?? TOP_DEFAULT,
       from,

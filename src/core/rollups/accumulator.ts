@@ -94,19 +94,52 @@ export function copy(a: Accumulator): Accumulator {
   return { ...a };
 }
 
+/**
+ * What count, sum and avg read of an accumulator. A rollup row read for one of them (its
+ * `count` and `sum` columns) is one already: a breakdown of 33,000 rows keeps the rows as they
+ * came instead of making an accumulator of each.
+ */
+export interface SumCell {
+  count: number;
+  sum?: Decimal | null;
+}
+
+/** The aggregates a SumCell answers. */
+export type SumAggregate = 'sum' | 'avg' | 'count';
+
+/** Adds `b`'s count and sum into `a` (a is changed). */
+export function addCell(a: SumCell, b: SumCell): void {
+  a.count += b.count;
+  a.sum = a.sum != null && b.sum != null ? big(a.sum).plus(big(b.sum)) : null;
+}
+
+/** count, sum or avg of a cell, as `finish` gives them. */
+export function finishCell(cell: SumCell, agg: SumAggregate): string {
+  switch (agg) {
+    case 'count':
+      return String(cell.count);
+    case 'avg':
+      return new Big(
+        big(numbers(cell.sum ?? null))
+          .div(cell.count)
+          .toFixed(AVG_DP),
+      ).toFixed();
+    case 'sum':
+      return text(numbers(cell.sum ?? null));
+  }
+}
+
 /** The aggregate's value as exact decimal text (count as an integer). */
 export function finish(acc: Accumulator, agg: Aggregate): string {
   switch (agg) {
     case 'count':
-      return String(acc.count);
+    case 'avg':
+    case 'sum':
+      return finishCell(acc, agg);
     case 'first':
       return acc.firstValue;
     case 'last':
       return acc.lastValue;
-    case 'avg':
-      return new Big(big(numbers(acc.sum)).div(acc.count).toFixed(AVG_DP)).toFixed();
-    case 'sum':
-      return text(numbers(acc.sum));
     case 'min':
       return text(numbers(acc.min));
     case 'max':
@@ -170,9 +203,9 @@ export function fromWholeRecord(r: RollupSlice): Accumulator {
  * Takes `b`'s count and sum out of `a` (a is changed and returned): what is left of a whole
  * once some of its parts are known. Only count, sum and avg read the result.
  */
-export function subtractInto(a: Accumulator, b: Accumulator): Accumulator {
+export function subtractInto(a: Accumulator, b: SumCell): Accumulator {
   a.count -= b.count;
-  a.sum = a.sum !== null && b.sum !== null ? big(a.sum).minus(big(b.sum)) : null;
+  a.sum = a.sum !== null && b.sum != null ? big(a.sum).minus(big(b.sum)) : null;
   return a;
 }
 

@@ -3,7 +3,7 @@ import { monthEnd } from '../periods.ts';
 import type { PointFilter, PointRecord } from '../points/point-record.ts';
 import type { Storage } from '../ports/index.ts';
 import { type Accumulator, type Aggregate, columnsFor, fromRecord, orderKey, single } from './accumulator.ts';
-import type { RollupLevel } from './rollup-record.ts';
+import type { RollupLevel, RollupSlice } from './rollup-record.ts';
 
 // Where a series reads from: rollup rows — months for whole months, days for days, weeks
 // and the part-months at the ends of a range that does not start or end on a month
@@ -128,6 +128,29 @@ export async function* seriesItems(
     );
     return;
   }
+  for await (const { rows, coordinates } of seriesSlices(storage, metric, agg, q)) {
+    yield rows.map(
+      (r): SeriesItem => ({
+        date: r.bucket,
+        coordKey: r.coord_key,
+        coordinates: coordinates?.get(r.coord_key) ?? null,
+        acc: fromRecord(r, agg),
+      }),
+    );
+  }
+}
+
+/**
+ * The rollup rows a series (not as_of) is built from, in batches, as read, with the
+ * coordinates of their keys when read per coordinates. What `seriesItems` turns into items; a
+ * breakdown of thousands of rows reads them as they are (breakdown.ts).
+ */
+export async function* seriesSlices(
+  storage: Storage,
+  metric: Metric,
+  agg: Aggregate,
+  q: Omit<SourceQuery, 'asOf'>,
+): AsyncGenerator<{ rows: RollupSlice[]; coordinates?: Map<string, string | null> }> {
   // A filter or a breakdown reads the rows of each coordinates key (by index); the keys come
   // from the metric's few distinct coordinates, matched here.
   let byKey: Map<string, string | null> | undefined;
@@ -141,24 +164,16 @@ export async function* seriesItems(
     );
   }
   const columns = columnsFor(agg);
-  const rows = async (fine: boolean, from?: string, to?: string, level = levelOf(fine)) => {
-    const coordKeys = byKey ? [...byKey.keys()] : undefined;
-    const found = await storage.readRollups(metric.org_id, metric.id, {
+  const rows = async (fine: boolean, from?: string, to?: string, level = levelOf(fine)) => ({
+    rows: await storage.readRollups(metric.org_id, metric.id, {
       level,
       from,
       to,
-      coordKeys,
+      coordKeys: byKey ? [...byKey.keys()] : undefined,
       columns,
-    });
-    return found.map(
-      (r): SeriesItem => ({
-        date: r.bucket,
-        coordKey: r.coord_key,
-        coordinates: byKey?.get(r.coord_key) ?? null,
-        acc: fromRecord(r, agg),
-      }),
-    );
-  };
+    }),
+    coordinates: byKey,
+  });
   function levelOf(fine: boolean): RollupLevel {
     if (byKey) return fine ? 'coord_day' : 'coord_month';
     return fine ? 'day' : 'month';
