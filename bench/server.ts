@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import type { BenchServer } from './types.ts';
 
 export const ADMIN_KEY = 'kph_bench_admin_key_0123456789abcdefghijklmnop';
@@ -31,7 +32,7 @@ export async function startServer(dir: string, env: Record<string, string> = {})
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  const child = spawn(process.execPath, [...profile, 'dist/kpihub.mjs', 'serve'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...profile, 'dist/kpihub.mjs', 'serve'], {
     env: {
       ...process.env,
       PORT: String(p),
