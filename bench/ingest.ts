@@ -1,8 +1,10 @@
+import { onEngines, type SectionPart, withPgServer } from './engines.ts';
 import { putLoad, startScript, stopChild } from './http-load.ts';
 import { influxInstalled, influxWrite } from './influx.ts';
-import { rawUpsert } from './raw-upsert.ts';
+import { pgRawUpsert } from './pg-floors.ts';
+import { type RawPoint, rawUpsert } from './raw-upsert.ts';
 import { medianOfRounds } from './rounds.ts';
-import type { BenchEnv, BenchSection } from './types.ts';
+import type { BenchEnv, BenchServer } from './types.ts';
 
 const DAY = 86_400_000;
 const EPOCH = Date.UTC(2000, 0, 1);
@@ -23,38 +25,43 @@ async function createMetric(url: string, key: string): Promise<string> {
  * Native PUT of 1,000-point batches at 4 connections, `Prefer: return=minimal`: points per
  * second, first byte to last answer.
  */
-async function nativeIngest(env: BenchEnv, points: number): Promise<number> {
+async function nativeIngest(server: BenchServer, points: number): Promise<number> {
+  const metric = await createMetric(server.url, server.key);
+  const bodies: string[] = [];
+  for (let b = 0; b < points; b += 1000) {
+    const data_points = [];
+    for (let n = b; n < b + 1000; n++) data_points.push({ date: date(n), value: value(n) });
+    bodies.push(JSON.stringify({ data_points }));
+  }
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await fetch(`${server.url}/v1/metrics/${metric}/data_points`, {
+          method: 'PUT',
+          // A bulk loader asks for the counts only (RFC 7240), not its 1,000 points echoed.
+          headers: {
+            authorization: `Bearer ${server.key}`,
+            'content-type': 'application/json',
+            prefer: 'return=minimal',
+          },
+          body,
+        });
+        if (res.status !== 200) throw new Error(`native PUT ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return points / ((performance.now() - started) / 1000);
+}
+
+/** nativeIngest on a fresh SQLite server. */
+async function nativeIngestSqlite(env: BenchEnv, points: number): Promise<number> {
   const server = await env.startServer();
   try {
-    const metric = await createMetric(server.url, server.key);
-    const bodies: string[] = [];
-    for (let b = 0; b < points; b += 1000) {
-      const data_points = [];
-      for (let n = b; n < b + 1000; n++) data_points.push({ date: date(n), value: value(n) });
-      bodies.push(JSON.stringify({ data_points }));
-    }
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < bodies.length) {
-          const body = bodies[next++];
-          const res = await fetch(`${server.url}/v1/metrics/${metric}/data_points`, {
-            method: 'PUT',
-            // A bulk loader asks for the counts only (RFC 7240), not its 1,000 points echoed.
-            headers: {
-              authorization: `Bearer ${server.key}`,
-              'content-type': 'application/json',
-              prefer: 'return=minimal',
-            },
-            body,
-          });
-          if (res.status !== 200) throw new Error(`native PUT ${res.status}: ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-      }),
-    );
-    return points / ((performance.now() - started) / 1000);
+    return await nativeIngest(server, points);
   } finally {
     await server.stop();
   }
@@ -67,22 +74,83 @@ function visibleBody(i: number): string {
   return JSON.stringify({ data_points });
 }
 
-export async function run(env: BenchEnv): Promise<BenchSection> {
+const pointAt = (n: number): RawPoint => ({
+  start: date(n),
+  end: date(n),
+  coordKey: '',
+  coordinates: null,
+  value: value(n),
+});
+
+/**
+ * Issue 14: native PUT on PostgreSQL against a raw multi-row upsert of the same points into
+ * the same migrated tables at the same 4 connections, in alternating rounds; every
+ * measurement in a schema of its own.
+ */
+async function postgresHalf(env: BenchEnv): Promise<SectionPart> {
+  const points = env.quick ? 20_000 : PG_POINTS;
+  const m = await medianOfRounds(env.quick ? 1 : 3, async () => {
+    const raw = await pgRawUpsert(points, pointAt);
+    const floor = await pgRawUpsert(points, pointAt, { revisions: true });
+    const native = await withPgServer(env.startServer, (server) => nativeIngest(server, points));
+    return {
+      raw,
+      floor,
+      native,
+      floorRatio: floor / raw,
+      nativeRatio: native / raw,
+      nativeFloor: native / floor,
+    };
+  });
+  return {
+    figures: [
+      {
+        name: 'raw multi-row INSERT … ON CONFLICT DO UPDATE, 1,000 rows a statement, 4 connections',
+        value: m.raw,
+        unit: 'points/s',
+      },
+      {
+        name: 'the same + one revision row per point (same statement, a CTE)',
+        value: m.floor,
+        unit: 'points/s',
+      },
+      {
+        name: 'native PUT, 1,000-point batches, 4 connections, revisions on, Prefer: return=minimal',
+        value: m.native,
+        unit: 'points/s',
+      },
+    ],
+    ratios: [
+      { name: 'raw upsert with revisions / raw upsert', value: m.floorRatio },
+      { name: 'native ingest / raw upsert', value: m.nativeRatio, target: 0.7 },
+      { name: 'native ingest / raw upsert with revisions', value: m.nativeFloor },
+    ],
+    notes: [
+      `${points.toLocaleString('en-US')} points per measurement, each in a freshly migrated schema of its own ` +
+        `(same tables and indexes as the server's); median of ${m.rounds} alternating rounds (raw, raw with revisions, native).`,
+    ],
+  };
+}
+
+/** Points per measurement on PostgreSQL: as many as on SQLite. */
+const PG_POINTS = 200_000;
+
+export function run(env: BenchEnv) {
+  return onEngines((engines) => `Data points: the write path (${engines})`, {
+    sqlite: () => sqliteHalf(env),
+    postgres: () => postgresHalf(env),
+  });
+}
+
+async function sqliteHalf(env: BenchEnv): Promise<SectionPart> {
   const points = env.quick ? 20_000 : 200_000;
   const seconds = env.quick ? 3 : 10;
-  const pointAt = (n: number) => ({
-    start: date(n),
-    end: date(n),
-    coordKey: '',
-    coordinates: null,
-    value: value(n),
-  });
   const writes = await medianOfRounds(env.quick ? 1 : 3, async () => {
     const raw = await rawUpsert(env.dir, points, pointAt);
     // The same upsert plus the revision row the issue requires per point: the floor of any
     // write path that keeps revisions, before validation, JSON or HTTP.
     const floor = await rawUpsert(env.dir, points, pointAt, { revisions: true });
-    const native = await nativeIngest(env, points);
+    const native = await nativeIngestSqlite(env, points);
     return { raw, floor, native, floorRatio: floor / raw, nativeRatio: native / raw };
   });
   const { raw, native } = writes;
@@ -116,8 +184,7 @@ export async function run(env: BenchEnv): Promise<BenchSection> {
     await stopChild(bare);
   }
 
-  const section: BenchSection = {
-    title: 'Data points: the write path (SQLite)',
+  const section: SectionPart = {
     figures: [
       { name: 'raw better-sqlite3 upsert (1,000 a transaction)', value: raw, unit: 'points/s' },
       {

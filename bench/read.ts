@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { PG_BASE, wantedEngines } from './engines.ts';
 import type { BenchEnv, BenchSection, BenchServer, Figure, Ratio } from './types.ts';
 
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAY = 86_400_000;
 const EPOCH = Date.UTC(2000, 0, 1);
 const BATCH = 1000;
@@ -661,12 +661,13 @@ export async function run(env: BenchEnv): Promise<BenchSection> {
       'Raw database: the same month grouping in SQL straight from data_points (SQLite: sum of cast(value as real), inexact; PostgreSQL: sum of value::numeric), no HTTP; ratio above 1 means ours is faster.',
     ],
   };
-  // BENCH_READ_ENGINES=sqlite or =postgres runs one engine only (both by default).
-  const wanted = (process.env.BENCH_READ_ENGINES ?? 'sqlite,postgres').split(',');
-  const engines: Engine[] = wanted.includes('sqlite') ? [sqliteEngine(env.dir)] : [];
-  const postgres = wanted.includes('postgres') ? await postgresEngine() : null;
+  // BENCH_ENGINES (or this section's older BENCH_READ_ENGINES)=sqlite or =postgres runs one
+  // engine only (both by default).
+  const wanted = wantedEngines(process.env.BENCH_READ_ENGINES);
+  const engines: Engine[] = wanted.has('sqlite') ? [sqliteEngine(env.dir)] : [];
+  const postgres = wanted.has('postgres') ? await postgresEngine() : null;
   if (postgres) engines.push(postgres);
-  else if (wanted.includes('postgres')) section.notes!.push(`PostgreSQL unreachable at ${PG_BASE}: skipped.`);
+  else if (wanted.has('postgres')) section.notes!.push(`PostgreSQL unreachable at ${PG_BASE}: skipped.`);
   for (const engine of engines) {
     try {
       const part = await runEngine(env, engine, z);
