@@ -7,5 +7,6 @@
 // and promotes it to the old generation, and every tenth request then paid a full collection:
 // 90–105 ms against 60–70 ms for the others. With 64 MB a request's garbage dies young: p50
 // 67 → 52–57 ms, and no periodic spike (docs/performance.md). The semi-space grows only as
-// allocation needs it, so an idle server stays as small as before.
+// allocation needs it: an idle server stays as small as before, a busy one holds up to ~110 MB
+// more (docs/benchmarks.md, the export's peak RSS).
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'] as const;
