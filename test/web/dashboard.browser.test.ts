@@ -116,7 +116,8 @@ describe.each(engines())('the dashboard (%s)', (engine) => {
     const revenue = card(page, 'Revenue');
     await expect.poll(() => revenue.getByTestId('card-value').textContent()).toBe('$1,400.00');
     expect(await revenue.locator('.change').textContent()).toMatch(/▲.*up.*\$100\.00 \(\+7\.69%\)/);
-    expect(await revenue.locator('.sparkline canvas').count()).toBe(1);
+    // uPlot makes its canvas in an effect, after the frame that shows the card's text.
+    await expect.poll(() => revenue.locator('.sparkline canvas').count()).toBe(1);
     expect(await revenue.locator('.meta').textContent()).toMatch(/^Updated .+ by /);
     // Search narrows the cards.
     await page.getByRole('searchbox', { name: 'Search KPIs' }).fill('sess');
@@ -158,7 +159,8 @@ describe.each(engines())('the dashboard (%s)', (engine) => {
     expect(new URL(page.url()).pathname).toBe(`/metric/${seeded.revenue}`);
     const info = page.getByTestId('chart-info');
     await expect.poll(() => info.textContent()).toBe('5 periods, sum by month');
-    expect(await page.locator('.chart canvas').count()).toBe(1);
+    // uPlot makes its canvas in an effect, after the frame that shows the chart's caption.
+    await expect.poll(() => page.locator('.chart canvas').count()).toBe(1);
     await page.getByLabel('Granularity').selectOption('year');
     await expect.poll(() => info.textContent()).toBe('2 periods, sum by year');
     await page.getByLabel('Aggregate').selectOption('max');
