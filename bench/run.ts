@@ -17,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<SectionModule>> = {
   workiva: () => import('./workiva.ts'),
   'csv-import': () => import('./csv-import.ts'),
   read: () => import('./read.ts'),
+  scale: () => import('./scale.ts'),
 };
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
