@@ -35,10 +35,18 @@ export function add(b: Buckets, bucket: string, acc: Accumulator) {
   else b.byBucket.set(bucket, copy(acc));
 }
 
-export function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
-  return [...b.byBucket.entries()]
+/** A series' points from its buckets, in period order, each valued by `value`. */
+function bucketPoints<C extends { count: number }>(
+  byBucket: Map<string, C>,
+  value: (cell: C) => string,
+): SeriesPoint[] {
+  return [...byBucket.entries()]
     .sort(([x], [y]) => (x < y ? -1 : 1))
-    .map(([period_start, acc]) => ({ period_start, value: finish(acc, agg), count: acc.count }));
+    .map(([period_start, cell]) => ({ period_start, value: value(cell), count: cell.count }));
+}
+
+export function points(b: Buckets, agg: Aggregate): SeriesPoint[] {
+  return bucketPoints(b.byBucket, (acc) => finish(acc, agg));
 }
 
 /** A member by coordinates key: each distinct key's JSON is parsed once. */
@@ -69,26 +77,28 @@ function ranked<T>(members: Map<string | null, T>, totalOf: (t: T) => Accumulato
     });
 }
 
-function group(member: string | null, other: boolean, n: number, b: Buckets, agg: Aggregate): SeriesGroup {
-  return {
-    member,
-    other,
-    members: n,
-    value: finish(b.total as Accumulator, agg),
-    count: (b.total as Accumulator).count,
-    points: points(b, agg),
-  };
+function group(
+  member: string | null,
+  other: boolean,
+  n: number,
+  total: Accumulator,
+  agg: Aggregate,
+  points: SeriesPoint[],
+): SeriesGroup {
+  return { member, other, members: n, value: finish(total, agg), count: total.count, points };
 }
 
 /** The top members (every member's series already built), then the rest merged as "other". */
 export function breakdown(members: Map<string | null, Buckets>, agg: Aggregate, top: number): SeriesGroup[] {
   const order = ranked(members, (b) => b.total as Accumulator, agg);
-  const out = order.slice(0, top).map((r) => group(r.member, false, 1, r.t, agg));
+  const out = order
+    .slice(0, top)
+    .map((r) => group(r.member, false, 1, r.t.total as Accumulator, agg, points(r.t, agg)));
   const rest = order.slice(top);
   if (rest.length > 0) {
     const other = emptyBuckets();
     for (const r of rest) for (const [bucket, acc] of r.t.byBucket) add(other, bucket, acc);
-    out.push(group(null, true, rest.length, other, agg));
+    out.push(group(null, true, rest.length, other.total as Accumulator, agg, points(other, agg)));
   }
   return out;
 }
@@ -170,24 +180,16 @@ export async function rankedBreakdown(
     return out;
   };
   const tops = await seriesOf(top.map((r) => r.member));
-  const groups = top.map((r): SeriesGroup => {
-    const total = totals.get(r.member) as Accumulator;
-    const cells = [...(tops.get(r.member) as Map<string, SumCell>).entries()].sort(([x], [y]) =>
-      x < y ? -1 : 1,
-    );
-    return {
-      member: r.member,
-      other: false,
-      members: 1,
-      value: finish(total, agg),
-      count: total.count,
-      points: cells.map(([period_start, cell]) => ({
-        period_start,
-        value: finishCell(cell, agg),
-        count: cell.count,
-      })),
-    };
-  });
+  const groups = top.map((r) =>
+    group(
+      r.member,
+      false,
+      1,
+      totals.get(r.member) as Accumulator,
+      agg,
+      bucketPoints(tops.get(r.member) as Map<string, SumCell>, (cell) => finishCell(cell, agg)),
+    ),
+  );
   if (rest.length === 0) return groups;
 
   const other: Buckets = { total: copy(q.all.total as Accumulator), byBucket: new Map() };
@@ -198,6 +200,6 @@ export async function rankedBreakdown(
   }
   // A bucket only the top members have points in is no bucket of "other".
   for (const [bucket, acc] of other.byBucket) if (acc.count === 0) other.byBucket.delete(bucket);
-  groups.push(group(null, true, rest.length, other, agg));
+  groups.push(group(null, true, rest.length, other.total as Accumulator, agg, points(other, agg)));
   return groups;
 }

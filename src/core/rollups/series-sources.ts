@@ -110,6 +110,18 @@ function matches(coordinates: string | null, filter: Record<string, string>): bo
   return pairs.every(([k, v]) => c[k] !== undefined && String(c[k]) === v);
 }
 
+/** A rollup row as a series item, with its key's coordinates when they were read. */
+const itemOf = (
+  r: RollupSlice,
+  coordinates: Map<string, string | null> | undefined,
+  agg: Aggregate,
+): SeriesItem => ({
+  date: r.bucket,
+  coordKey: r.coord_key,
+  coordinates: coordinates?.get(r.coord_key) ?? null,
+  acc: fromRecord(r, agg),
+});
+
 /** The items a series is built from, in batches. */
 export async function* seriesItems(
   storage: Storage,
@@ -129,14 +141,7 @@ export async function* seriesItems(
     return;
   }
   for await (const { rows, coordinates } of seriesSlices(storage, metric, agg, q)) {
-    yield rows.map(
-      (r): SeriesItem => ({
-        date: r.bucket,
-        coordKey: r.coord_key,
-        coordinates: coordinates?.get(r.coord_key) ?? null,
-        acc: fromRecord(r, agg),
-      }),
-    );
+    yield rows.map((r) => itemOf(r, coordinates, agg));
   }
 }
 
@@ -229,13 +234,8 @@ export async function rangeTotals(
   const coordKeys = [...coordinates.keys()];
   const columns = columnsFor(agg);
   const read = async (level: 'coord_day' | 'coord_month' | 'coord_year', from?: string, to?: string) =>
-    (await storage.readRollups(metric.org_id, metric.id, { level, from, to, coordKeys, columns })).map(
-      (r) => ({
-        date: r.bucket,
-        coordKey: r.coord_key,
-        coordinates: coordinates.get(r.coord_key) ?? null,
-        acc: fromRecord(r, agg),
-      }),
+    (await storage.readRollups(metric.org_id, metric.id, { level, from, to, coordKeys, columns })).map((r) =>
+      itemOf(r, coordinates, agg),
     );
   const { whole, parts } = splitAtMonths(q.from, q.to);
   const out: SeriesItem[] = [];
