@@ -11,6 +11,7 @@ import { sessions } from './migrations/0007-sessions.ts';
 import { apiKeyAdmin } from './migrations/0008-api-key-admin.ts';
 import { yearRollups } from './migrations/0009-year-rollups.ts';
 import { orgKeys } from './migrations/0010-org-keys.ts';
+import { markVersions } from './migrations/0011-mark-versions.ts';
 
 // Migrations are code, listed in order; each gets the engine's column types to choose its
 // column types. Add a feature's migration at the end of this list.
@@ -26,6 +27,7 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
     '0008-api-key-admin': apiKeyAdmin(types),
     '0009-year-rollups': yearRollups(),
     '0010-org-keys': orgKeys(types),
+    '0011-mark-versions': markVersions(types),
   };
 }
 

@@ -83,15 +83,40 @@ const COLUMN_KINDS: Record<(typeof POINT_COLUMNS)[number] | (typeof REVISION_COL
   changed_at: 'timestamptz',
 };
 
-/** Existing points of one metric with the given identities (deleted ones included). */
+/** Existing points of one metric with the given identities (deleted ones included); `lock`: see EngineQueries. */
 export function findByIdentity(
   store: Store,
   db: Kysely<DB>,
   orgId: string,
   metricId: string,
   keys: IdentityKey[],
+  lock = false,
 ): Promise<PointRow[]> {
-  return store.engine.queries.findPointsByIdentity(db, orgId, metricId, keys);
+  return store.engine.queries.findPointsByIdentity(db, orgId, metricId, [...keys].sort(byKey), { lock });
+}
+
+/** Identity order, as the writers lock: metric, period start, period end, coordinates key. */
+function byKey(a: IdentityKey, b: IdentityKey): number {
+  return (
+    compare(a.period_start, b.period_start) ||
+    compare(a.period_end, b.period_end) ||
+    compare(a.coord_key, b.coord_key)
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Inserts each new row whose identity has no row yet and returns the stored rows of the
+ * others, locked until the transaction ends where writers are concurrent (EngineOps.claimRows).
+ * In identity order: every writer of points locks in that one order, so two never deadlock
+ * over the points of one chunk.
+ */
+export function claimPoints(store: Store, trx: Kysely<DB>, rows: PointRow[]): Promise<PointRow[]> {
+  const sorted = [...rows].sort((a, b) => compare(a.metric_id, b.metric_id) || byKey(a, b));
+  return store.engine.claimRows(trx, POINTS, sorted);
 }
 
 export function findPointsByIds(db: Kysely<DB>, orgId: string, ids: string[]): Promise<PointRow[]> {
@@ -125,17 +150,20 @@ const REVISIONS: BulkInsert<RevisionRow> = {
 };
 
 /**
- * Writes full point rows (new or changed) and their revisions. Must run inside the
- * caller's write transaction.
+ * Writes full point rows (changed) and the revisions of these and of `claimed` (rows
+ * claimPoints inserted already), and marks the months of both. Must run inside the caller's
+ * write transaction.
  */
 export async function upsertPointsWithRevisions(
   store: Store,
   trx: Kysely<DB>,
   rows: PointRow[],
   revisions: RevisionRow[],
+  claimed: PointRow[] = [],
 ): Promise<void> {
   await store.engine.insertRows(trx, POINTS, rows);
   await store.engine.insertRows(trx, REVISIONS, revisions);
   // In the same transaction: a rollup is never read while a write of its month is unseen.
-  await markRollups(store, trx, rows, revisions[0]?.changed_at ?? new Date().toISOString());
+  const marked = claimed.length === 0 ? rows : rows.length === 0 ? claimed : [...claimed, ...rows];
+  await markRollups(store, trx, marked, revisions[0]?.changed_at ?? new Date().toISOString());
 }

@@ -38,8 +38,9 @@ export async function queueCounts(db: Kysely<DB>): Promise<QueueCount[]> {
 
 /** Months of any metric still waiting for their rollups to be recomputed (the refresher's backlog). */
 export async function rollupBacklog(db: Kysely<DB>): Promise<number> {
+  // A month written by several transactions has a mark of each (migrations/0011-mark-versions.ts).
   const row = await db
-    .selectFrom('rollup_marks')
+    .selectFrom((eb) => eb.selectFrom('rollup_marks').select(['metric_id', 'month']).distinct().as('m'))
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirst();
   return Number(row?.n ?? 0);

@@ -20,7 +20,9 @@ import type { DB } from './schema.ts';
 const MARKS: BulkInsert<RollupMark> = {
   table: 'rollup_marks',
   columns: ['metric_id', 'month', 'org_id', 'version', 'marked_at'],
-  conflict: { target: ['metric_id', 'month', 'org_id'], update: ['version', 'marked_at'] },
+  // Each call's marks carry a version of their own (migrations/0011-mark-versions.ts): they
+  // never meet another writer's on a row.
+  conflict: { target: ['metric_id', 'month', 'version', 'org_id'] },
   columnKinds: {
     metric_id: 'uuid',
     month: 'date',
@@ -49,7 +51,7 @@ export async function markRollups(
       marks.set(key, { metric_id: r.metric_id, org_id: r.org_id, month, version, marked_at: markedAt });
   }
   if (marks.size === 0) return;
-  // Sorted, so concurrent writers take the marks' row locks in one order (no deadlock).
+  // In key order (the index's): marks are this call's own rows, no lock order is at stake.
   const values = [...marks.values()].sort((a, b) =>
     a.metric_id === b.metric_id ? (a.month < b.month ? -1 : 1) : a.metric_id < b.metric_id ? -1 : 1,
   );

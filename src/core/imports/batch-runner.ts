@@ -50,6 +50,9 @@ export interface BatchSpec {
   beforeCommit?: (p: BatchProgress) => Promise<void>;
 }
 
+/** Inputs a staged batch writes at a time: as many as a file's chunk. */
+const FLUSH_SIZE = 1000;
+
 class DryRunDone extends Error {
   constructor(readonly progress: BatchProgress) {
     super('dry run');
@@ -83,12 +86,19 @@ export async function runBatch(
   const dryRun = spec.mode === 'dry-run';
   try {
     return await session(spec.mode, async (w) => {
+      // Adds are kept and written at the end in identity order where the storage stages
+      // them (PostgreSQL): a batch then locks its points in the order every writer does.
+      if (spec.op !== 'remove') w.stageWrites();
       const sourceIssues = spec.sourceIssues === 'writer' ? w.issues : [];
       const read = await writeChunks(w, chunks, spec, sourceIssues);
       const issues = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);
       if (issues.length) throw new Invalid(issues);
       // Nothing was written, but the transaction is rolled back all the same.
       if (dryRun) throw new DryRunDone({ read, applied: 0 });
+      await w.flush(spec.writeSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
+      // Writing finds problems of its own (a point named by id deleted meanwhile).
+      const late = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);
+      if (late.length) throw new Invalid(late);
       const result = { read, applied: w.applied };
       await spec.beforeCommit?.(result);
       return result;

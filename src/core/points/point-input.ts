@@ -54,6 +54,14 @@ export interface PointWriter {
   add(inputs: PointInput[]): Promise<WriteResult>;
   /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
   remove(inputs: PointInput[]): Promise<number>;
+  /**
+   * For a batch written chunk by chunk: from now on add() validates its inputs and keeps
+   * them where the storage stages (PointPorts.pointStaging), and flush() writes them all in
+   * identity order. Where it does not stage, add() goes on writing as it comes.
+   */
+  stageWrites(): void;
+  /** Writes what add() kept, in identity order, `size` inputs at a time; `progress` after each piece. */
+  flush(size: number, progress?: () => void | Promise<void>): Promise<void>;
   readonly issues: FieldIssue[];
   readonly applied: number;
 }

@@ -3,6 +3,7 @@ import type { Actor } from '../context.ts';
 import { type FieldIssue, Invalid } from '../errors.ts';
 import type { Metric } from '../metrics.ts';
 import type { Storage } from '../ports/index.ts';
+import type { PointStaging } from '../ports/points.ts';
 import { notePointWrite } from '../rollups/refresher.ts';
 import { MetricCache } from './metric-cache.ts';
 import { identity, type Normalized, normalize, type Report, reportMissingId } from './normalize.ts';
@@ -10,20 +11,30 @@ import { nextRecord, revision, samePoint } from './point-changes.ts';
 import { MAX_ISSUES, type PointInput, type PointWriter, type WriteResult } from './point-input.ts';
 import type { IdentityKey, PointRecord, RevisionRecord } from './point-record.ts';
 
-// The body of a write transaction: validate against the metric, resolve identities under
-// the metrics' locks, upsert, and append a revision for every change.
+// The body of a write transaction: validate against the metric, claim the identities
+// written (new ones inserted, stored ones locked and read), write the changes, and append a
+// revision for every change.
+//
+// Writers lock the points they write, not their metrics: writers of one metric run side by
+// side, a long import does not hold up a small write of other points of its metric, and a
+// file of any number of metrics takes no lock-table entry per metric (a file touching 40,000
+// metrics exhausted PostgreSQL's lock table under the per-metric advisory lock this replaced).
+// Each chunk claims its identities in one statement, in identity order.
 
 interface Resolved {
   normalized: Normalized[];
   /** The stored records of the inputs' identities, by identity key. */
   current: Map<string, PointRecord>;
+  /** Records this call inserted (each its identity's first input), by identity key. */
+  claimed: Map<string, PointRecord>;
 }
 
 class Writer implements PointWriter {
   readonly issues: FieldIssue[] = [];
   applied = 0;
   private readonly metrics: MetricCache;
-  private readonly locked = new Set<string>();
+  /** Where add() keeps a batch's inputs for flush(), once stageWrites() was called. */
+  private staging: PointStaging | undefined;
   private readonly report: Report = (i) => {
     if (this.issues.length < MAX_ISSUES) this.issues.push(i);
   };
@@ -44,39 +55,58 @@ class Writer implements PointWriter {
     return this.validateOnly || this.issues.length > 0;
   }
 
-  /**
-   * Validates inputs and loads the stored records they name (by id or identity), under the
-   * metrics' write locks. Undefined once any problem was found: after the first problem
-   * we only validate, to report every problem of the request. `lookUp` still loads the
-   * records of valid inputs then, for deletes, whose "not there" is a problem of its own.
-   */
-  private async resolve(inputs: PointInput[], lookUp = false): Promise<Resolved | undefined> {
-    const { orgId } = this.actor;
+  /** Each input checked against its metric (and the point it names by id); the problems reported. */
+  private async validate(inputs: PointInput[]): Promise<Normalized[]> {
     await this.metrics.load(inputs.map((i) => i.metricId));
     const ids = inputs.flatMap((i) => (i.id === undefined ? [] : [i.id]));
-    const byId = new Map((await this.tx.pointsByIds(orgId, ids)).map((r) => [r.id, r]));
+    const byId = new Map((await this.tx.pointsByIds(this.actor.orgId, ids)).map((r) => [r.id, r]));
     const normalized: Normalized[] = [];
     for (const input of inputs) {
       const n = normalize(input, this.metrics.get(input.metricId), byId, this.report);
       if (n) normalized.push(n);
     }
-    if (this.holding && !lookUp) return undefined;
+    return normalized;
+  }
 
-    const metricIds = [...new Set(normalized.map((n) => n.metricId))];
-    const toLock = metricIds.filter((id) => !this.locked.has(id));
-    await this.tx.lockKeys(toLock);
-    for (const id of toLock) this.locked.add(id);
+  /**
+   * Validates inputs and loads the stored records they name (by id or identity), locked.
+   * Undefined once any problem was found: after the first problem we only validate, to
+   * report every problem of the request. A remove (`op`) still loads the records of valid
+   * inputs then, for deletes, whose "not there" is a problem of its own. An add made at `at`
+   * claims its identities: the new ones are inserted as their first input makes them.
+   */
+  private async resolve(
+    inputs: PointInput[],
+    op: 'add' | 'remove',
+    at: string,
+  ): Promise<Resolved | undefined> {
+    const { orgId } = this.actor;
+    const normalized = await this.validate(inputs);
+    if (this.holding && op === 'add') return undefined;
 
-    // Every stored record is read again now that the lock is held, those named by id too:
-    // the ones read by id above may predate a concurrent write that committed before we got
-    // the lock (comparing with them would lose that write, or skip ours as "unchanged").
+    // Every stored record is read again under its lock, those named by id too: the ones read
+    // by id above may predate a concurrent write that committed before we got the lock
+    // (comparing with them would lose that write, or skip ours as "unchanged").
     const current = new Map<string, PointRecord>();
-    const keysOf = new Map<string, IdentityKey[]>(metricIds.map((id) => [id, []]));
-    for (const n of normalized)
-      keysOf.get(n.metricId)?.push({ period_start: n.start, period_end: n.end, coord_key: n.coordKey });
-    for (const [metricId, keys] of keysOf) {
-      for (const r of await this.tx.pointsByIdentity(orgId, metricId, keys)) {
-        current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
+    const claimed = new Map<string, PointRecord>();
+    const keep = (r: PointRecord) =>
+      current.set(identity(r.metric_id, r.period_start, r.period_end, r.coord_key), r);
+    if (op === 'add') {
+      for (const n of normalized)
+        if (!claimed.has(n.key)) claimed.set(n.key, nextRecord(n, undefined, undefined, this.actor, at));
+      for (const r of await this.tx.claimPoints([...claimed.values()])) keep(r);
+      for (const key of current.keys()) claimed.delete(key);
+    } else {
+      const keysOf = new Map<string, IdentityKey[]>();
+      for (const n of normalized) {
+        const keys = keysOf.get(n.metricId) ?? keysOf.set(n.metricId, []).get(n.metricId);
+        keys?.push({ period_start: n.start, period_end: n.end, coord_key: n.coordKey });
+      }
+      // Metrics in id order, keys in identity order (the store sorts them): claimPoints' order.
+      for (const metricId of [...keysOf.keys()].sort()) {
+        const keys = keysOf.get(metricId) ?? [];
+        for (const r of await this.tx.pointsByIdentity(orgId, metricId, keys, { lock: !this.holding }))
+          keep(r);
       }
     }
     for (const n of normalized) {
@@ -84,22 +114,67 @@ class Writer implements PointWriter {
         reportMissingId(n.input, this.report); // deleted by another writer between our read and the lock
       }
     }
-    if (this.holding && !lookUp) return undefined;
-    return { normalized, current };
+    if (this.holding && op === 'add') return undefined;
+    return { normalized, current, claimed };
+  }
+
+  stageWrites(): void {
+    if (!this.validateOnly) this.staging = this.tx.pointStaging();
+  }
+
+  async flush(size: number, progress?: () => void | Promise<void>): Promise<void> {
+    const staging = this.staging;
+    this.staging = undefined;
+    if (!staging || this.holding) return;
+    for await (const inputs of staging.drain(size)) {
+      await this.write(inputs);
+      await progress?.();
+    }
   }
 
   async add(inputs: PointInput[]): Promise<WriteResult> {
+    if (!this.staging) return this.write(inputs);
+    // Validated now (every problem of a batch is found before anything is written), kept
+    // with the identity it writes, written by flush().
+    const normalized = await this.validate(inputs);
+    if (!this.holding) {
+      await this.staging.add(
+        normalized.map((n) => ({
+          metricId: n.metricId,
+          start: n.start,
+          end: n.end,
+          coordKey: n.coordKey,
+          input: n.input,
+        })),
+      );
+    }
+    return { rows: [], inserted: 0, updated: 0, unchanged: 0 };
+  }
+
+  private async write(inputs: PointInput[]): Promise<WriteResult> {
     const result: WriteResult = { rows: [], inserted: 0, updated: 0, unchanged: 0 };
     if (inputs.length === 0) return result;
-    const resolved = await this.resolve(inputs);
-    if (!resolved) return result;
-    const { normalized, current } = resolved;
     const at = now();
+    const resolved = await this.resolve(inputs, 'add', at);
+    if (!resolved) return result;
+    const { normalized, current, claimed } = resolved;
     const out = result.rows;
     const revisions: RevisionRecord[] = [];
     const changed = new Map<string, PointRecord>();
+    const inserted: PointRecord[] = [];
     for (const n of normalized) {
       const key = n.key;
+      const made = claimed.get(key);
+      if (made) {
+        // The identity's first input: claimPoints stored the record it makes.
+        claimed.delete(key);
+        current.set(key, made);
+        inserted.push(made);
+        revisions.push(revision(made, 'insert', null, this.actor, at));
+        result.inserted++;
+        out.push(made);
+        continue;
+      }
       const prev = current.get(key);
       const live = prev && prev.deleted_at === null ? prev : undefined;
       const next = nextRecord(n, live, prev, this.actor, at);
@@ -116,7 +191,7 @@ class Writer implements PointWriter {
         out.push(live);
       }
     }
-    await this.tx.savePoints([...changed.values()], revisions);
+    await this.tx.savePoints([...changed.values()], revisions, inserted);
     notePointWrite();
     this.applied += normalized.length;
     return result;
@@ -125,9 +200,9 @@ class Writer implements PointWriter {
   /** Marks the named points deleted (their records stay, for ids and history). Each must exist. */
   async remove(inputs: PointInput[]): Promise<number> {
     if (inputs.length === 0) return 0;
-    const resolved = await this.resolve(inputs, true);
-    if (!resolved) return 0;
     const at = now();
+    const resolved = await this.resolve(inputs, 'remove', at);
+    if (!resolved) return 0;
     const changed = new Map<string, PointRecord>();
     const revisions: RevisionRecord[] = [];
     for (const n of resolved.normalized) {

@@ -1,3 +1,4 @@
+import type { PointInput } from '../points/point-input.ts';
 import type {
   IdentityKey,
   KeysetPage,
@@ -12,16 +13,42 @@ import type {
 // Storage operations core needs for data points, revisions and the writer's locks.
 export interface PointPorts {
   /**
-   * Serializes concurrent writers of the same keys (metric ids) until the transaction
-   * ends; a no-op on an engine that has one writer at a time. Only within `transaction`.
+   * Serializes concurrent holders of the same keys (a setup step, one metric's rollup
+   * refresh) until the transaction ends; a no-op on an engine that has one writer at a time.
+   * Only within `transaction`. Writers of points lock the points instead (claimPoints).
    */
   lockKeys(keys: string[]): Promise<void>;
   /** The organization's points with these ids, deleted ones included; ids that are no uuid name none. */
   pointsByIds(orgId: string, ids: string[]): Promise<PointRecord[]>;
-  /** One metric's points with these identities, deleted ones included. */
-  pointsByIdentity(orgId: string, metricId: string, keys: IdentityKey[]): Promise<PointRecord[]>;
-  /** Writes whole point rows (new or changed) and their revisions. Only within `transaction`. */
-  savePoints(rows: PointRecord[], revisions: RevisionRecord[]): Promise<void>;
+  /**
+   * One metric's points with these identities, deleted ones included; with `lock`, each
+   * locked until the transaction ends (where writers are concurrent). Only within `transaction`.
+   */
+  pointsByIdentity(
+    orgId: string,
+    metricId: string,
+    keys: IdentityKey[],
+    opts?: { lock?: boolean },
+  ): Promise<PointRecord[]>;
+  /**
+   * Stores each of these new records whose identity has no point yet, and returns the stored
+   * records of the others, locked until the transaction ends where writers are concurrent.
+   * Identities distinct. Only within `transaction`.
+   */
+  claimPoints(rows: PointRecord[]): Promise<PointRecord[]>;
+  /**
+   * Somewhere to keep a batch's inputs until they are written in identity order, where
+   * concurrent writers must lock in one order across a whole transaction (PostgreSQL: a
+   * batch written chunk by chunk in file order could deadlock with one written in another
+   * order). Undefined where writes run one transaction at a time (SQLite): write as you go.
+   * Only within `transaction`.
+   */
+  pointStaging(): PointStaging | undefined;
+  /**
+   * Writes whole point rows (changed) and the revisions, and marks the months of these and
+   * of `claimed` (records claimPoints stored). Only within `transaction`.
+   */
+  savePoints(rows: PointRecord[], revisions: RevisionRecord[], claimed?: PointRecord[]): Promise<void>;
   /** Current (not deleted) points of a metric, in id order (the cursor's order). */
   listPoints(orgId: string, metricId: string, f: PointFilter): Promise<PointRecord[]>;
   /** The points as they were at `asOf`: each with its last revision's value then (deletes left out). */
@@ -46,4 +73,20 @@ export interface PointPorts {
   countPoints(orgId: string, f: PointSetFilter): Promise<number>;
   /** A point's revisions, oldest first. */
   pointRevisions(orgId: string, pointId: string): Promise<StoredRevision[]>;
+}
+
+/** A staged input and the identity it writes (normalized), which orders it. */
+export interface StagedInput {
+  metricId: string;
+  start: string;
+  end: string;
+  coordKey: string;
+  input: PointInput;
+}
+
+/** A batch's inputs kept in the transaction until they are written (PointPorts.pointStaging). */
+export interface PointStaging {
+  add(rows: StagedInput[]): Promise<void>;
+  /** Every input kept, in identity order (in the order kept within one identity), `size` at a time. */
+  drain(size: number): AsyncIterable<PointInput[]>;
 }

@@ -44,7 +44,10 @@ export async function refreshMarks(storage: Storage, marks: RollupMark[]): Promi
 export const refreshMonth = (storage: Storage, mark: RollupMark) => refreshMarks(storage, [mark]);
 
 async function refreshMetricMarks(storage: Storage, marks: RollupMark[]): Promise<void> {
-  const todo = [...marks].sort((a, b) => (a.month < b.month ? -1 : 1));
+  // A month written by several transactions has a mark of each; one recompute clears them all.
+  const todo = [...new Map(marks.map((m) => [m.month, m])).values()].sort((a, b) =>
+    a.month < b.month ? -1 : 1,
+  );
   let size = 1;
   while (todo.length > 0) {
     const chunk = todo.splice(0, size);
@@ -61,8 +64,11 @@ async function refreshMetricMarks(storage: Storage, marks: RollupMark[]): Promis
 async function recompute(storage: Storage, taken: RollupMark[]): Promise<void> {
   const { metric_id: metricId, org_id: orgId } = taken[0];
   await storage.transaction(async (tx) => {
-    // The writers' lock on the metric: no write of it runs while its months are read and replaced.
-    await tx.lockKeys([metricId]);
+    // One refresh of a metric at a time, across processes: two replacing the same months'
+    // rows at once would collide on their keys. Writers do not take this lock (they lock the
+    // points they write): a write that commits while this runs leaves a mark of its own
+    // version, which this refresh does not clear, so its month is recomputed again.
+    await tx.lockKeys([`rollups:${metricId}`]);
     // The marks as they are now, under the lock: a month another refresh (a read's, or the
     // background's) has done since these marks were taken is not done again. Without this
     // the background refresher, holding a batch taken just before a read refreshed the same

@@ -15,8 +15,8 @@ type EntityRow = DB['analytics_entities'];
 
 export function postgresQueries(maxParams: number): EngineQueries {
   return {
-    async findPointsByIdentity(db, orgId, metricId, keys) {
-      const result = await identityProbe(orgId, metricId, keys).execute(db);
+    async findPointsByIdentity(db, orgId, metricId, keys, opts) {
+      const result = await identityProbe(orgId, metricId, keys, opts?.lock).execute(db);
       return [...result.rows];
     },
 
@@ -164,6 +164,8 @@ export function identityProbe(
   orgId: string,
   metricId: string,
   keys: { period_start: string; period_end: string; coord_key: string }[],
+  /** Lock each row found until the transaction ends, in the order of `keys`. */
+  lock = false,
 ) {
   return sql<PointRow>`
     select p.* from unnest(
@@ -175,6 +177,6 @@ export function identityProbe(
       select * from ${sql.table('data_points')} d
       where d.metric_id = ${metricId} and d.period_start = k.period_start
         and d.period_end = k.period_end and d.coord_key = k.coord_key and d.org_id = ${orgId}
-      limit 1
+      limit 1 ${lock ? sql`for update` : sql``}
     ) p`;
 }

@@ -5,6 +5,7 @@ import type { DB } from '../schema.ts';
 import { conflictSets } from './conflict-sets.ts';
 import { postgresQueries } from './postgres-queries.ts';
 import { SchemaPlugin } from './postgres-schema.ts';
+import { postgresStaging } from './postgres-staging.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
@@ -149,6 +150,10 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
 
     insertRows,
 
+    claimRows,
+
+    staging: postgresStaging,
+
     payloadChunkReader: (db) => async (jobId, seq) =>
       (
         await db
@@ -208,4 +213,45 @@ async function insertUnnested<T>(
       insert into ${sql.table(spec.table)} (${sql.raw(spec.columns.join(', '))})
       select * from unnest(${sql.join(spec.columns.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(kinds[c])}[]`))})
       ${onConflict}`.execute(db);
+}
+
+/**
+ * One INSERT … ON CONFLICT DO UPDATE … WHERE false, its rows taken in the caller's order
+ * (WITH ORDINALITY): a free key gets its row, a taken one has its row locked and left as
+ * it is ("all rows will be locked when the ON CONFLICT DO UPDATE action is taken", and the
+ * WHERE clause updates none). A key another transaction is inserting or holds waits for it.
+ * The rows it did not insert are then read, already locked, through their unique index.
+ */
+async function claimRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<T[]> {
+  if (rows.length === 0) return [];
+  const kinds = spec.columnKinds;
+  const target = spec.conflict?.target;
+  if (!kinds || !target) throw new Error(`${spec.table}: claimRows needs columnKinds and a conflict target`);
+  const set = spec.columns.find((c) => !target.includes(c)) as string;
+  const arrays = (columns: readonly string[], of: T[]) =>
+    sql.join(
+      columns.map((c) => sql`${of.map((r) => (r as Record<string, unknown>)[c])}::${sql.raw(kinds[c])}[]`),
+    );
+  const cols = sql.raw(spec.columns.join(', '));
+  const keyOf = (r: Record<string, unknown>) => target.map((c) => String(r[c])).join('\u0000');
+  const inserted = await sql<Record<string, unknown>>`
+    insert into ${sql.table(spec.table)} (${cols})
+    select ${cols} from unnest(${arrays(spec.columns, rows)}) with ordinality as r(${cols}, ord) order by ord
+    on conflict (${sql.raw(target.join(', '))}) do update set ${sql.raw(set)} = excluded.${sql.raw(set)} where false
+    returning ${sql.raw(target.join(', '))}`.execute(db);
+  const fresh = new Set(inserted.rows.map(keyOf));
+  const taken = rows.filter((r) => !fresh.has(keyOf(r as Record<string, unknown>)));
+  if (taken.length === 0) return [];
+  const found = await sql<T>`
+    select t.* from unnest(${arrays(target, taken)}) with ordinality as k(${sql.raw(target.join(', '))}, ord)
+    cross join lateral (
+      select * from ${sql.table(spec.table)} d
+      where ${sql.join(
+        target.map((c) => sql`d.${sql.raw(c)} = k.${sql.raw(c)}`),
+        sql` and `,
+      )}
+      limit 1
+    ) t
+    order by k.ord`.execute(db);
+  return [...found.rows];
 }

@@ -12,12 +12,17 @@ type PointRow = DB['data_points'];
 type EntityRow = DB['analytics_entities'];
 
 export interface EngineQueries {
-  /** Existing points of one metric with the given identities (deleted ones included). */
+  /**
+   * Existing points of one metric with the given identities (deleted ones included). With
+   * `lock`, where writers are concurrent, each is locked until the transaction ends, in the
+   * order of `keys`.
+   */
   findPointsByIdentity(
     db: Kysely<DB>,
     orgId: string,
     metricId: string,
     keys: IdentityKey[],
+    opts?: { lock?: boolean },
   ): Promise<PointRow[]>;
   /** Entities named by `refs`; with `lock`, locked until the transaction ends (where writers are concurrent). */
   findEntitiesByRefs(

@@ -201,6 +201,27 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       );
     },
 
+    // One writer at a time: no other writer's locks to meet, in any order.
+    staging: () => undefined,
+
+    // One writer at a time: what is free now stays free until this transaction inserts it.
+    async claimRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<T[]> {
+      const target = spec.conflict?.target ?? [];
+      const probe = prepared(
+        handle,
+        `select * from ${spec.table} where ${target.map((c) => `${c} = ?`).join(' and ')}`,
+      );
+      const taken: T[] = [];
+      const free: T[] = [];
+      for (const row of rows) {
+        const stored = probe.get(...target.map((c) => (row as Record<string, unknown>)[c])) as T | undefined;
+        if (stored) taken.push(stored);
+        else free.push(row);
+      }
+      await this.insertRows(db, spec, free);
+      return taken;
+    },
+
     payloadChunkReader() {
       // The payload was committed before the job could be claimed; read on the writer's
       // own connection (its transaction may be open).

@@ -166,6 +166,21 @@ export interface EngineOps {
   /** Inserts (or upserts) rows inside the caller's transaction `db`. */
   insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<void>;
   /**
+   * Where a transaction keeps a batch's inputs to write them in identity order
+   * (PointPorts.pointStaging): where writers are concurrent (PostgreSQL); undefined where
+   * transactions run one at a time (SQLite), which write as they go.
+   */
+  staging(db: Kysely<DB>): StagingTable | undefined;
+  /**
+   * Inserts each of `rows` whose unique key (`spec.conflict.target`) is free, and returns the
+   * stored rows of the others, in the order of `rows`. Where writers are concurrent
+   * (PostgreSQL) every row named is locked until the transaction ends, the inserted ones and
+   * the taken ones alike, in the order of `rows`, by one statement: callers that sort their
+   * rows the same way lock in one global order and cannot deadlock each other. Rows must have
+   * distinct keys.
+   */
+  claimRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<T[]>;
+  /**
    * Reads job payload chunks. A handler reads its payload while its own write transaction is
    * open; on SQLite that transaction holds Kysely's only connection, so the reader reads on
    * the same connection directly. `db` is the connection to read through otherwise.
@@ -186,4 +201,20 @@ export interface ConnectionUse {
   inUse: number;
   idle: number;
   waiting: number;
+}
+
+/** A staged input: the identity that orders it, and the input as JSON text. */
+export interface StagedRow {
+  metric_id: string;
+  period_start: string;
+  period_end: string;
+  coord_key: string;
+  input: string;
+}
+
+/** See EngineOps.staging. */
+export interface StagingTable {
+  add(rows: StagedRow[]): Promise<void>;
+  /** The inputs in identity order, then in the order they were added; `size` at a time. */
+  drain(size: number): AsyncIterable<string[]>;
 }

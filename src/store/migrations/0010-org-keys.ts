@@ -19,7 +19,11 @@ import type { ColumnTypes } from '../engine/types.ts';
 // test/store/distribution.test.ts reads the catalog of both engines and holds to this.
 
 /** Foreign keys to `metrics`: (org_id, metric_id) → metrics (org_id, id), deleted with it. */
-const toMetric = { columns: ['org_id', 'metric_id'], parent: 'metrics', parentColumns: ['org_id', 'id'] };
+export const toMetric = {
+  columns: ['org_id', 'metric_id'],
+  parent: 'metrics',
+  parentColumns: ['org_id', 'id'],
+};
 
 /** Parents before children: a foreign key needs its parent's key to exist. */
 const ORG_KEYS: KeyedTable[] = [
@@ -105,7 +109,7 @@ const fkName = (table: string, columns: string[]) => `${table}_${columns[columns
  * key with foreign keys on it cannot be dropped), then each primary key and unique index is
  * replaced, then the foreign keys come back on (org_id, x_id), checked against the rows.
  */
-async function alterKeys(db: Kysely<unknown>, tables: KeyedTable[]): Promise<void> {
+export async function alterKeys(db: Kysely<unknown>, tables: KeyedTable[]): Promise<void> {
   for (const t of tables)
     for (const fk of t.foreignKeys ?? [])
       await db.schema.alterTable(t.table).dropConstraint(fkName(t.table, fk.columns)).execute();

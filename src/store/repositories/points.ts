@@ -7,7 +7,8 @@ import {
 } from '../point-listing.ts';
 import { listRevisions } from '../point-revisions.ts';
 import { countPoints, listPointsOffset } from '../point-sets.ts';
-import { findByIdentity, findPointsByIds, upsertPointsWithRevisions } from '../points.ts';
+import { pointStaging } from '../point-staging.ts';
+import { claimPoints, findByIdentity, findPointsByIds, upsertPointsWithRevisions } from '../points.ts';
 import { lockKeys } from '../transactions.ts';
 import type { RepositoryHandle } from './handle.ts';
 
@@ -18,8 +19,11 @@ export function pointRepositories(h: RepositoryHandle): PointPorts {
   return {
     lockKeys: (keys) => lockKeys(store, db, keys),
     pointsByIds: (orgId, ids) => findPointsByIds(db, orgId, ids),
-    pointsByIdentity: (orgId, metricId, keys) => findByIdentity(store, db, orgId, metricId, keys),
-    savePoints: (rows, revisions) => upsertPointsWithRevisions(store, db, rows, revisions),
+    pointsByIdentity: (orgId, metricId, keys, opts) =>
+      findByIdentity(store, db, orgId, metricId, keys, opts?.lock),
+    claimPoints: (rows) => claimPoints(store, db, rows),
+    pointStaging: () => pointStaging(store, db),
+    savePoints: (rows, revisions, claimed) => upsertPointsWithRevisions(store, db, rows, revisions, claimed),
     listPoints: (orgId, metricId, f) => listPoints(store, orgId, metricId, f),
     listPointsAsOf: (orgId, metricId, asOf, f) => listPointsAsOf(store, orgId, metricId, asOf, f),
     listPointsInIdentityOrder: (orgId, metricId, f) => listPointsInIdentityOrder(store, orgId, metricId, f),
