@@ -1,28 +1,71 @@
 import type { Kysely } from 'kysely';
 import type { PointInput } from '../core/points/point-input.ts';
-import type { PointStaging } from '../core/ports/points.ts';
+import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
+import type { StagingTable } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
-// core's PointStaging over the engine's staging table: each input travels as JSON text (what
-// a parsed file or body holds: strings, numbers, null, arrays and plain objects).
+// core's PointStaging: a batch's inputs are kept in memory and sorted there, up to
+// IN_MEMORY of them (a Workiva batch of 10 MB is about 77,000 values); a bigger batch (a file
+// of a million rows) goes on in the engine's staging table, each input as JSON text (what a
+// parsed file or body holds: strings, numbers, null, arrays and plain objects), and is read
+// back in the same order by the database. Kept in memory, a batch costs no statement and
+// no JSON: staging Workiva batches in the table made them 40 % slower on PostgreSQL.
+
+const IN_MEMORY = 100_000;
+
+/** Identity order, as store/points.ts claimPoints sorts (and the staging table's ORDER BY … COLLATE "C"). */
+function byIdentity(a: StagedInput, b: StagedInput): number {
+  return (
+    compare(a.metricId, b.metricId) ||
+    compare(a.start, b.start) ||
+    compare(a.end, b.end) ||
+    compare(a.coordKey, b.coordKey)
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export function pointStaging(store: Store, db: Kysely<DB>): PointStaging | undefined {
   const table = store.engine.staging(db);
   if (!table) return undefined;
+  let kept: StagedInput[] | undefined = [];
+  const spill = (rows: StagedInput[]) => addTo(table, rows);
   return {
-    add: (rows) =>
-      table.add(
-        rows.map((r) => ({
-          metric_id: r.metricId,
-          period_start: r.start,
-          period_end: r.end,
-          coord_key: r.coordKey,
-          input: JSON.stringify(r.input),
-        })),
-      ),
+    async add(rows) {
+      if (kept && kept.length + rows.length <= IN_MEMORY) {
+        kept.push(...rows);
+        return;
+      }
+      if (kept) {
+        await spill(kept);
+        kept = undefined;
+      }
+      await spill(rows);
+    },
     async *drain(size) {
+      if (kept) {
+        // Array.prototype.sort is stable: one identity's inputs stay in the order given.
+        const sorted = kept.sort(byIdentity);
+        kept = undefined;
+        for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.input);
+        return;
+      }
       for await (const page of table.drain(size)) yield page.map((text) => JSON.parse(text) as PointInput);
     },
   };
+}
+
+function addTo(table: StagingTable, rows: StagedInput[]): Promise<void> {
+  return table.add(
+    rows.map((r) => ({
+      metric_id: r.metricId,
+      period_start: r.start,
+      period_end: r.end,
+      coord_key: r.coordKey,
+      input: JSON.stringify(r.input),
+    })),
+  );
 }

@@ -198,6 +198,23 @@ describe.each(engines())('file imports and locks [%s]', (engine) => {
         .where('metric_id', '=', target)
         .executeTakeFirstOrThrow();
       expect(Number(points.n)).toBe(days + 1);
+      // Staged past what a batch keeps in memory (as JSON in a temporary table), each row
+      // came back whole: the value the file gave its metric and day.
+      const m = ids.indexOf(target);
+      const sample = await store.db
+        .selectFrom('data_points')
+        .select(['period_start', 'value'])
+        .where('metric_id', '=', target)
+        .where('period_start', 'in', ['2020-01-01', '2022-09-26'])
+        .where('period_end', '=', (eb) => eb.ref('period_start'))
+        .orderBy('period_start')
+        .execute();
+      // Stored as canonical decimals: "0.10" is 0.1, "999.0" is 999.
+      const canonical = (text: string) => text.replace(/\.?0+$/, '');
+      expect(sample).toEqual([
+        { period_start: '2020-01-01', value: canonical(`0.${m}`) },
+        { period_start: '2022-09-26', value: canonical(`999.${m}`) },
+      ]);
     },
   );
 });
