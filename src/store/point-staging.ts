@@ -32,7 +32,13 @@ export function pointStaging(store: Store, db: Kysely<DB>): PointStaging | undef
   const table = store.engine.staging(db);
   if (!table) return undefined;
   let kept: StagedInput[] | undefined = [];
-  const spill = (rows: StagedInput[]) => addTo(table, rows);
+  // One insert in flight: the next chunk is parsed and checked while the last is stored.
+  let storing: Promise<void> = Promise.resolve();
+  const spill = async (rows: StagedInput[]) => {
+    await storing;
+    storing = addTo(table, rows);
+    storing.catch(() => {}); // awaited by the next add or the drain; never unhandled meanwhile
+  };
   return {
     async add(rows) {
       if (kept && kept.length + rows.length <= IN_MEMORY) {
@@ -53,6 +59,7 @@ export function pointStaging(store: Store, db: Kysely<DB>): PointStaging | undef
         for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.input);
         return;
       }
+      await storing;
       for await (const page of table.drain(size)) yield page.map((text) => JSON.parse(text) as PointInput);
     },
   };
