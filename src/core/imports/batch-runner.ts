@@ -37,6 +37,11 @@ export interface BatchSpec {
   /** Inputs handed to the writer at once; omitted, each chunk is written as one. */
   writeSize?: number;
   /**
+   * Inputs a staged batch may keep in memory (see PointWriter.stageWrites): a batch of bounded
+   * size (Workiva's) says how many; a file, of any length, keeps none.
+   */
+  keepInMemory?: number;
+  /**
    * Where the source's problems go. 'writer' (files): into the writer's own list, so it only
    * validates from the first one on. 'apart' (Workiva): a list of their own; the writer
    * goes on writing (and its progress counting) until the end rolls everything back.
@@ -88,7 +93,7 @@ export async function runBatch(
     return await session(spec.mode, async (w) => {
       // Adds are kept and written at the end in identity order where the storage stages
       // them (PostgreSQL): a batch then locks its points in the order every writer does.
-      if (spec.op !== 'remove') w.stageWrites();
+      if (spec.op !== 'remove') w.stageWrites(spec.keepInMemory);
       const sourceIssues = spec.sourceIssues === 'writer' ? w.issues : [];
       const read = await writeChunks(w, chunks, spec, sourceIssues);
       const issues = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);

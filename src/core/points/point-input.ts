@@ -57,9 +57,10 @@ export interface PointWriter {
   /**
    * For a batch written chunk by chunk: from now on add() validates its inputs and keeps
    * them where the storage stages (PointPorts.pointStaging), and flush() writes them all in
-   * identity order. Where it does not stage, add() goes on writing as it comes.
+   * identity order. Where it does not stage, add() goes on writing as it comes. Up to
+   * `inMemory` inputs (default none) are kept in memory, for batches known to be small.
    */
-  stageWrites(): void;
+  stageWrites(inMemory?: number): void;
   /** Writes what add() kept, in identity order, `size` inputs at a time; `progress` after each piece. */
   flush(size: number, progress?: () => void | Promise<void>): Promise<void>;
   readonly issues: FieldIssue[];

@@ -117,8 +117,8 @@ class Writer implements PointWriter {
     return { normalized, current, claimed };
   }
 
-  stageWrites(): void {
-    if (!this.validateOnly) this.staging = this.tx.pointStaging();
+  stageWrites(inMemory = 0): void {
+    if (!this.validateOnly) this.staging = this.tx.pointStaging(inMemory);
   }
 
   async flush(size: number, progress?: () => void | Promise<void>): Promise<void> {

@@ -41,9 +41,11 @@ export interface PointPorts {
    * concurrent writers must lock in one order across a whole transaction (PostgreSQL: a
    * batch written chunk by chunk in file order could deadlock with one written in another
    * order). Undefined where writes run one transaction at a time (SQLite): write as you go.
+   * Up to `inMemory` inputs are kept in memory (a batch known to be small); beyond, in the
+   * database.
    * Only within `transaction`.
    */
-  pointStaging(): PointStaging | undefined;
+  pointStaging(inMemory: number): PointStaging | undefined;
   /**
    * Writes whole point rows (changed) and the revisions, and marks the months of these and
    * of `claimed` (records claimPoints stored). Only within `transaction`.

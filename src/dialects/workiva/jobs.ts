@@ -68,6 +68,8 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
           mode: 'apply',
           op,
           writeSize: WRITE_BATCH,
+          // A batch is at most 10 MB (about 77,000 values): sorted in memory, not staged in a table.
+          keepInMemory: 100_000,
           sourceIssues: 'apart',
           report,
           onProgress: async (p) => {

@@ -22,7 +22,7 @@ export function pointRepositories(h: RepositoryHandle): PointPorts {
     pointsByIdentity: (orgId, metricId, keys, opts) =>
       findByIdentity(store, db, orgId, metricId, keys, opts?.lock),
     claimPoints: (rows) => claimPoints(store, db, rows),
-    pointStaging: () => pointStaging(store, db),
+    pointStaging: (inMemory) => pointStaging(store, db, inMemory),
     savePoints: (rows, revisions, claimed) => upsertPointsWithRevisions(store, db, rows, revisions, claimed),
     listPoints: (orgId, metricId, f) => listPoints(store, orgId, metricId, f),
     listPointsAsOf: (orgId, metricId, asOf, f) => listPointsAsOf(store, orgId, metricId, asOf, f),
