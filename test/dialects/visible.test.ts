@@ -216,6 +216,16 @@ describe.each(engines())('Visible dialect [%s]', (engine) => {
     expect(foreign.body).not.toContain('20.99');
   });
 
+  it('GET /data_points naming no metric (metric_id= or metric_id=,) is a 400 naming the field', async () => {
+    for (const query of ['metric_id=', 'metric_id=,', 'metric_id=%20&page=1&exclude_blank=true']) {
+      const res = await ctx().call(ctx().orgA.read, { method: 'GET', url: `/data_points?${query}` });
+      expect(res.statusCode, `${query}: ${res.body}`).toBe(400);
+      expect(res.json()).toEqual({
+        errors: [{ type: 'parameter_invalid', field: 'metric_id', message: 'names no metric' }],
+      });
+    }
+  });
+
   it('GET /metrics lists the organization’s metrics; anonymous GET /metrics is the Prometheus exposition', async () => {
     const m = await createMetric();
     const mine = await ctx().call(ctx().orgA.read, { method: 'GET', url: '/metrics?page_size=100' });

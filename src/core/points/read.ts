@@ -168,6 +168,9 @@ export async function readPointsPage(
   q: { metricIds: string[]; from?: string; to?: string; excludeBlank?: boolean; page: number; size: number },
 ): Promise<{ items: StoredPoint[]; total: number }> {
   const metricIds = [...new Set(q.metricIds)];
+  // `metric_id=` or `metric_id=,` names no metric: a malformed query, as a missing parameter
+  // is (PostgreSQL refuses the empty IN list the listing would make; the fuzzer found a 500).
+  if (metricIds.length === 0) throw Invalid.field('metric_id', 'names no metric', true);
   const found = (await storage.findMetricsByIds(orgId, metricIds.filter(isUuid))).map((m) => m.id);
   if (found.length !== metricIds.length) throw new NotFound('metric');
   const filter = {
