@@ -3,6 +3,7 @@ import type { PointInput } from '../core/points/point-input.ts';
 import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
 import type { StagingTable } from './engine/types.ts';
+import { compareIdentity } from './points.ts';
 import type { DB } from './schema.ts';
 
 // core's PointStaging: a batch's inputs are kept in memory and sorted there, up to the
@@ -12,20 +13,6 @@ import type { DB } from './schema.ts';
 // back in the same order by the database. Kept in memory, a batch costs no statement and no
 // JSON; a file goes to the table from its first row (holding its first 100,000 rows in memory
 // first cost a 1M-row import 38 MB of peak RSS and 7 % of its time).
-
-/** Identity order, as store/points.ts claimPoints sorts (and the staging table's ORDER BY … COLLATE "C"). */
-function byIdentity(a: StagedInput, b: StagedInput): number {
-  return (
-    compare(a.metricId, b.metricId) ||
-    compare(a.start, b.start) ||
-    compare(a.end, b.end) ||
-    compare(a.coordKey, b.coordKey)
-  );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): PointStaging | undefined {
   const table = store.engine.staging(db);
@@ -53,7 +40,7 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
     async *drain(size) {
       if (kept) {
         // Array.prototype.sort is stable: one identity's inputs stay in the order given.
-        const sorted = kept.sort(byIdentity);
+        const sorted = kept.sort(compareIdentity);
         kept = undefined;
         for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.input);
         return;
@@ -65,13 +52,5 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
 }
 
 function addTo(table: StagingTable, rows: StagedInput[]): Promise<void> {
-  return table.add(
-    rows.map((r) => ({
-      metric_id: r.metricId,
-      period_start: r.start,
-      period_end: r.end,
-      coord_key: r.coordKey,
-      input: JSON.stringify(r.input),
-    })),
-  );
+  return table.add(rows.map((r) => ({ ...r, input: JSON.stringify(r.input) })));
 }

@@ -95,7 +95,18 @@ export function findByIdentity(
   return store.engine.queries.findPointsByIdentity(db, orgId, metricId, [...keys].sort(byKey), { lock });
 }
 
-/** Identity order, as the writers lock: metric, period start, period end, coordinates key. */
+/**
+ * Identity order, as every writer locks: metric, period start, period end, coordinates key,
+ * by string comparison (a staging table reads back with the same order: COLLATE "C").
+ */
+export function compareIdentity(
+  a: IdentityKey & { metric_id: string },
+  b: IdentityKey & { metric_id: string },
+) {
+  return compare(a.metric_id, b.metric_id) || byKey(a, b);
+}
+
+/** Identity order within one metric. */
 function byKey(a: IdentityKey, b: IdentityKey): number {
   return (
     compare(a.period_start, b.period_start) ||
@@ -115,7 +126,7 @@ function compare(a: string, b: string): number {
  * over the points of one chunk.
  */
 export function claimPoints(store: Store, trx: Kysely<DB>, rows: PointRow[]): Promise<PointRow[]> {
-  const sorted = [...rows].sort((a, b) => compare(a.metric_id, b.metric_id) || byKey(a, b));
+  const sorted = [...rows].sort(compareIdentity);
   return store.engine.claimRows(trx, POINTS, sorted);
 }
 

@@ -20,10 +20,10 @@ const input = (
   line: number,
   extra: Partial<PointInput> = {},
 ): StagedInput => ({
-  metricId,
-  start,
-  end: start,
-  coordKey: '',
+  metric_id: metricId,
+  period_start: start,
+  period_end: start,
+  coord_key: '',
   input: { metricId, periodStart: start, path: `rows[${line}]`, line, value: `${line}`, ...extra },
 });
 

@@ -153,10 +153,10 @@ class Writer implements PointWriter {
     if (!this.holding) {
       await this.staging.add(
         normalized.map((n) => ({
-          metricId: n.metricId,
-          start: n.start,
-          end: n.end,
-          coordKey: n.coordKey,
+          metric_id: n.metricId,
+          period_start: n.start,
+          period_end: n.end,
+          coord_key: n.coordKey,
           input: n.input,
         })),
       );

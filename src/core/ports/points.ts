@@ -78,11 +78,8 @@ export interface PointPorts {
 }
 
 /** A staged input and the identity it writes (normalized), which orders it. */
-export interface StagedInput {
-  metricId: string;
-  start: string;
-  end: string;
-  coordKey: string;
+export interface StagedInput extends IdentityKey {
+  metric_id: string;
   input: PointInput;
 }
 
