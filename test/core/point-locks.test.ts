@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/core/context.ts';
+import type { Invalid } from '../../src/core/errors.ts';
+import { runBatch } from '../../src/core/imports/batch-runner.ts';
 import { createMetric, type Metric } from '../../src/core/metrics.ts';
 import type { PointInput } from '../../src/core/points/point-input.ts';
 import { deletePoints, withPointWriter, writePoints } from '../../src/core/points/write.ts';
@@ -149,6 +151,44 @@ describe.each(concurrent)('point locks [%s]', (engine) => {
       expect(chain[0][0]).toBe('insert');
       for (let i = 1; i < chain.length; i++) expect(chain[i][1]).toBe(chain[i - 1][2]);
     }
+  });
+
+  it('never deadlocks two delete batches over the same points in opposite orders', async () => {
+    const m = await metric();
+    const dates = Array.from({ length: 400 }, (_, i) =>
+      new Date(Date.UTC(2022, 0, 1 + i)).toISOString().slice(0, 10),
+    );
+    await writePoints(
+      storage(),
+      actor(),
+      dates.slice(0, 200).map((d) => day(m.id, d, '1')),
+    );
+    await writePoints(
+      storage(),
+      actor(),
+      dates.slice(200).map((d) => day(m.id, d, '1')),
+    );
+    /** One batch deleting `order`, 100 a chunk, as a Workiva batchDeletion runs. */
+    const deleting = (order: string[]) =>
+      runBatch(
+        (mode, fn) => withPointWriter(storage(), actor(), fn, [], { validateOnly: mode === 'dry-run' }),
+        (async function* () {
+          for (let i = 0; i < order.length; i += 100) {
+            yield { inputs: order.slice(i, i + 100).map((d) => day(m.id, d, '1')), issues: [], read: 100 };
+          }
+        })(),
+        { mode: 'apply', op: 'remove', writeSize: 100, sourceIssues: 'writer', report: (w) => w },
+      );
+    const [first, second] = await Promise.allSettled([deleting(dates), deleting([...dates].reverse())]);
+    // One deletes all 400; the other, waiting for it, then finds them gone: 404s, no deadlock.
+    const outcomes = [first, second].map((r) =>
+      r.status === 'fulfilled' ? r.value.applied : (r.reason as { kind?: string }).kind,
+    );
+    expect(outcomes.sort()).toEqual([400, 'invalid']);
+    const failed = [first, second].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((failed.reason as Invalid).issues.every((i) => i.code === 'not_found')).toBe(true);
+    expect((await history(m.id, dates[0])).map((h) => h[0])).toEqual(['insert', 'delete']);
+    expect((await history(m.id, dates[399])).map((h) => h[0])).toEqual(['insert', 'delete']);
   });
 
   it('answers a delete of a point another writer has not committed yet: not found, at once', async () => {

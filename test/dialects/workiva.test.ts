@@ -406,6 +406,18 @@ describe.each(engines())('Workiva dialect [%s]', (engine) => {
     expect(failed.status).toBe('failed');
     expect(failed.details.map((d: { target: string }) => d.target)).toEqual(['data[1]']);
     expect(await listValues(p)).toHaveLength(3);
+    // A key that names nothing is reported beside a problem found before it (every problem of
+    // the batch, as for adds), and nothing is deleted.
+    const both = await post(p, { data: [at(13, 'A'), at(9, 'Z'), at(2, 'A')] }, {}, 'batchDeletion');
+    await drain();
+    const twice = (await getOp(operationPathOf(both))).json();
+    expect(twice.status).toBe('failed');
+    expect(twice.details.map((d: { target: string }) => d.target)).toEqual([
+      'data[0].reportingPeriod.start',
+      'data[0].reportingPeriod.end',
+      'data[1]',
+    ]);
+    expect(await listValues(p)).toHaveLength(3);
     const ok = await post(p, { data: [{ id: byMonth(1).id }, at(3, 'B')] }, {}, 'batchDeletion');
     await drain();
     expect((await getOp(operationPathOf(ok))).json().status).toBe('completed');

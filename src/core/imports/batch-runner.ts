@@ -91,19 +91,22 @@ export async function runBatch(
   const dryRun = spec.mode === 'dry-run';
   try {
     return await session(spec.mode, async (w) => {
-      // Adds are kept and written at the end in identity order where the storage stages
+      // Inputs are kept and written at the end in identity order where the storage stages
       // them (PostgreSQL): a batch then locks its points in the order every writer does.
-      if (spec.op !== 'remove') w.stageWrites(spec.keepInMemory);
+      w.stageWrites(spec.keepInMemory);
       const sourceIssues = spec.sourceIssues === 'writer' ? w.issues : [];
       const read = await writeChunks(w, chunks, spec, sourceIssues);
-      const issues = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);
+      const apart = spec.sourceIssues === 'writer' ? [] : sourceIssues;
+      // What was staged is written now, and writing finds problems of its own (a point named
+      // by id deleted meanwhile). Once the batch has a problem its adds are not written, but
+      // its deletes are still looked up, to report those not there too.
+      if (spec.op === 'remove' || spec.report(w.issues, apart).length === 0) {
+        await w.flush(spec.writeSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
+      }
+      const issues = spec.report(w.issues, apart);
       if (issues.length) throw new Invalid(issues);
       // Nothing was written, but the transaction is rolled back all the same.
       if (dryRun) throw new DryRunDone({ read, applied: 0 });
-      await w.flush(spec.writeSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
-      // Writing finds problems of its own (a point named by id deleted meanwhile).
-      const late = spec.report(w.issues, spec.sourceIssues === 'writer' ? [] : sourceIssues);
-      if (late.length) throw new Invalid(late);
       const result = { read, applied: w.applied };
       await spec.beforeCommit?.(result);
       return result;

@@ -55,9 +55,9 @@ export interface PointWriter {
   /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
   remove(inputs: PointInput[]): Promise<number>;
   /**
-   * For a batch written chunk by chunk: from now on add() validates its inputs and keeps
-   * them where the storage stages (PointPorts.pointStaging), and flush() writes them all in
-   * identity order. Where it does not stage, add() goes on writing as it comes. Up to
+   * For a batch written chunk by chunk: from now on add() (or remove()) validates its inputs
+   * and keeps them where the storage stages (PointPorts.pointStaging), and flush() writes them
+   * all in identity order. Where it does not stage, they go on writing as they come. Up to
    * `inMemory` inputs (default none) are kept in memory, for batches known to be small.
    */
   stageWrites(inMemory?: number): void;

@@ -33,8 +33,9 @@ class Writer implements PointWriter {
   readonly issues: FieldIssue[] = [];
   applied = 0;
   private readonly metrics: MetricCache;
-  /** Where add() keeps a batch's inputs for flush(), once stageWrites() was called. */
+  /** Where add() or remove() keeps a batch's inputs for flush(), once stageWrites() was called. */
   private staging: PointStaging | undefined;
+  private stagedOp: 'add' | 'remove' = 'add';
   private readonly report: Report = (i) => {
     if (this.issues.length < MAX_ISSUES) this.issues.push(i);
   };
@@ -124,7 +125,7 @@ class Writer implements PointWriter {
   async flush(size: number, progress?: () => void | Promise<void>): Promise<void> {
     const staging = this.staging;
     this.staging = undefined;
-    if (!staging || this.holding) return;
+    if (!staging || (this.holding && this.stagedOp === 'add')) return;
     // A piece is checked while the one before is being written: Node validates while
     // PostgreSQL writes (one after the other, each waited half the time; issue 14). One
     // piece is written at a time, in order: the next claim starts once the last write ended.
@@ -135,7 +136,8 @@ class Writer implements PointWriter {
         const normalized = await this.validate(page.value);
         await writing;
         await progress?.();
-        writing = this.writeValidated(normalized);
+        writing =
+          this.stagedOp === 'add' ? this.writeValidated(normalized) : this.removeValidated(normalized);
         // Awaited on the next turn (or below); handled now so that a failure never goes unhandled meanwhile.
         writing.catch(() => {});
       }
@@ -147,21 +149,29 @@ class Writer implements PointWriter {
 
   async add(inputs: PointInput[]): Promise<WriteResult> {
     if (!this.staging) return this.write(inputs);
-    // Validated now (every problem of a batch is found before anything is written), kept
-    // with the identity it writes, written by flush().
-    const normalized = await this.validate(inputs);
-    if (!this.holding) {
-      await this.staging.add(
-        normalized.map((n) => ({
-          metric_id: n.metricId,
-          period_start: n.start,
-          period_end: n.end,
-          coord_key: n.coordKey,
-          input: n.input,
-        })),
-      );
-    }
+    await this.stage(this.staging, inputs, 'add');
     return { rows: [], inserted: 0, updated: 0, unchanged: 0 };
+  }
+
+  /**
+   * Validated now (every problem of a batch is found before anything is written), kept with
+   * the identity it writes, written by flush(). A batch either adds or removes.
+   */
+  private async stage(staging: PointStaging, inputs: PointInput[], op: 'add' | 'remove'): Promise<void> {
+    this.stagedOp = op;
+    const normalized = await this.validate(inputs);
+    // Once a problem is found, adds are only validated; deletes are still kept, to be looked
+    // up by flush() and reported when not there (a problem of their own).
+    if (this.holding && op === 'add') return;
+    await staging.add(
+      normalized.map((n) => ({
+        metric_id: n.metricId,
+        period_start: n.start,
+        period_end: n.end,
+        coord_key: n.coordKey,
+        input: n.input,
+      })),
+    );
   }
 
   private async write(inputs: PointInput[]): Promise<WriteResult> {
@@ -217,8 +227,16 @@ class Writer implements PointWriter {
   /** Marks the named points deleted (their records stay, for ids and history). Each must exist. */
   async remove(inputs: PointInput[]): Promise<number> {
     if (inputs.length === 0) return 0;
+    if (this.staging) {
+      await this.stage(this.staging, inputs, 'remove');
+      return 0;
+    }
+    return this.removeValidated(await this.validate(inputs));
+  }
+
+  private async removeValidated(normalized: Normalized[]): Promise<number> {
     const at = now();
-    const resolved = await this.resolve(await this.validate(inputs), 'remove', at);
+    const resolved = await this.resolve(normalized, 'remove', at);
     if (!resolved) return 0;
     const changed = new Map<string, PointRecord>();
     const revisions: RevisionRecord[] = [];
