@@ -2,7 +2,18 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { hashSecret } from '../../src/core/secrets.ts';
 import type { Store } from '../../src/store/database.ts';
+import type { TestContext } from './app.ts';
 import { countEach } from './rows.ts';
+
+/** A native PUT of `points` to one metric with organization A's write key; asserts the 200. */
+export async function putPoints(ctx: TestContext, metricId: string, points: object[]): Promise<void> {
+  const res = await ctx.call(ctx.orgA.write, {
+    method: 'PUT',
+    url: `/v1/metrics/${metricId}/data_points`,
+    payload: { data_points: points },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+}
 
 /** Asserts an RFC 9457 problem of the native API and returns its body. */
 export function expectProblem(res: LightMyRequestResponse, status: number) {

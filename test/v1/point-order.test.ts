@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
-import { expectProblem, walkPages } from '../helpers/native.ts';
+import { expectProblem, putPoints, walkPages } from '../helpers/native.ts';
 import { countEach } from '../helpers/rows.ts';
 
 // GET /v1/metrics/{id}/data_points?order=period|-period: the listing by period, paged with
@@ -34,14 +34,7 @@ describe.each(engines())('data points by period [%s]', (engine) => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string; dimensions: { id: string }[] };
   };
-  const put = async (metricId: string, points: object[]) => {
-    const res = await ctx().call(ctx().orgA.write, {
-      method: 'PUT',
-      url: `/v1/metrics/${metricId}/data_points`,
-      payload: { data_points: points },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-  };
+  const put = (metricId: string, points: object[]) => putPoints(ctx(), metricId, points);
   const get = (url: string, key = ctx().orgA.read) => ctx().call(key, { method: 'GET', url });
 
   /** Every page of a listing, walked with its cursors (test/helpers/native.ts checks the page sizes). */

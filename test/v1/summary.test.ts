@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createStorage } from '../../src/store/storage.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
-import { expectProblem } from '../helpers/native.ts';
+import { expectProblem, putPoints } from '../helpers/native.ts';
 
 // GET /v1/datasets/{id}/summary: a page of KPI cards in one call, on both engines.
 
@@ -17,14 +17,7 @@ describe.each(engines())('dataset summary [%s]', (engine) => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string; metrics: { id: string; name: string }[] };
   };
-  const put = async (metricId: string, points: object[]) => {
-    const res = await ctx().call(ctx().orgA.write, {
-      method: 'PUT',
-      url: `/v1/metrics/${metricId}/data_points`,
-      payload: { data_points: points },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-  };
+  const put = (metricId: string, points: object[]) => putPoints(ctx(), metricId, points);
   const summary = (id: string, query = '', key = ctx().orgA.read) =>
     ctx().call(key, { method: 'GET', url: `/v1/datasets/${id}/summary${query}` });
   const card = async (id: string, name: string, query = '') => {
