@@ -211,8 +211,38 @@ async function insertUnnested<T>(
       : sql`on conflict (${sql.raw(conflict.target.join(', '))}) do nothing`;
   await sql`
       insert into ${sql.table(spec.table)} (${sql.raw(spec.columns.join(', '))})
-      select * from unnest(${sql.join(spec.columns.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(kinds[c])}[]`))})
+      ${unnestedRows(spec.columns, kinds, rows)}
       ${onConflict}`.execute(db);
+}
+
+/**
+ * `rows` as a SELECT of `columns` (in that order) over unnest: each column one parameter
+ * whatever the number of rows, an array of the rows' values, or the value itself when every
+ * row holds the same one. A write's chunk shares its organization, often its metric, its
+ * actor, request and times: sent once instead of once per row, they no longer make most of
+ * the bytes pg serializes into array literals and PostgreSQL parses back (issue 14).
+ * `ordinality`: a column `ord` more numbers the rows in their order.
+ */
+function unnestedRows<T>(
+  columns: readonly string[],
+  kinds: Readonly<Record<string, string>>,
+  rows: T[],
+  ordinality = false,
+) {
+  const values = rows as Record<string, unknown>[];
+  const first = values[0];
+  const varying = columns.filter((c) => values.some((r) => r[c] !== first[c]));
+  // unnest needs one array to make the rows from, even when every column is the same.
+  if (varying.length === 0) varying.push(columns[0]);
+  const arrays = sql.join(varying.map((c) => sql`${values.map((r) => r[c])}::${sql.raw(kinds[c])}[]`));
+  const select = sql.join(
+    columns.map((c) =>
+      varying.includes(c) ? sql`r.${sql.raw(c)}` : sql`${first[c]}::${sql.raw(kinds[c])} as ${sql.raw(c)}`,
+    ),
+  );
+  return ordinality
+    ? sql`select ${select}, r.ord from unnest(${arrays}) with ordinality as r(${sql.raw(varying.join(', '))}, ord)`
+    : sql`select ${select} from unnest(${arrays}) as r(${sql.raw(varying.join(', '))})`;
 }
 
 /**
@@ -228,22 +258,18 @@ async function claimRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Pro
   const target = spec.conflict?.target;
   if (!kinds || !target) throw new Error(`${spec.table}: claimRows needs columnKinds and a conflict target`);
   const set = spec.columns.find((c) => !target.includes(c)) as string;
-  const arrays = (columns: readonly string[], of: T[]) =>
-    sql.join(
-      columns.map((c) => sql`${of.map((r) => (r as Record<string, unknown>)[c])}::${sql.raw(kinds[c])}[]`),
-    );
   const cols = sql.raw(spec.columns.join(', '));
   const keyOf = (r: Record<string, unknown>) => target.map((c) => String(r[c])).join('\u0000');
   const inserted = await sql<Record<string, unknown>>`
     insert into ${sql.table(spec.table)} (${cols})
-    select ${cols} from unnest(${arrays(spec.columns, rows)}) with ordinality as r(${cols}, ord) order by ord
+    select ${cols} from (${unnestedRows(spec.columns, kinds, rows, true)}) r order by r.ord
     on conflict (${sql.raw(target.join(', '))}) do update set ${sql.raw(set)} = excluded.${sql.raw(set)} where false
     returning ${sql.raw(target.join(', '))}`.execute(db);
   const fresh = new Set(inserted.rows.map(keyOf));
   const taken = rows.filter((r) => !fresh.has(keyOf(r as Record<string, unknown>)));
   if (taken.length === 0) return [];
   const found = await sql<T>`
-    select t.* from unnest(${arrays(target, taken)}) with ordinality as k(${sql.raw(target.join(', '))}, ord)
+    select t.* from (${unnestedRows(target, kinds, taken, true)}) k
     cross join lateral (
       select * from ${sql.table(spec.table)} d
       where ${sql.join(
