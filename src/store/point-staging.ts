@@ -1,16 +1,16 @@
 import type { Kysely } from 'kysely';
-import type { PointInput } from '../core/points/point-input.ts';
+import type { Normalized } from '../core/points/normalize.ts';
 import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
 import type { StagingTable } from './engine/types.ts';
 import { compareIdentity } from './points.ts';
 import type { DB } from './schema.ts';
 
-// core's PointStaging: a batch's inputs are kept in memory and sorted there, up to the
+// core's PointStaging: a batch's checked inputs are kept in memory and sorted there, up to the
 // number its caller allows (a Workiva batch of 10 MB is about 77,000 values); beyond that, or
-// for a file of unknown length, they go to the engine's staging table, each input as JSON text
-// (what a parsed file or body holds: strings, numbers, null, arrays and plain objects), read
-// back in the same order by the database. Kept in memory, a batch costs no statement and no
+// for a file of unknown length, they go to the engine's staging table, each as JSON text
+// (a normalized input holds strings, numbers, null, arrays and plain objects), read back in
+// the same order by the database. They were checked when staged: they are not checked again. Kept in memory, a batch costs no statement and no
 // JSON; a file goes to the table from its first row (holding its first 100,000 rows in memory
 // first cost a 1M-row import 38 MB of peak RSS and 7 % of its time).
 
@@ -42,15 +42,15 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
         // Array.prototype.sort is stable: one identity's inputs stay in the order given.
         const sorted = kept.sort(compareIdentity);
         kept = undefined;
-        for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.input);
+        for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.point);
         return;
       }
       await storing;
-      for await (const page of table.drain(size)) yield page.map((text) => JSON.parse(text) as PointInput);
+      for await (const page of table.drain(size)) yield page.map((text) => JSON.parse(text) as Normalized);
     },
   };
 }
 
 function addTo(table: StagingTable, rows: StagedInput[]): Promise<void> {
-  return table.add(rows.map((r) => ({ ...r, input: JSON.stringify(r.input) })));
+  return table.add(rows.map((r) => ({ ...r, point: JSON.stringify(r.point) })));
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identity, type Normalized } from '../../src/core/points/normalize.ts';
 import type { PointInput } from '../../src/core/points/point-input.ts';
 import type { StagedInput } from '../../src/core/ports/points.ts';
 import type { Store } from '../../src/store/database.ts';
@@ -19,13 +20,27 @@ const input = (
   start: string,
   line: number,
   extra: Partial<PointInput> = {},
-): StagedInput => ({
-  metric_id: metricId,
-  period_start: start,
-  period_end: start,
-  coord_key: '',
-  input: { metricId, periodStart: start, path: `rows[${line}]`, line, value: `${line}`, ...extra },
-});
+): StagedInput => {
+  const given: PointInput = {
+    metricId,
+    periodStart: start,
+    path: `rows[${line}]`,
+    line,
+    value: `${line}`,
+    ...extra,
+  };
+  const point: Normalized = {
+    input: given,
+    key: identity(metricId, start, start, ''),
+    metricId,
+    start,
+    end: start,
+    coordKey: '',
+    coordinates: extra.coordinates ? JSON.stringify(extra.coordinates) : null,
+    value: given.value === null ? null : String(given.value),
+  };
+  return { metric_id: metricId, period_start: start, period_end: start, coord_key: '', point };
+};
 
 describe.each(engines())('point staging [%s]', (engine) => {
   let store: Store;
@@ -44,7 +59,7 @@ describe.each(engines())('point staging [%s]', (engine) => {
       const staging = pointStaging(store, trx, inMemory);
       if (!staging) return undefined;
       for (const c of chunks) await staging.add(c);
-      const pages: PointInput[][] = [];
+      const pages: Normalized[][] = [];
       for await (const page of staging.drain(size)) pages.push(page);
       return pages;
     });
@@ -70,8 +85,8 @@ describe.each(engines())('point staging [%s]', (engine) => {
     async () => {
       const pages = await stageAndDrain(100, chunks(), 4);
       expect(pages?.map((p) => p.length)).toEqual([4, 2]);
-      expect(pages?.flat().map((i) => i.line)).toEqual(expected);
-      expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].input));
+      expect(pages?.flat().map((p) => p.input.line)).toEqual(expected);
+      expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].point));
     },
   );
 
@@ -80,8 +95,8 @@ describe.each(engines())('point staging [%s]', (engine) => {
     async () => {
       for (const inMemory of [3, 0]) {
         const pages = await stageAndDrain(inMemory, chunks(), 4);
-        expect(pages?.flat().map((i) => i.line)).toEqual(expected);
-        expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].input));
+        expect(pages?.flat().map((p) => p.input.line)).toEqual(expected);
+        expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].point));
       }
     },
   );

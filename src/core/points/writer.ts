@@ -126,14 +126,15 @@ class Writer implements PointWriter {
     const staging = this.staging;
     this.staging = undefined;
     if (!staging || (this.holding && this.stagedOp === 'add')) return;
-    // A piece is checked while the one before is being written: Node validates while
-    // PostgreSQL writes (one after the other, each waited half the time; issue 14). One
-    // piece is written at a time, in order: the next claim starts once the last write ended.
+    // Staged inputs were checked when staged: they are written as they come back. The next
+    // piece is read back while the one before is being written (issue 14: on one connection
+    // Node and PostgreSQL had taken turns). One piece is written at a time, in order: the next
+    // claim starts once the last write ended.
     const pages = staging.drain(size)[Symbol.asyncIterator]();
     let writing: Promise<unknown> = Promise.resolve();
     try {
       for (let page = await pages.next(); !page.done; page = await pages.next()) {
-        const normalized = await this.validate(page.value);
+        const normalized = page.value;
         await writing;
         await progress?.();
         writing =
@@ -154,8 +155,10 @@ class Writer implements PointWriter {
   }
 
   /**
-   * Validated now (every problem of a batch is found before anything is written), kept with
-   * the identity it writes, written by flush(). A batch either adds or removes.
+   * Validated now (every problem of a batch is found before anything is written), kept
+   * normalized with the identity it writes, written by flush() without a second check (a
+   * metric's definition is read once per transaction either way: it is not locked). A batch
+   * either adds or removes.
    */
   private async stage(staging: PointStaging, inputs: PointInput[], op: 'add' | 'remove'): Promise<void> {
     this.stagedOp = op;
@@ -169,7 +172,7 @@ class Writer implements PointWriter {
         period_start: n.start,
         period_end: n.end,
         coord_key: n.coordKey,
-        input: n.input,
+        point: n,
       })),
     );
   }

@@ -1,4 +1,4 @@
-import type { PointInput } from '../points/point-input.ts';
+import type { Normalized } from '../points/normalize.ts';
 import type {
   IdentityKey,
   KeysetPage,
@@ -77,15 +77,15 @@ export interface PointPorts {
   pointRevisions(orgId: string, pointId: string): Promise<StoredRevision[]>;
 }
 
-/** A staged input and the identity it writes (normalized), which orders it. */
+/** A staged input, checked (normalized), and the identity it writes, which orders it. */
 export interface StagedInput extends IdentityKey {
   metric_id: string;
-  input: PointInput;
+  point: Normalized;
 }
 
 /** A batch's inputs kept in the transaction until they are written (PointPorts.pointStaging). */
 export interface PointStaging {
   add(rows: StagedInput[]): Promise<void>;
   /** Every input kept, in identity order (in the order kept within one identity), `size` at a time. */
-  drain(size: number): AsyncIterable<PointInput[]>;
+  drain(size: number): AsyncIterable<Normalized[]>;
 }

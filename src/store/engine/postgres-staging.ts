@@ -26,7 +26,7 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
         await sql`
           create temporary table ${name} (
             metric_id uuid not null, period_start date not null, period_end date not null,
-            coord_key text not null, seq integer not null, input text not null
+            coord_key text not null, seq integer not null, point text not null
           ) on commit drop`.execute(db);
         created = true;
       }
@@ -37,7 +37,7 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
           select * from unnest(
             ${part.map((r) => r.metric_id)}::uuid[], ${part.map((r) => r.period_start)}::date[],
             ${part.map((r) => r.period_end)}::date[], ${part.map((r) => r.coord_key)}::text[],
-            ${part.map(() => seq++)}::integer[], ${part.map((r) => r.input)}::text[])`.execute(db);
+            ${part.map(() => seq++)}::integer[], ${part.map((r) => r.point)}::text[])`.execute(db);
       }
     },
 
@@ -47,12 +47,12 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
       // (claimPoints sorts each chunk that way), whatever the database's collation.
       await sql`
         declare ${cursor} no scroll cursor for
-        select input from ${name}
+        select point from ${name}
         order by metric_id, period_start, period_end, coord_key collate "C", seq`.execute(db);
       for (;;) {
-        const page = await sql<{ input: string }>`fetch forward ${sql.lit(size)} from ${cursor}`.execute(db);
+        const page = await sql<{ point: string }>`fetch forward ${sql.lit(size)} from ${cursor}`.execute(db);
         if (page.rows.length === 0) break;
-        yield page.rows.map((r) => r.input);
+        yield page.rows.map((r) => r.point);
       }
       await sql`close ${cursor}`.execute(db);
     },

@@ -209,12 +209,13 @@ export interface StagedRow {
   period_start: string;
   period_end: string;
   coord_key: string;
-  input: string;
+  /** The staged point as JSON text. */
+  point: string;
 }
 
 /** See EngineOps.staging. */
 export interface StagingTable {
   add(rows: StagedRow[]): Promise<void>;
-  /** The inputs in identity order, then in the order they were added; `size` at a time. */
+  /** The points in identity order, then in the order they were added; `size` at a time. */
   drain(size: number): AsyncIterable<string[]>;
 }
