@@ -22,7 +22,7 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
   let storing: Promise<void> = Promise.resolve();
   const spill = async (rows: StagedInput[]) => {
     await storing;
-    storing = addTo(table, rows);
+    storing = table.add(rows);
     storing.catch(() => {}); // awaited by the next add or the drain; never unhandled meanwhile
   };
   return {
@@ -37,20 +37,23 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
       }
       await spill(rows);
     },
-    async *drain(size) {
+    async *drain(size, insert) {
       if (kept) {
         // Array.prototype.sort is stable: one identity's inputs stay in the order given.
         const sorted = kept.sort(compareIdentity);
         kept = undefined;
-        for (let i = 0; i < sorted.length; i += size) yield sorted.slice(i, i + size).map((r) => r.point);
+        for (let i = 0; i < sorted.length; i += size)
+          yield { points: sorted.slice(i, i + size).map((r) => r.point), written: 0 };
         return;
       }
       await storing;
-      for await (const page of table.drain(size)) yield page.map((text) => JSON.parse(text) as Normalized);
+      const stamp = insert && {
+        requestId: insert.requestId ?? null,
+        jobId: insert.jobId ?? null,
+        markedAt: new Date().toISOString(),
+      };
+      for await (const page of table.drain(size, stamp))
+        yield { points: page.points.map((text) => JSON.parse(text) as Normalized), written: page.written };
     },
   };
-}
-
-function addTo(table: StagingTable, rows: StagedInput[]): Promise<void> {
-  return table.add(rows.map((r) => ({ ...r, point: JSON.stringify(r.point) })));
 }

@@ -60,7 +60,7 @@ describe.each(engines())('point staging [%s]', (engine) => {
       if (!staging) return undefined;
       for (const c of chunks) await staging.add(c);
       const pages: Normalized[][] = [];
-      for await (const page of staging.drain(size)) pages.push(page);
+      for await (const page of staging.drain(size)) pages.push(page.points);
       return pages;
     });
   }

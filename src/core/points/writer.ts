@@ -126,19 +126,25 @@ class Writer implements PointWriter {
     const staging = this.staging;
     this.staging = undefined;
     if (!staging || (this.holding && this.stagedOp === 'add')) return;
-    // Staged inputs were checked when staged: they are written as they come back. The next
-    // piece is read back while the one before is being written (issue 14: on one connection
-    // Node and PostgreSQL had taken turns). One piece is written at a time, in order: the next
-    // claim starts once the last write ended.
-    const pages = staging.drain(size)[Symbol.asyncIterator]();
+    // Staged inputs were checked when staged: they are written as they come back. Adds let
+    // the store write the new points of each piece itself (their records were made when
+    // staged), and the inputs of taken identities come back, locked, to be written here. The
+    // next piece is read back while the one before is being written (issue 14: on one
+    // connection Node and PostgreSQL had taken turns); the next piece's claim locks greater
+    // identities only, and the last piece's are all locked already.
+    const adding = this.stagedOp === 'add';
+    const { requestId, jobId } = this.actor;
+    const pages = staging.drain(size, adding ? { requestId, jobId } : undefined)[Symbol.asyncIterator]();
     let writing: Promise<unknown> = Promise.resolve();
     try {
       for (let page = await pages.next(); !page.done; page = await pages.next()) {
-        const normalized = page.value;
+        const { points, written } = page.value;
         await writing;
         await progress?.();
-        writing =
-          this.stagedOp === 'add' ? this.writeValidated(normalized) : this.removeValidated(normalized);
+        this.applied += written;
+        if (written > 0) notePointWrite();
+        if (points.length === 0) continue;
+        writing = adding ? this.writeValidated(points) : this.removeValidated(points);
         // Awaited on the next turn (or below); handled now so that a failure never goes unhandled meanwhile.
         writing.catch(() => {});
       }
@@ -166,6 +172,7 @@ class Writer implements PointWriter {
     // Once a problem is found, adds are only validated; deletes are still kept, to be looked
     // up by flush() and reported when not there (a problem of their own).
     if (this.holding && op === 'add') return;
+    const at = now();
     await staging.add(
       normalized.map((n) => ({
         metric_id: n.metricId,
@@ -173,6 +180,7 @@ class Writer implements PointWriter {
         period_end: n.end,
         coord_key: n.coordKey,
         point: n,
+        fresh: op === 'add' ? nextRecord(n, undefined, undefined, this.actor, at) : undefined,
       })),
     );
   }

@@ -81,11 +81,25 @@ export interface PointPorts {
 export interface StagedInput extends IdentityKey {
   metric_id: string;
   point: Normalized;
+  /** An add's record, as written if its identity has no point yet (nextRecord of no point). */
+  fresh?: PointRecord;
+}
+
+/** A page of staged inputs still to write, and how many inputs of the page the store wrote itself. */
+export interface StagedPage {
+  points: Normalized[];
+  written: number;
 }
 
 /** A batch's inputs kept in the transaction until they are written (PointPorts.pointStaging). */
 export interface PointStaging {
   add(rows: StagedInput[]): Promise<void>;
-  /** Every input kept, in identity order (in the order kept within one identity), `size` at a time. */
-  drain(size: number): AsyncIterable<Normalized[]>;
+  /**
+   * Every input kept, in identity order (in the order kept within one identity), `size` at a
+   * time. With `insert` (adds), the store may write a page's fresh records itself where their
+   * identity has no point yet, each with its insert revision (this request or job) and rollup
+   * mark, and lock the page's other identities, in identity order as claimPoints does: only
+   * the inputs it did not write come back.
+   */
+  drain(size: number, insert?: { requestId?: string; jobId?: string }): AsyncIterable<StagedPage>;
 }

@@ -209,13 +209,32 @@ export interface StagedRow {
   period_start: string;
   period_end: string;
   coord_key: string;
-  /** The staged point as JSON text. */
-  point: string;
+  /** The staged point: a value JSON can hold (stored as JSON text). */
+  point: unknown;
+  /** An add's point row, as inserted if its identity has no point yet. */
+  fresh?: DB['data_points'];
+}
+
+/** A page of staged points (JSON text) still to write, and how many of the page the store wrote. */
+export interface StagedPage {
+  points: string[];
+  written: number;
+}
+
+/** What the rows a drain inserts record beside them (their revisions' request and job, their marks' time). */
+export interface StagedInsert {
+  requestId: string | null;
+  jobId: string | null;
+  markedAt: string;
 }
 
 /** See EngineOps.staging. */
 export interface StagingTable {
   add(rows: StagedRow[]): Promise<void>;
-  /** The points in identity order, then in the order they were added; `size` at a time. */
-  drain(size: number): AsyncIterable<string[]>;
+  /**
+   * The points in identity order, then in the order they were added; `size` at a time. With
+   * `insert`, each page's fresh rows are inserted first where their identity is free (with
+   * their revisions and marks), and only the points not written come back.
+   */
+  drain(size: number, insert?: StagedInsert): AsyncIterable<StagedPage>;
 }
