@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { Normalized } from '../core/points/normalize.ts';
 import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
-import type { StagingTable } from './engine/types.ts';
 import { compareIdentity } from './points.ts';
 import type { DB } from './schema.ts';
 
