@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identity, type Normalized } from '../../src/core/points/normalize.ts';
+import { nextRecord } from '../../src/core/points/point-changes.ts';
 import type { PointInput } from '../../src/core/points/point-input.ts';
 import type { StagedInput } from '../../src/core/ports/points.ts';
 import type { Store } from '../../src/store/database.ts';
+import { insertOrganization } from '../../src/store/organizations.ts';
 import { pointStaging } from '../../src/store/point-staging.ts';
 import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
 
@@ -98,6 +100,81 @@ describe.each(engines())('point staging [%s]', (engine) => {
         expect(pages?.flat().map((p) => p.input.line)).toEqual(expected);
         expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].point));
       }
+    },
+  );
+
+  it.runIf(engine === 'postgres')(
+    'a drain that inserts writes the new points itself, with revisions and marks, and gives back the rest, locked',
+    async () => {
+      const orgId = (await insertOrganization(store.db, 'Org')).id;
+      const metricId = '01900000-0000-7000-8000-0000000000bb';
+      await sql`insert into ${sql.table('metrics')} (id, org_id, name, value_type, created_at, updated_at)
+        values (${metricId}, ${orgId}, 'Revenue', 'number', now(), now())`.execute(store.db);
+      const takenId = '01900000-0000-7000-8000-0000000000cc';
+      await sql`insert into ${sql.table('data_points')} (id, org_id, metric_id, period_start, period_end, coord_key, value, created_at, updated_at)
+        values (${takenId}, ${orgId}, ${metricId}, '2024-01-01', '2024-01-01', '', '7', now(), now())`.execute(
+        store.db,
+      );
+      const actor = { orgId, actor: 'alice', keyId: 'k', scopes: ['write'] as const, requestId: 'req-1' };
+      const at = new Date().toISOString();
+      const add = (start: string, line: number) => {
+        const staged = input(metricId, start, line);
+        return { ...staged, fresh: nextRecord(staged.point, undefined, undefined, actor, at) };
+      };
+      // Line 2 names a stored point; line 5 writes line 3's identity again.
+      const rows = [
+        add('2024-02-01', 1),
+        add('2024-01-01', 2),
+        add('2024-03-01', 3),
+        add('2024-03-15', 4),
+        add('2024-03-01', 5),
+      ];
+
+      let locked: unknown;
+      const pages = await store.db.transaction().execute(async (trx) => {
+        const staging = pointStaging(store, trx, 0);
+        await staging?.add(rows);
+        const out: { lines: (number | undefined)[]; written: number }[] = [];
+        for await (const page of staging?.drain(2, { requestId: 'req-1', jobId: 'job-1' }) ?? [])
+          out.push({ lines: page.points.map((p) => p.input.line), written: page.written });
+        // The taken identity is locked until this transaction ends.
+        locked = await sql`select id from ${sql.table('data_points')} where id = ${takenId} for update nowait`
+          .execute(store.db)
+          .catch((e: { code?: string }) => e.code);
+        return out;
+      });
+      expect(locked).toBe('55P03'); // lock_not_available
+      expect(pages).toEqual([{ lines: [2, 5], written: 3 }]);
+
+      const points = await sql<{ period_start: string; value: string; id: string }>`
+        select period_start, value, id from ${sql.table('data_points')} where metric_id = ${metricId} order by period_start`.execute(
+        store.db,
+      );
+      expect(points.rows.map((p) => [p.period_start, p.value])).toEqual([
+        ['2024-01-01', '7'],
+        ['2024-02-01', '1'],
+        ['2024-03-01', '3'],
+        ['2024-03-15', '4'],
+      ]);
+      const revisions = await sql<Record<string, unknown>>`
+        select point_id, op, old_value, new_value, actor, request_id, job_id from ${sql.table('point_revisions')}
+        where metric_id = ${metricId} order by new_value`.execute(store.db);
+      expect(revisions.rows).toEqual(
+        points.rows.slice(1).map((p) => ({
+          point_id: p.id,
+          op: 'insert',
+          old_value: null,
+          new_value: p.value,
+          actor: 'alice',
+          request_id: 'req-1',
+          job_id: 'job-1',
+        })),
+      );
+      const marks = await sql<{ month: string }>`
+        select distinct month from ${sql.table('rollup_marks')} where metric_id = ${metricId} order by month`.execute(
+        store.db,
+      );
+      expect(marks.rows.map((m) => m.month)).toEqual(['2024-02-01', '2024-03-01']);
     },
   );
 
