@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Normalized } from '../core/points/normalize.ts';
+import type { Normalized } from '../core/points/point-input.ts';
 import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
 import { compareIdentity } from './points.ts';

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identity, type Normalized } from '../../src/core/points/normalize.ts';
+import { identity } from '../../src/core/points/normalize.ts';
 import { nextRecord } from '../../src/core/points/point-changes.ts';
-import type { PointInput } from '../../src/core/points/point-input.ts';
+import type { Normalized, PointInput } from '../../src/core/points/point-input.ts';
 import type { StagedInput } from '../../src/core/ports/points.ts';
 import type { Store } from '../../src/store/database.ts';
 import { insertOrganization } from '../../src/store/organizations.ts';

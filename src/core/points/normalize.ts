@@ -3,26 +3,11 @@ import type { Metric } from '../metrics.ts';
 import { isIsoDate } from '../periods.ts';
 import { checkValue, TEXT_MAX } from '../values.ts';
 import { resolveCoordinates } from './coordinates.ts';
-import type { PointInput } from './point-input.ts';
+import type { Normalized, PointInput } from './point-input.ts';
 import type { PointRecord } from './point-record.ts';
 
 // One input checked against its metric, with the identity of the point it names worked
 // out: by id when a point has it, else by period + coordinates.
-
-/** An input that passed its checks, with the point it names. */
-export interface Normalized {
-  input: PointInput;
-  /** identity(metricId, start, end, coordKey), computed once. */
-  key: string;
-  metricId: string;
-  start: string;
-  end: string;
-  coordKey: string;
-  coordinates: string | null;
-  /** The record the input names by id, when it does. */
-  byId?: PointRecord;
-  value: string | null | undefined;
-}
 
 /** Where problems go (the writer's list, bounded). */
 export type Report = (issue: FieldIssue) => void;

@@ -1,7 +1,6 @@
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
-import type { Normalized } from './normalize.ts';
-import type { ClearableField } from './point-input.ts';
+import type { ClearableField, Normalized } from './point-input.ts';
 import type { PointRecord, RevisionRecord } from './point-record.ts';
 
 // What a write makes of a stored point: the record after an input, whether it changed,

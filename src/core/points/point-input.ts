@@ -69,3 +69,18 @@ export interface PointWriter {
 
 /** Most issues one write reports: enough to fix a file, bounded for a bad 1M-row one. */
 export const MAX_ISSUES = 1000;
+
+/** An input that passed its checks, with the point it names. */
+export interface Normalized {
+  input: PointInput;
+  /** identity(metricId, start, end, coordKey), computed once. */
+  key: string;
+  metricId: string;
+  start: string;
+  end: string;
+  coordKey: string;
+  coordinates: string | null;
+  /** The record the input names by id, when it does. */
+  byId?: PointRecord;
+  value: string | null | undefined;
+}

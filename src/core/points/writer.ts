@@ -6,9 +6,15 @@ import type { Storage } from '../ports/index.ts';
 import type { PointStaging } from '../ports/points.ts';
 import { notePointWrite } from '../rollups/refresher.ts';
 import { MetricCache } from './metric-cache.ts';
-import { identity, type Normalized, normalize, type Report, reportMissingId } from './normalize.ts';
+import { identity, normalize, type Report, reportMissingId } from './normalize.ts';
 import { nextRecord, revision, samePoint } from './point-changes.ts';
-import { MAX_ISSUES, type PointInput, type PointWriter, type WriteResult } from './point-input.ts';
+import {
+  MAX_ISSUES,
+  type Normalized,
+  type PointInput,
+  type PointWriter,
+  type WriteResult,
+} from './point-input.ts';
 import type { IdentityKey, PointRecord, RevisionRecord } from './point-record.ts';
 
 // The body of a write transaction: validate against the metric, claim the identities

@@ -1,4 +1,4 @@
-import type { Normalized } from '../points/normalize.ts';
+import type { Normalized } from '../points/point-input.ts';
 import type {
   IdentityKey,
   KeysetPage,
