@@ -130,9 +130,14 @@ function pageAfter(name: Sorted, after: StagedKey | undefined, size: number) {
     ? sql`where (${ORDER}) > (${after.metric_id}::uuid, ${after.period_start}::date, ${after.period_end}::date,
         ${after.coord_key}, ${after.seq}::integer)`
     : sql``;
+  // \`first\`: the page's first row of its identity (one window over the index's order: the
+  // rows are not sorted again).
   return sql`
-    select s.*, row_number() over (order by ${ORDER}) as ord
-    from (select * from ${name} ${where} order by ${ORDER} limit ${size}) s`;
+    select s.*, row_number() over w as ord,
+      (lag(metric_id) over w, lag(period_start) over w, lag(period_end) over w, lag(coord_key) over w)
+        is distinct from (metric_id, period_start, period_end, coord_key) as first
+    from (select * from ${name} ${where} order by ${ORDER} limit ${size}) s
+    window w as (order by ${ORDER})`;
 }
 
 type Page = RawBuilder<unknown>;
@@ -227,16 +232,12 @@ async function insertPage(db: Kysely<DB>, page: Page, insert?: StagedInsert) {
   const stamp = insert ?? { requestId: null, jobId: null, markedAt: new Date().toISOString() };
   const result = await sql<PageRow>`
     with page as (${page}),
-    firsts as (
-      select distinct on (metric_id, period_start, period_end, coord_key) *
-      from page order by metric_id, period_start, period_end, coord_key, ord
-    ),
     ins as (
       insert into ${t('data_points')} (id, org_id, metric_id, period_start, period_end, coord_key, coordinates,
         value, notes, status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
       select id, org_id, metric_id, period_start, period_end, coord_key, coordinates,
         value, notes, status, data_source, task, created_at, updated_at, created_by, updated_by, null
-      from firsts order by ord
+      from page where first order by ord
       on conflict (metric_id, period_start, period_end, coord_key, org_id) do update set id = excluded.id where false
       returning id, org_id, metric_id, period_start, value, created_by, created_at
     ),
