@@ -2,86 +2,13 @@ import type { Kysely } from 'kysely';
 import { isUuid } from '../core/ids.ts';
 import type { IdentityKey } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
-import type { BulkInsert, ColumnKind } from './engine/types.ts';
+import type { BulkInsert } from './engine/types.ts';
+import { COLUMN_KINDS, POINT_COLUMNS, REVISION_COLUMNS, UPDATABLE } from './point-columns.ts';
 import { markRollups } from './rollups.ts';
 import type { DB } from './schema.ts';
 
 export type PointRow = DB['data_points'];
 export type RevisionRow = Omit<DB['point_revisions'], 'id'>;
-
-const POINT_COLUMNS = [
-  'id',
-  'org_id',
-  'metric_id',
-  'period_start',
-  'period_end',
-  'coord_key',
-  'coordinates',
-  'value',
-  'notes',
-  'status',
-  'data_source',
-  'task',
-  'created_at',
-  'updated_at',
-  'created_by',
-  'updated_by',
-  'deleted_at',
-] as const satisfies readonly (keyof PointRow)[];
-
-const REVISION_COLUMNS = [
-  'org_id',
-  'point_id',
-  'metric_id',
-  'op',
-  'old_value',
-  'new_value',
-  'actor',
-  'request_id',
-  'job_id',
-  'changed_at',
-] as const satisfies readonly (keyof RevisionRow)[];
-
-// Columns an upsert overwrites; id, org_id, created_* and the identity stay as first written.
-const UPDATABLE = [
-  'value',
-  'notes',
-  'status',
-  'data_source',
-  'task',
-  'updated_at',
-  'updated_by',
-  'deleted_at',
-] as const;
-
-// What each column holds (engines that send a column as one typed array need it).
-const COLUMN_KINDS: Record<(typeof POINT_COLUMNS)[number] | (typeof REVISION_COLUMNS)[number], ColumnKind> = {
-  id: 'uuid',
-  org_id: 'uuid',
-  metric_id: 'uuid',
-  point_id: 'uuid',
-  period_start: 'date',
-  period_end: 'date',
-  coord_key: 'text',
-  coordinates: 'text',
-  value: 'text',
-  notes: 'text',
-  status: 'text',
-  data_source: 'text',
-  task: 'text',
-  created_at: 'timestamptz',
-  updated_at: 'timestamptz',
-  created_by: 'text',
-  updated_by: 'text',
-  deleted_at: 'timestamptz',
-  op: 'text',
-  old_value: 'text',
-  new_value: 'text',
-  actor: 'text',
-  request_id: 'text',
-  job_id: 'text',
-  changed_at: 'timestamptz',
-};
 
 /** Existing points of one metric with the given identities (deleted ones included); `lock`: see EngineQueries. */
 export function findByIdentity(

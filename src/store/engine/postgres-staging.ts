@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { newId } from '../../core/ids.ts';
+import { COLUMN_KINDS, POINT_COLUMNS } from '../point-columns.ts';
 import type { DB } from '../schema.ts';
 import type { StagedInsert, StagedRow, StagingTable } from './types.ts';
 
@@ -20,44 +21,14 @@ const ADD_ROWS = 5000;
 /** Staged rows per page when the drain inserts new points itself. */
 const INSERT_PAGE = 10_000;
 
-/** The staged columns of the new point row, in data_points' names. */
-const FRESH = [
-  'id',
-  'org_id',
-  'coordinates',
-  'value',
-  'notes',
-  'status',
-  'data_source',
-  'task',
-  'created_at',
-  'updated_at',
-  'created_by',
-  'updated_by',
-] as const;
-
-const KINDS: Record<string, string> = {
-  metric_id: 'uuid',
-  period_start: 'date',
-  period_end: 'date',
-  coord_key: 'text',
-  seq: 'integer',
-  point: 'text',
-  id: 'uuid',
-  org_id: 'uuid',
-  coordinates: 'text',
-  value: 'text',
-  notes: 'text',
-  status: 'text',
-  data_source: 'text',
-  task: 'text',
-  created_at: 'timestamptz',
-  updated_at: 'timestamptz',
-  created_by: 'text',
-  updated_by: 'text',
-};
-
 const IDENTITY = ['metric_id', 'period_start', 'period_end', 'coord_key'] as const;
+
+/** The staged columns of the new point row: the rest of data_points' but deleted_at (a new point is not). */
+const FRESH = POINT_COLUMNS.filter(
+  (c) => c !== 'deleted_at' && !(IDENTITY as readonly string[]).includes(c),
+) as Exclude<(typeof POINT_COLUMNS)[number], 'deleted_at' | (typeof IDENTITY)[number]>[];
+
+const KINDS: Record<string, string> = { ...COLUMN_KINDS, seq: 'integer', point: 'text' };
 
 let tables = 0;
 
