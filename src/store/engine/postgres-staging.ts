@@ -73,7 +73,8 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
       // each statement is planned anew.
       const rows = insert ? Math.max(size, INSERT_PAGE) : size;
       for (;;) {
-        const page = await (insert ? insertPage : readPage)(db, pageAfter(name, after, rows), insert);
+        const next = pageAfter(name, after, rows);
+        const page = insert ? await insertPage(db, next, insert) : await readPage(db, next);
         if (!page) break;
         after = page.last;
         yield { points: page.points, written: page.written };
@@ -82,7 +83,8 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
   };
 }
 
-type Sorted = ReturnType<typeof sql.raw>;
+/** A staging table's name, as raw SQL. */
+type TableName = ReturnType<typeof sql.raw>;
 
 /** Where a page of the stage ends: its last row's key. */
 interface StagedKey {
@@ -96,12 +98,12 @@ interface StagedKey {
 const ORDER = sql.raw('metric_id, period_start, period_end, coord_key, seq');
 
 /** The next `size` staged rows after `after`, in the key's order, numbered `ord` in it. */
-function pageAfter(name: Sorted, after: StagedKey | undefined, size: number) {
+function pageAfter(name: TableName, after: StagedKey | undefined, size: number) {
   const where = after
     ? sql`where (${ORDER}) > (${after.metric_id}::uuid, ${after.period_start}::date, ${after.period_end}::date,
         ${after.coord_key}, ${after.seq}::integer)`
     : sql``;
-  // \`first\`: the page's first row of its identity (one window over the index's order: the
+  // `first`: the page's first row of its identity (one window over the index's order: the
   // rows are not sorted again).
   return sql`
     select s.*, row_number() over w as ord,
@@ -158,7 +160,7 @@ async function readPage(db: Kysely<DB>, page: Page) {
  * pg would escape every quote of every point into an array literal, and that was the largest
  * cost of staging a file (issue 14).
  */
-async function insertStaged(db: Kysely<DB>, name: Sorted, rows: StagedRow[], seq: number): Promise<void> {
+async function insertStaged(db: Kysely<DB>, name: TableName, rows: StagedRow[], seq: number): Promise<void> {
   const varying: string[] = [];
   const arrays: ReturnType<typeof sql>[] = [];
   const select: ReturnType<typeof sql>[] = [];
@@ -198,9 +200,8 @@ async function insertStaged(db: Kysely<DB>, name: Sorted, rows: StagedRow[], seq
  * identities taken: by another writer, or by an earlier input of this batch) in order, and
  * the number it wrote. Undefined past the last page.
  */
-async function insertPage(db: Kysely<DB>, page: Page, insert?: StagedInsert) {
+async function insertPage(db: Kysely<DB>, page: Page, insert: StagedInsert) {
   const t = (table: keyof DB) => sql.table(table);
-  const stamp = insert ?? { requestId: null, jobId: null, markedAt: new Date().toISOString() };
   const result = await sql<PageRow>`
     with page as (${page}),
     ins as (
@@ -215,14 +216,14 @@ async function insertPage(db: Kysely<DB>, page: Page, insert?: StagedInsert) {
     revisions as (
       insert into ${t('point_revisions')} (org_id, point_id, metric_id, op, old_value, new_value, actor,
         request_id, job_id, changed_at)
-      select org_id, id, metric_id, 'insert', null, value, created_by, ${stamp.requestId}, ${stamp.jobId},
+      select org_id, id, metric_id, 'insert', null, value, created_by, ${insert.requestId}, ${insert.jobId},
         created_at
       from ins
     ),
     marks as (
       insert into ${t('rollup_marks')} (metric_id, month, org_id, version, marked_at)
       select distinct metric_id, cast(date_trunc('month', cast(period_start as timestamp)) as date), org_id,
-        ${newId()}, ${stamp.markedAt}::timestamptz
+        ${newId()}, ${insert.markedAt}::timestamptz
       from ins
       on conflict do nothing
     )
