@@ -7,11 +7,12 @@ import type { DB } from './schema.ts';
 
 // core's PointStaging: a batch's checked inputs are kept in memory and sorted there, up to the
 // number its caller allows (a Workiva batch of 10 MB is about 77,000 values); beyond that, or
-// for a file of unknown length, they go to the engine's staging table, each as JSON text
-// (a normalized input holds strings, numbers, null, arrays and plain objects), read back in
-// the same order by the database. They were checked when staged: they are not checked again. Kept in memory, a batch costs no statement and no
-// JSON; a file goes to the table from its first row (holding its first 100,000 rows in memory
-// first cost a 1M-row import 38 MB of peak RSS and 7 % of its time).
+// for a file of unknown length, they go to the engine's staging table, each as JSON text (a
+// normalized input holds strings, numbers, null, arrays and plain objects), read back in the
+// same order by the database. They were checked when staged and are not checked again. Kept
+// in memory, a batch costs no statement and no JSON; a file goes to the table from its first
+// row (holding its first 100,000 rows in memory first cost a 1M-row import 38 MB of peak RSS
+// and 7 % of its time).
 
 export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): PointStaging | undefined {
   const table = store.engine.staging(db);
