@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { newId } from '../../core/ids.ts';
 import { COLUMN_KINDS, POINT_COLUMNS } from '../point-columns.ts';
 import type { DB } from '../schema.ts';
+import { foldColumns } from './postgres-unnest.ts';
 import type { StagedInsert, StagedRow, StagingTable } from './types.ts';
 
 // A batch's inputs kept until its end in a temporary table of its own transaction (dropped at
@@ -27,8 +28,6 @@ const IDENTITY = ['metric_id', 'period_start', 'period_end', 'coord_key'] as con
 const FRESH = POINT_COLUMNS.filter(
   (c) => c !== 'deleted_at' && !(IDENTITY as readonly string[]).includes(c),
 ) as Exclude<(typeof POINT_COLUMNS)[number], 'deleted_at' | (typeof IDENTITY)[number]>[];
-
-const KINDS: Record<string, string> = { ...COLUMN_KINDS, seq: 'integer', point: 'text' };
 
 let tables = 0;
 
@@ -161,35 +160,16 @@ async function readPage(db: Kysely<DB>, page: Page) {
  * cost of staging a file (issue 14).
  */
 async function insertStaged(db: Kysely<DB>, name: TableName, rows: StagedRow[], seq: number): Promise<void> {
-  const varying: string[] = [];
-  const arrays: ReturnType<typeof sql>[] = [];
-  const select: ReturnType<typeof sql>[] = [];
-  const column = (c: string, values: unknown[]) => {
-    const first = values[0];
-    if (values.every((v) => v === first)) {
-      select.push(sql`${first}::${sql.raw(KINDS[c])}`);
-      return;
-    }
-    varying.push(c);
-    arrays.push(sql`unnest(${values}::${sql.raw(KINDS[c])}[])`);
-    select.push(sql.raw(`r.${c}`));
-  };
-  for (const c of IDENTITY)
-    column(
-      c,
-      rows.map((r) => r[c]),
-    );
-  select.push(sql`${seq}::integer - 1 + r.ord::integer`, sql.raw('r.point::text'));
-  for (const c of FRESH)
-    column(
-      c,
-      rows.map((r) => (r.fresh ? r.fresh[c] : null)),
-    );
+  const identity = foldColumns(IDENTITY, COLUMN_KINDS, (c) => rows.map((r) => r[c]));
+  const fresh = foldColumns(FRESH, COLUMN_KINDS, (c) => rows.map((r) => (r.fresh ? r.fresh[c] : null)));
+  const points = sql`json_array_elements(${JSON.stringify(rows.map((r) => r.point))}::json)`;
   await sql`
     insert into ${name} (${sql.raw([...IDENTITY, 'seq', 'point', ...FRESH].join(', '))})
-    select ${sql.join(select)}
-    from rows from (${sql.join([...arrays, sql`json_array_elements(${JSON.stringify(rows.map((r) => r.point))}::json)`])})
-      with ordinality as r(${sql.raw([...varying, 'point', 'ord'].join(', '))})`.execute(db);
+    select ${sql.join([...identity.select, sql`${seq}::integer - 1 + r.ord::integer`, sql.raw('r.point::text'), ...fresh.select])}
+    from rows from (${sql.join([...identity.sources, ...fresh.sources, points])})
+      with ordinality as r(${sql.raw([...identity.names, ...fresh.names, 'point', 'ord'].join(', '))})`.execute(
+    db,
+  );
 }
 
 /**

@@ -1,11 +1,45 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
+
+// Rows sent to PostgreSQL as one parameter per column, whatever their number: an array of the
+// rows' values, or the value itself when every row holds the same one. A write's chunk shares
+// its organization, often its metric, its actor, request and times: sent once instead of once
+// per row, they no longer make most of the bytes pg serializes into array literals and
+// PostgreSQL parses back (issue 14).
+
+/** A row source's columns: each either a column of `r` (from an array) or a constant. */
+export interface FoldedColumns {
+  /** The columns that come from arrays, in the order of `sources`. */
+  names: string[];
+  /** `unnest(array)` per name, for a `ROWS FROM (…)`. */
+  sources: RawBuilder<unknown>[];
+  /** One expression per column asked for, named after it. */
+  select: RawBuilder<unknown>[];
+}
+
+/** `columns` folded: `valuesOf(c)` gives the rows' values of column `c`. */
+export function foldColumns<C extends string>(
+  columns: readonly C[],
+  kinds: Readonly<Record<string, string>>,
+  valuesOf: (c: C) => unknown[],
+): FoldedColumns {
+  const folded: FoldedColumns = { names: [], sources: [], select: [] };
+  for (const c of columns) {
+    const values = valuesOf(c);
+    const first = values[0];
+    const kind = sql.raw(kinds[c]);
+    if (values.every((v) => v === first)) {
+      folded.select.push(sql`${first}::${kind} as ${sql.raw(c)}`);
+    } else {
+      folded.names.push(c);
+      folded.sources.push(sql`unnest(${values}::${kind}[])`);
+      folded.select.push(sql.raw(`r.${c}`));
+    }
+  }
+  return folded;
+}
 
 /**
- * `rows` as a SELECT of `columns` (in that order) over unnest: each column one parameter
- * whatever the number of rows, an array of the rows' values, or the value itself when every
- * row holds the same one. A write's chunk shares its organization, often its metric, its
- * actor, request and times: sent once instead of once per row, they no longer make most of
- * the bytes pg serializes into array literals and PostgreSQL parses back (issue 14).
+ * `rows` as a SELECT of `columns` (in that order) over unnest, folded as above.
  * `ordinality`: a column `ord` more numbers the rows in their order.
  */
 export function unnestedRows<T>(
@@ -15,17 +49,15 @@ export function unnestedRows<T>(
   ordinality = false,
 ) {
   const values = rows as Record<string, unknown>[];
-  const first = values[0];
-  const varying = columns.filter((c) => values.some((r) => r[c] !== first[c]));
+  const f = foldColumns(columns, kinds, (c) => values.map((r) => r[c]));
   // unnest needs one array to make the rows from, even when every column is the same.
-  if (varying.length === 0) varying.push(columns[0]);
-  const arrays = sql.join(varying.map((c) => sql`${values.map((r) => r[c])}::${sql.raw(kinds[c])}[]`));
-  const select = sql.join(
-    columns.map((c) =>
-      varying.includes(c) ? sql`r.${sql.raw(c)}` : sql`${first[c]}::${sql.raw(kinds[c])} as ${sql.raw(c)}`,
-    ),
-  );
+  if (f.names.length === 0) {
+    f.names.push(columns[0]);
+    f.sources.push(sql`unnest(${values.map((r) => r[columns[0]])}::${sql.raw(kinds[columns[0]])}[])`);
+    f.select[0] = sql.raw(`r.${columns[0]}`);
+  }
+  const from = sql`rows from (${sql.join(f.sources)})`;
   return ordinality
-    ? sql`select ${select}, r.ord from unnest(${arrays}) with ordinality as r(${sql.raw(varying.join(', '))}, ord)`
-    : sql`select ${select} from unnest(${arrays}) as r(${sql.raw(varying.join(', '))})`;
+    ? sql`select ${sql.join(f.select)}, r.ord from ${from} with ordinality as r(${sql.raw(f.names.join(', '))}, ord)`
+    : sql`select ${sql.join(f.select)} from ${from} as r(${sql.raw(f.names.join(', '))})`;
 }
