@@ -6,8 +6,8 @@ import type { DB } from './schema.ts';
 // and PostgreSQL's staging (engine/postgres-staging.ts) stages a new point's row in the same
 // columns.
 
-type PointRow = DB['data_points'];
-type RevisionRow = Omit<DB['point_revisions'], 'id'>;
+export type PointRow = DB['data_points'];
+export type RevisionRow = Omit<DB['point_revisions'], 'id'>;
 
 export const POINT_COLUMNS = [
   'id',

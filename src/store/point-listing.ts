@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { IdentityKey, KeysetPage, PointFilter, PointKeysetFilter } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
-import type { PointRow } from './points.ts';
+import type { PointRow } from './point-columns.ts';
 
 // Paged reads of one metric's points: as they are now, or as they were at a given time. The
 // listing pages in id order by default (its cursor is the last id); an export, and a listing

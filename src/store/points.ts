@@ -3,12 +3,16 @@ import { isUuid } from '../core/ids.ts';
 import type { IdentityKey } from '../core/points/point-record.ts';
 import type { Store } from './database.ts';
 import type { BulkInsert } from './engine/types.ts';
-import { COLUMN_KINDS, POINT_COLUMNS, REVISION_COLUMNS, UPDATABLE } from './point-columns.ts';
+import {
+  COLUMN_KINDS,
+  POINT_COLUMNS,
+  type PointRow,
+  REVISION_COLUMNS,
+  type RevisionRow,
+  UPDATABLE,
+} from './point-columns.ts';
 import { markRollups } from './rollups.ts';
 import type { DB } from './schema.ts';
-
-export type PointRow = DB['data_points'];
-export type RevisionRow = Omit<DB['point_revisions'], 'id'>;
 
 /** Existing points of one metric with the given identities (deleted ones included); `lock`: see EngineQueries. */
 export function findByIdentity(
