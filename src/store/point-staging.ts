@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Normalized } from '../core/points/point-input.ts';
+import type { PointRecord } from '../core/points/point-record.ts';
 import type { PointStaging, StagedInput } from '../core/ports/points.ts';
 import type { Store } from './database.ts';
 import { compareIdentity } from './points.ts';
@@ -20,22 +21,31 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
   let kept: StagedInput[] | undefined = [];
   // One insert in flight: the next chunk is parsed and checked while the last is stored.
   let storing: Promise<void> = Promise.resolve();
-  const spill = async (rows: StagedInput[]) => {
+  const spill = async (rows: StagedInput[], fresh?: (point: Normalized) => PointRecord) => {
+    const staged = rows.map((r) => ({
+      metric_id: r.metric_id,
+      period_start: r.period_start,
+      period_end: r.period_end,
+      coord_key: r.coord_key,
+      point: r.point,
+      fresh: fresh?.(r.point),
+    }));
     await storing;
-    storing = table.add(rows);
+    storing = table.add(staged);
     storing.catch(() => {}); // awaited by the next add or the drain; never unhandled meanwhile
   };
   return {
-    async add(rows) {
+    async add(rows, fresh) {
       if (kept && kept.length + rows.length <= inMemory) {
         kept.push(...rows);
         return;
       }
+      // A batch either adds or removes: what it kept takes the same `fresh`.
       if (kept) {
-        await spill(kept);
+        await spill(kept, fresh);
         kept = undefined;
       }
-      await spill(rows);
+      await spill(rows, fresh);
     },
     async *drain(size, insert) {
       if (kept) {

@@ -117,23 +117,20 @@ describe.each(engines())('point staging [%s]', (engine) => {
       );
       const actor = { orgId, actor: 'alice', keyId: 'k', scopes: ['write'] as const, requestId: 'req-1' };
       const at = new Date().toISOString();
-      const add = (start: string, line: number) => {
-        const staged = input(metricId, start, line);
-        return { ...staged, fresh: nextRecord(staged.point, undefined, undefined, actor, at) };
-      };
       // Line 2 names a stored point; line 5 writes line 3's identity again.
       const rows = [
-        add('2024-02-01', 1),
-        add('2024-01-01', 2),
-        add('2024-03-01', 3),
-        add('2024-03-15', 4),
-        add('2024-03-01', 5),
+        input(metricId, '2024-02-01', 1),
+        input(metricId, '2024-01-01', 2),
+        input(metricId, '2024-03-01', 3),
+        input(metricId, '2024-03-15', 4),
+        input(metricId, '2024-03-01', 5),
       ];
+      const fresh = (point: Normalized) => nextRecord(point, undefined, undefined, actor, at);
 
       let locked: unknown;
       const pages = await store.db.transaction().execute(async (trx) => {
         const staging = pointStaging(store, trx, 0);
-        await staging?.add(rows);
+        await staging?.add(rows, fresh);
         const out: { lines: (number | undefined)[]; written: number }[] = [];
         for await (const page of staging?.drain(2, { requestId: 'req-1', jobId: 'job-1' }) ?? [])
           out.push({ lines: page.points.map((p) => p.input.line), written: page.written });

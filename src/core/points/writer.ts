@@ -186,8 +186,8 @@ class Writer implements PointWriter {
         period_end: n.end,
         coord_key: n.coordKey,
         point: n,
-        fresh: op === 'add' ? nextRecord(n, undefined, undefined, this.actor, at) : undefined,
       })),
+      op === 'add' ? (n) => nextRecord(n, undefined, undefined, this.actor, at) : undefined,
     );
   }
 

@@ -81,8 +81,6 @@ export interface PointPorts {
 export interface StagedInput extends IdentityKey {
   metric_id: string;
   point: Normalized;
-  /** An add's record, as written if its identity has no point yet (nextRecord of no point). */
-  fresh?: PointRecord;
 }
 
 /** A page of staged inputs still to write, and how many inputs of the page the store wrote itself. */
@@ -93,7 +91,11 @@ export interface StagedPage {
 
 /** A batch's inputs kept in the transaction until they are written (PointPorts.pointStaging). */
 export interface PointStaging {
-  add(rows: StagedInput[]): Promise<void>;
+  /**
+   * Keeps `rows`. An add gives `fresh`: the record an input writes if its identity has no
+   * point yet (nextRecord of no point), made only for inputs that go to the database.
+   */
+  add(rows: StagedInput[], fresh?: (point: Normalized) => PointRecord): Promise<void>;
   /**
    * Every input kept, in identity order (in the order kept within one identity), `size` at a
    * time. With `insert` (adds), the store may write a page's fresh records itself where their
