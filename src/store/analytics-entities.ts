@@ -67,10 +67,34 @@ const ENTITIES: BulkInsert<EntityRow> = {
   table: 'analytics_entities',
   columns: ENTITY_COLUMNS,
   conflict: { target: ['org_id', 'kind', 'external_id'], update: MUTABLE },
+  columnKinds: {
+    id: 'uuid',
+    org_id: 'uuid',
+    kind: 'text',
+    external_id: 'text',
+    name: 'text',
+    custom_object_id: 'text',
+    traits: 'text',
+    trait_times: 'text',
+    attrs_at: 'timestamptz',
+    created_at: 'timestamptz',
+    updated_at: 'timestamptz',
+  },
 };
 const TRAIT_HISTORY: BulkInsert<TraitHistoryRow> = {
   table: 'analytics_trait_history',
   columns: HISTORY_COLUMNS,
+  columnKinds: {
+    id: 'uuid',
+    org_id: 'uuid',
+    entity_id: 'uuid',
+    trait_key: 'text',
+    old_value: 'text',
+    new_value: 'text',
+    changed_at: 'timestamptz',
+    recorded_at: 'timestamptz',
+    message_id: 'text',
+  },
 };
 
 /** Writes merged entities: inserts new ones, overwrites the mutable columns of existing ones. */

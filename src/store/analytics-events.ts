@@ -21,17 +21,27 @@ const EVENT_COLUMNS = [
   'received_at',
 ] as const;
 
-const EVENTS: BulkInsert<EventRow> = { table: 'analytics_events', columns: EVENT_COLUMNS };
+const EVENTS: BulkInsert<EventRow> = {
+  table: 'analytics_events',
+  columns: EVENT_COLUMNS,
+  columnKinds: {
+    id: 'uuid',
+    org_id: 'uuid',
+    user_id: 'text',
+    account_id: 'text',
+    organization_id: 'text',
+    event: 'text',
+    properties: 'text',
+    occurred_at: 'timestamptz',
+    day: 'date',
+    message_id: 'text',
+    received_at: 'timestamptz',
+  },
+};
 
-/**
- * Inserts new events and adds them to their (name, day) counts, in the caller's transaction:
- * the counts are never stale, and a batch that fails changes none. The caller passes only
- * events not stored before (deduplication happens first), so each is counted once.
- */
+/** Inserts new events; addEventCounts counts them, in the same transaction. */
 export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
-  if (rows.length === 0) return;
   await store.engine.insertRows(db, EVENTS, rows);
-  await addEventCounts(store, db, rows);
 }
 
 type CountRow = DB['analytics_event_counts'];
@@ -42,15 +52,17 @@ const COUNTS: BulkInsert<CountRow> = {
   table: 'analytics_event_counts',
   columns: ['org_id', 'event', 'day', 'count'],
   conflict: { target: ['org_id', 'event', 'day'], add: ['count'] },
+  columnKinds: { org_id: 'uuid', event: 'text', day: 'date', count: 'bigint' },
 };
 
 /**
- * One row per distinct (org, name, day) of the batch, adding its number of events. Last in
- * the transaction, so the counter rows (the one place concurrent batches meet on PostgreSQL)
- * are held only until the commit, and in key order, so two batches never wait on each other
- * in a cycle.
+ * Adds new events to their (name, day) counts, in the transaction that inserts them: the
+ * counts are never stale, and a batch that fails changes none. The caller passes only events
+ * not stored before (deduplication happens first), so each is counted once. One row per
+ * distinct (org, name, day), adding its number of events, in key order, so two batches never
+ * wait on each other in a cycle.
  */
-async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+export async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
   const counts = new Map<string, CountRow>();
   for (const r of rows) {
     const key = `${r.org_id}\u0000${r.event}\u0000${r.day}`;

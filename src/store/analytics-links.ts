@@ -13,6 +13,14 @@ const LINKS: BulkInsert<LinkRow> = {
   table: 'analytics_links',
   columns: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id', 'created_at'],
   conflict: { target: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id'] },
+  columnKinds: {
+    org_id: 'uuid',
+    child_kind: 'text',
+    child_external_id: 'text',
+    parent_kind: 'text',
+    parent_external_id: 'text',
+    created_at: 'timestamptz',
+  },
 };
 
 /**

@@ -13,8 +13,8 @@ import type {
 import { emptyTraitState, mergeTraits, type TraitState, traitState } from './traits.ts';
 
 // The one write path of analytics batches: validate the whole batch, then in one
-// transaction drop the messages already applied (deduplication), merge entity traits, update
-// links and append events. Each step is one multi-row statement (or, on SQLite, one cached
+// transaction drop the messages already applied (deduplication), update links, append
+// events, merge entity traits and count the events. Each step is one multi-row statement (or, on SQLite, one cached
 // statement per row), whatever the batch holds. On a single-writer engine, batches that
 // arrive together share a transaction (group commit); each is still applied all or nothing.
 
@@ -226,9 +226,14 @@ async function applyBatch(tx: Storage, batch: PendingBatch): Promise<IngestResul
     const e = entityOf(c);
     if (e) entities.push(e);
   }
-  await applyEntities(tx, orgId, entities, receivedAt);
+  // Where writers are concurrent, rows that many batches write (an organization's entity,
+  // today's event counts) stay locked from their write to the commit: they come last, so
+  // the batches queued on them wait for as few round trips as possible.
   await applyLinks(tx, orgId, todo, receivedAt);
-  await tx.insertEvents(eventRows(orgId, todo, receivedAt));
+  const events = eventRows(orgId, todo, receivedAt);
+  await tx.insertEvents(events);
+  await applyEntities(tx, orgId, entities, receivedAt);
+  await tx.addEventCounts(events);
   if (pruneDue(orgId)) await tx.pruneMessageKeys(orgId, cutoff);
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }

@@ -34,7 +34,13 @@ export interface AnalyticsPorts {
   deleteLinks(orgId: string, links: LinkRef[]): Promise<void>;
   /** Inserts links; one that exists already is kept. */
   insertLinks(rows: LinkRecord[]): Promise<void>;
+  /** Inserts new events (not counted: addEventCounts counts them, in the same transaction). */
   insertEvents(rows: EventRecord[]): Promise<void>;
+  /**
+   * Adds events to their (name, day) counts. The counter rows are where concurrent batches
+   * meet: called last in the transaction, they are held only until the commit.
+   */
+  addEventCounts(rows: EventRecord[]): Promise<void>;
 
   listEntities(
     orgId: string,

@@ -21,27 +21,8 @@ export function postgresQueries(maxParams: number): EngineQueries {
     },
 
     async findEntitiesByRefs(db, orgId, refs, opts) {
-      // One query per kind: `kind = ? and external_id in (...)` is a range of the unique
-      // index (in key order, a stable lock order).
-      const out: EntityRow[] = [];
-      for (const [kind, ids] of groupBy(
-        refs,
-        (r) => r.kind,
-        (r) => r.external_id,
-      )) {
-        for (const part of rowChunks(ids, 1, maxParams)) {
-          let q = db
-            .selectFrom('analytics_entities')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('kind', '=', kind)
-            .where('external_id', 'in', part)
-            .orderBy('external_id');
-          if (opts.lock) q = q.forUpdate();
-          out.push(...(await q.execute()));
-        }
-      }
-      return out;
+      if (refs.length === 0) return [];
+      return [...(await entityLookup(orgId, refs, opts.lock).execute(db)).rows];
     },
 
     async metricIdsByExternalId(db, orgId, externalIds) {
@@ -150,6 +131,39 @@ function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): [
     else groups.set(k, [value(item)]);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/**
+ * The entities named by `refs`, in (kind, external id) order, by one statement whatever the
+ * kinds. With `lock`, every row found is locked in that order: the row lock sits above the
+ * sort, so all writers lock in one global order.
+ *
+ * Each ref is found by a LATERAL probe that only the unique index (org, kind, external id)
+ * can serve: the first key at or after the ref's, kept if it is the ref's. Written as plain
+ * equalities, the planner, without statistics (tables are not analyzed while an ingest fills
+ * them), probed the paging index (org, kind, id) and filtered every entity of the kind; as a
+ * join, it hash-joined over every entity of the organization. The rows are then read by id
+ * (the probe's ids, fixed for the statement, so a row updated while this one waited for its
+ * lock is still matched) and locked. Locking inside the probe instead measured 0.6 times as
+ * fast with 16 batches queued on one entity; one query per kind had cost three round trips
+ * while a busy entity's lock was held.
+ */
+export function entityLookup(orgId: string, refs: { kind: string; external_id: string }[], lock = false) {
+  return sql<EntityRow>`
+    select * from ${sql.table('analytics_entities')} d
+    where d.org_id = ${orgId} and d.id = any(array(
+      select p.id from unnest(
+        ${refs.map((r) => r.kind)}::text[],
+        ${refs.map((r) => r.external_id)}::text[]
+      ) as k(kind, external_id)
+      cross join lateral (
+        select e.id, e.kind, e.external_id from ${sql.table('analytics_entities')} e
+        where e.org_id = ${orgId} and (e.kind, e.external_id) >= (k.kind, k.external_id)
+        order by e.kind, e.external_id limit 1
+      ) p
+      where p.kind = k.kind and p.external_id = k.external_id))
+    order by d.kind, d.external_id
+    ${lock ? sql`for update` : sql``}`;
 }
 
 /**

@@ -34,7 +34,7 @@ export interface ColumnTypes {
 }
 
 /** What a column holds, for engines that send a column's values as one typed array. */
-export type ColumnKind = 'uuid' | 'date' | 'text' | 'timestamptz' | 'integer';
+export type ColumnKind = 'uuid' | 'date' | 'text' | 'timestamptz' | 'integer' | 'bigint';
 
 /** A multi-row insert (or upsert) of rows of one table. */
 export interface BulkInsert<T> {

@@ -22,6 +22,7 @@ export function analyticsRepositories(h: RepositoryHandle): AnalyticsPorts {
     deleteLinks: (orgId, links) => linkQueries.deleteLinks(store, db, orgId, links),
     insertLinks: (rows) => linkQueries.insertLinks(store, db, rows),
     insertEvents: (rows) => events.insertEvents(store, db, rows),
+    addEventCounts: (rows) => events.addEventCounts(store, db, rows),
 
     listEntities: (orgId, filter) => entities.listEntities(db, orgId, filter),
     findEntity: (orgId, kind, externalId) => entities.findEntity(db, orgId, kind, externalId),
