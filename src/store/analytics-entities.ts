@@ -63,7 +63,7 @@ export function findEntitiesByRefs(
   return store.engine.queries.findEntitiesByRefs(db, orgId, refs, opts);
 }
 
-const ENTITIES: BulkInsert<EntityRow> = {
+export const ENTITIES: BulkInsert<EntityRow> = {
   table: 'analytics_entities',
   columns: ENTITY_COLUMNS,
   conflict: { target: ['org_id', 'kind', 'external_id'], update: MUTABLE },
@@ -81,7 +81,7 @@ const ENTITIES: BulkInsert<EntityRow> = {
     updated_at: 'timestamptz',
   },
 };
-const TRAIT_HISTORY: BulkInsert<TraitHistoryRow> = {
+export const TRAIT_HISTORY: BulkInsert<TraitHistoryRow> = {
   table: 'analytics_trait_history',
   columns: HISTORY_COLUMNS,
   columnKinds: {
@@ -96,15 +96,6 @@ const TRAIT_HISTORY: BulkInsert<TraitHistoryRow> = {
     message_id: 'text',
   },
 };
-
-/** Writes merged entities: inserts new ones, overwrites the mutable columns of existing ones. */
-export function upsertEntities(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
-  return store.engine.insertRows(db, ENTITIES, rows);
-}
-
-export function insertTraitHistory(store: Store, db: Kysely<DB>, rows: TraitHistoryRow[]): Promise<void> {
-  return store.engine.insertRows(db, TRAIT_HISTORY, rows);
-}
 
 export function listEntities(
   db: Kysely<DB>,

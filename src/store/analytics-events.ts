@@ -21,7 +21,7 @@ const EVENT_COLUMNS = [
   'received_at',
 ] as const;
 
-const EVENTS: BulkInsert<EventRow> = {
+export const EVENTS: BulkInsert<EventRow> = {
   table: 'analytics_events',
   columns: EVENT_COLUMNS,
   columnKinds: {
@@ -39,16 +39,11 @@ const EVENTS: BulkInsert<EventRow> = {
   },
 };
 
-/** Inserts new events; addEventCounts counts them, in the same transaction. */
-export async function insertEvents(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
-  await store.engine.insertRows(db, EVENTS, rows);
-}
-
 type CountRow = DB['analytics_event_counts'];
 
 // count = count + excluded.count. On SQLite one cached statement a row (no SQL to build per
 // batch: a Kysely-built upsert measured +2-4 µs of CPU a message on Vitally batches).
-const COUNTS: BulkInsert<CountRow> = {
+export const COUNTS: BulkInsert<CountRow> = {
   table: 'analytics_event_counts',
   columns: ['org_id', 'event', 'day', 'count'],
   conflict: { target: ['org_id', 'event', 'day'], add: ['count'] },
@@ -56,13 +51,12 @@ const COUNTS: BulkInsert<CountRow> = {
 };
 
 /**
- * Adds new events to their (name, day) counts, in the transaction that inserts them: the
- * counts are never stale, and a batch that fails changes none. The caller passes only events
- * not stored before (deduplication happens first), so each is counted once. One row per
- * distinct (org, name, day), adding its number of events, in key order, so two batches never
- * wait on each other in a cycle.
+ * The count rows that add `rows` to their (name, day) counts: one per distinct (org, name,
+ * day), with its number of events, in key order, so two batches never wait on each other in
+ * a cycle. Written in the transaction that inserts the events: the counts are never stale,
+ * and a batch that fails changes none.
  */
-export async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRow[]): Promise<void> {
+export function eventCountRows(rows: EventRow[]): CountRow[] {
   const counts = new Map<string, CountRow>();
   for (const r of rows) {
     const key = `${r.org_id}\u0000${r.event}\u0000${r.day}`;
@@ -70,8 +64,7 @@ export async function addEventCounts(store: Store, db: Kysely<DB>, rows: EventRo
     if (c) c.count++;
     else counts.set(key, { org_id: r.org_id, event: r.event, day: r.day, count: 1 });
   }
-  const sorted = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
-  await store.engine.insertRows(db, COUNTS, sorted);
+  return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
 
 type EventsEb = ExpressionBuilder<DB, 'analytics_events'>;

@@ -9,7 +9,7 @@ import type { DB } from './schema.ts';
 
 export type LinkRow = DB['analytics_links'];
 
-const LINKS: BulkInsert<LinkRow> = {
+export const LINKS: BulkInsert<LinkRow> = {
   table: 'analytics_links',
   columns: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id', 'created_at'],
   conflict: { target: ['org_id', 'child_kind', 'child_external_id', 'parent_kind', 'parent_external_id'] },
@@ -38,10 +38,6 @@ export function deleteOtherParents(
 
 export function deleteLinks(store: Store, db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void> {
   return store.engine.queries.deleteLinks(db, orgId, links);
-}
-
-export function insertLinks(store: Store, db: Kysely<DB>, rows: LinkRow[]): Promise<void> {
-  return store.engine.insertRows(db, LINKS, rows);
 }
 
 /** What the entity belongs to (`parents`) or what belongs to it (`children`). */

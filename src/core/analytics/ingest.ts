@@ -79,13 +79,17 @@ function blankEntity(orgId: string, kind: string, externalId: string, at: string
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
-async function applyEntities(
+/**
+ * The entities the messages name, read (and where writers are concurrent, created and
+ * locked), with the messages' traits merged in: the rows to write and their history.
+ */
+async function mergeEntities(
   tx: Storage,
   orgId: string,
   messages: EntityMessage[],
   receivedAt: string,
-): Promise<void> {
-  if (messages.length === 0) return;
+): Promise<{ entities: EntityRow[]; traitHistory: TraitHistoryRow[] }> {
+  if (messages.length === 0) return { entities: [], traitHistory: [] };
   const refs = new Map<string, { kind: string; external_id: string }>();
   for (const m of messages)
     refs.set(refKey(m.kind, m.externalId), { kind: m.kind, external_id: m.externalId });
@@ -109,17 +113,15 @@ async function applyEntities(
       dirty: false,
     });
   }
-  const history = mergeMessages(tracked, orgId, messages, receivedAt);
+  const traitHistory = mergeMessages(tracked, orgId, messages, receivedAt);
   const dirty = [...tracked.values()].filter((t) => t.dirty);
-  await tx.upsertEntities(
-    dirty.map((t) => ({
-      ...t.row,
-      traits: JSON.stringify(t.traits.traits),
-      trait_times: JSON.stringify(t.traits.times),
-      updated_at: receivedAt,
-    })),
-  );
-  await tx.insertTraitHistory(history);
+  const entities = dirty.map((t) => ({
+    ...t.row,
+    traits: JSON.stringify(t.traits.traits),
+    trait_times: JSON.stringify(t.traits.times),
+    updated_at: receivedAt,
+  }));
+  return { entities, traitHistory };
 }
 
 /** Each message's traits merged into its entity (created when new), in message order; the changes as history rows. */
@@ -221,19 +223,20 @@ async function applyBatch(tx: Storage, batch: PendingBatch): Promise<IngestResul
   const fresh = await tx.claimMessageKeys(orgId, keys, receivedAt, cutoff);
   // A key repeated inside the batch applies once, at its first occurrence.
   const todo = checked.filter((c) => fresh.delete(c.key));
-  const entities: EntityMessage[] = [];
+  const entityMessages: EntityMessage[] = [];
   for (const c of todo) {
     const e = entityOf(c);
-    if (e) entities.push(e);
+    if (e) entityMessages.push(e);
   }
   // Where writers are concurrent, rows that many batches write (an organization's entity,
-  // today's event counts) stay locked from their write to the commit: they come last, so
-  // the batches queued on them wait for as few round trips as possible.
-  await applyLinks(tx, orgId, todo, receivedAt);
+  // today's event counts) stay locked from their lock or write to the commit: they come
+  // last, and are written together, so the batches queued on them wait for as few round
+  // trips as possible.
+  const links = await applyLinks(tx, orgId, todo, receivedAt);
   const events = eventRows(orgId, todo, receivedAt);
-  await tx.insertEvents(events);
-  await applyEntities(tx, orgId, entities, receivedAt);
-  await tx.addEventCounts(events);
+  await tx.writeRecords({ links, events });
+  const { entities, traitHistory } = await mergeEntities(tx, orgId, entityMessages, receivedAt);
+  await tx.writeRecords({ entities, traitHistory, eventCounts: events });
   if (pruneDue(orgId)) await tx.pruneMessageKeys(orgId, cutoff);
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }

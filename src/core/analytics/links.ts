@@ -1,6 +1,6 @@
 import type { Storage } from '../ports/index.ts';
 import type { CheckedMessage } from './messages.ts';
-import type { LinkRef } from './records.ts';
+import type { LinkRecord, LinkRef } from './records.ts';
 
 // Links between entities, as the messages of a batch change them, in message order:
 // - a user belongs to any number of accounts and organizations; `unlink` removes one;
@@ -74,18 +74,17 @@ function collect(messages: CheckedMessage[]): LinkChanges {
   return changes;
 }
 
+/** Deletes the links the messages end or move, and returns the links they add, for the caller to write. */
 export async function applyLinks(
   tx: Storage,
   orgId: string,
   messages: CheckedMessage[],
   at: string,
-): Promise<void> {
+): Promise<LinkRecord[]> {
   const changes = collect(messages);
   if (changes.moves.size) await tx.deleteOtherParents(orgId, [...changes.moves.values()]);
   if (changes.removes.size) await tx.deleteLinks(orgId, [...changes.removes.values()]);
-  if (changes.adds.size) {
-    // Sorted, so concurrent batches take the index locks in the same order.
-    const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    await tx.insertLinks(adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })));
-  }
+  // Sorted, so concurrent batches take the index locks in the same order.
+  const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  return adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at }));
 }

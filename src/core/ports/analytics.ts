@@ -9,6 +9,21 @@ import type {
 } from '../analytics/records.ts';
 import type { Granularity } from '../analytics/series.ts';
 
+/** What a batch writes at one point of its transaction (AnalyticsPorts.writeRecords). */
+export interface AnalyticsWrites {
+  /** Inserted; a link that exists already is kept. */
+  links?: LinkRecord[];
+  events?: EventRecord[];
+  /** Upserted: new ones inserted, the mutable columns of existing ones overwritten. */
+  entities?: EntityRecord[];
+  traitHistory?: TraitHistoryRecord[];
+  /**
+   * New events added to their (name, day) counts: only events not stored before
+   * (deduplication comes first), in the transaction that inserts them.
+   */
+  eventCounts?: EventRecord[];
+}
+
 // Storage operations core needs for Vitally analytics: entities, traits, links, events and
 // the message keys already applied.
 export interface AnalyticsPorts {
@@ -27,20 +42,11 @@ export interface AnalyticsPorts {
   insertEntityStubs(rows: EntityRecord[]): Promise<void>;
   /** `lock`: read them FOR UPDATE (engines with concurrent writers). */
   findEntitiesByRefs(orgId: string, refs: EntityRef[], opts: { lock: boolean }): Promise<EntityRecord[]>;
-  upsertEntities(rows: EntityRecord[]): Promise<void>;
-  insertTraitHistory(rows: TraitHistoryRecord[]): Promise<void>;
   /** For each link, deletes the child's links to other parents of the same kind. */
   deleteOtherParents(orgId: string, links: LinkRef[]): Promise<void>;
   deleteLinks(orgId: string, links: LinkRef[]): Promise<void>;
-  /** Inserts links; one that exists already is kept. */
-  insertLinks(rows: LinkRecord[]): Promise<void>;
-  /** Inserts new events (not counted: addEventCounts counts them, in the same transaction). */
-  insertEvents(rows: EventRecord[]): Promise<void>;
-  /**
-   * Adds events to their (name, day) counts. The counter rows are where concurrent batches
-   * meet: called last in the transaction, they are held only until the commit.
-   */
-  addEventCounts(rows: EventRecord[]): Promise<void>;
+  /** Writes the records given, as one statement where the engine can. */
+  writeRecords(w: AnalyticsWrites): Promise<void>;
 
   listEntities(
     orgId: string,

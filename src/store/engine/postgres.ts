@@ -8,7 +8,7 @@ import { SchemaPlugin } from './postgres-schema.ts';
 import { postgresStaging } from './postgres-staging.ts';
 import { unnestedRows } from './postgres-unnest.ts';
 import { rowChunks } from './row-chunks.ts';
-import type { BulkInsert, EngineOps, OpenedStore, StoreOptions } from './types.ts';
+import type { BulkInsert, BulkRows, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
 // Length: postgresEngine is one object literal of EngineOps' methods (each short).
 
@@ -151,6 +151,8 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
 
     insertRows,
 
+    insertRowsTogether,
+
     claimRows,
 
     staging: postgresStaging,
@@ -203,6 +205,10 @@ async function insertUnnested<T>(
   kinds: Readonly<Record<string, string>>,
   rows: T[],
 ): Promise<void> {
+  await unnestedInsert(spec, kinds, rows).execute(db);
+}
+
+function unnestedInsert<T>(spec: BulkInsert<T>, kinds: Readonly<Record<string, string>>, rows: T[]) {
   const { conflict } = spec;
   const sets = conflictSets(spec as BulkInsert<unknown>);
   const onConflict = !conflict
@@ -210,10 +216,26 @@ async function insertUnnested<T>(
     : sets
       ? sql`on conflict (${sql.raw(conflict.target.join(', '))}) do update set ${sql.raw(sets)}`
       : sql`on conflict (${sql.raw(conflict.target.join(', '))}) do nothing`;
-  await sql`
+  return sql`
       insert into ${sql.table(spec.table)} (${sql.raw(spec.columns.join(', '))})
       ${unnestedRows(spec.columns, kinds, rows)}
-      ${onConflict}`.execute(db);
+      ${onConflict}`;
+}
+
+/**
+ * The inserts as one statement: each but the last a data-modifying WITH query (PostgreSQL
+ * runs them all, on one snapshot; none may touch a row another writes). One round trip for
+ * what took one per table, which matters most where the rows stay locked until the commit.
+ */
+async function insertRowsTogether(db: Kysely<DB>, parts: readonly BulkRows[]): Promise<void> {
+  const present = parts.filter((p) => p.rows.length > 0);
+  if (present.length <= 1 || present.some((p) => !p.spec.columnKinds)) {
+    for (const p of present) await insertRows(db, p.spec, p.rows);
+    return;
+  }
+  const inserts = present.map((p) => unnestedInsert(p.spec, p.spec.columnKinds ?? {}, p.rows));
+  const withs = inserts.slice(0, -1).map((q, i) => sql`${sql.raw(`w${i}`)} as (${q})`);
+  await sql`with ${sql.join(withs)} ${inserts[inserts.length - 1]}`.execute(db);
 }
 
 /**

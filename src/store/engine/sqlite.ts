@@ -201,6 +201,11 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       );
     },
 
+    async insertRowsTogether(db, parts) {
+      // One writer, statements run in-process: the parts one after the other.
+      for (const p of parts) await this.insertRows(db, p.spec, p.rows);
+    },
+
     // One writer at a time: no other writer's locks to meet, in any order.
     staging: () => undefined,
 

@@ -63,6 +63,13 @@ export interface BulkInsert<T> {
   readonly columnKinds?: Readonly<Record<string, ColumnKind>>;
 }
 
+/** Rows for one BulkInsert: `T` erased, so parts of several tables fit one list. */
+export interface BulkRows {
+  // biome-ignore lint/suspicious/noExplicitAny: each part pairs a spec with rows of its own type
+  readonly spec: BulkInsert<any>;
+  readonly rows: unknown[];
+}
+
 /** What an engine opens: database.ts's Store. */
 export interface OpenedStore {
   readonly db: Kysely<DB>;
@@ -165,6 +172,12 @@ export interface EngineOps {
   isUniqueViolation(error: unknown): boolean;
   /** Inserts (or upserts) rows inside the caller's transaction `db`. */
   insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<void>;
+  /**
+   * Inserts (or upserts) rows into several tables, as one statement where the engine can
+   * (PostgreSQL), else one table after the other, in the order given. Parts must not write
+   * the same row twice.
+   */
+  insertRowsTogether(db: Kysely<DB>, parts: readonly BulkRows[]): Promise<void>;
   /**
    * Where a transaction keeps a batch's inputs to write them in identity order
    * (PointPorts.pointStaging): where writers are concurrent (PostgreSQL); undefined where

@@ -3,6 +3,7 @@ import * as dedup from '../analytics-dedup.ts';
 import * as entities from '../analytics-entities.ts';
 import * as events from '../analytics-events.ts';
 import * as linkQueries from '../analytics-links.ts';
+import { writeRecords } from '../analytics-writes.ts';
 import type { RepositoryHandle } from './handle.ts';
 
 // core's AnalyticsPorts over the store's queries. The rows match core's records as they are.
@@ -16,13 +17,9 @@ export function analyticsRepositories(h: RepositoryHandle): AnalyticsPorts {
 
     insertEntityStubs: (rows) => entities.insertEntityStubs(store, db, rows),
     findEntitiesByRefs: (orgId, refs, opts) => entities.findEntitiesByRefs(store, db, orgId, refs, opts),
-    upsertEntities: (rows) => entities.upsertEntities(store, db, rows),
-    insertTraitHistory: (rows) => entities.insertTraitHistory(store, db, rows),
     deleteOtherParents: (orgId, links) => linkQueries.deleteOtherParents(store, db, orgId, links),
     deleteLinks: (orgId, links) => linkQueries.deleteLinks(store, db, orgId, links),
-    insertLinks: (rows) => linkQueries.insertLinks(store, db, rows),
-    insertEvents: (rows) => events.insertEvents(store, db, rows),
-    addEventCounts: (rows) => events.addEventCounts(store, db, rows),
+    writeRecords: (w) => writeRecords(store, db, w),
 
     listEntities: (orgId, filter) => entities.listEntities(db, orgId, filter),
     findEntity: (orgId, kind, externalId) => entities.findEntity(db, orgId, kind, externalId),

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { AnalyticsWrites } from '../core/ports/analytics.ts';
+import { ENTITIES, TRAIT_HISTORY } from './analytics-entities.ts';
+import { COUNTS, EVENTS, eventCountRows } from './analytics-events.ts';
+import { LINKS } from './analytics-links.ts';
+import type { Store } from './database.ts';
+import type { DB } from './schema.ts';
+
+// What an analytics batch writes at one point of its transaction, as one statement where the
+// engine can (EngineOps.insertRowsTogether), in the order of AnalyticsWrites' fields.
+export function writeRecords(store: Store, db: Kysely<DB>, w: AnalyticsWrites): Promise<void> {
+  return store.engine.insertRowsTogether(db, [
+    { spec: LINKS, rows: w.links ?? [] },
+    { spec: EVENTS, rows: w.events ?? [] },
+    { spec: ENTITIES, rows: w.entities ?? [] },
+    { spec: TRAIT_HISTORY, rows: w.traitHistory ?? [] },
+    { spec: COUNTS, rows: w.eventCounts ? eventCountRows(w.eventCounts) : [] },
+  ]);
+}
