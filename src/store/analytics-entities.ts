@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { EntityRef } from '../core/analytics/records.ts';
 import type { Store } from './database.ts';
-import { rowChunks } from './engine/row-chunks.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
@@ -24,6 +23,7 @@ const ENTITY_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
+const ENTITY_KEY = ['org_id', 'kind', 'external_id'] as const;
 const MUTABLE = ['name', 'custom_object_id', 'traits', 'trait_times', 'attrs_at', 'updated_at'] as const;
 const HISTORY_COLUMNS = [
   'id',
@@ -38,14 +38,8 @@ const HISTORY_COLUMNS = [
 ] as const;
 
 /** Creates the entities that do not exist yet, leaving existing ones untouched. */
-export async function insertEntityStubs(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
-  for (const part of rowChunks(rows, ENTITY_COLUMNS.length, store.engine.maxParams)) {
-    await db
-      .insertInto('analytics_entities')
-      .values(part)
-      .onConflict((oc) => oc.columns(['org_id', 'kind', 'external_id']).doNothing())
-      .execute();
-  }
+export function insertEntityStubs(store: Store, db: Kysely<DB>, rows: EntityRow[]): Promise<void> {
+  return store.engine.insertRows(db, ENTITY_STUBS, rows);
 }
 
 /**
@@ -66,7 +60,7 @@ export function findEntitiesByRefs(
 export const ENTITIES: BulkInsert<EntityRow> = {
   table: 'analytics_entities',
   columns: ENTITY_COLUMNS,
-  conflict: { target: ['org_id', 'kind', 'external_id'], update: MUTABLE },
+  conflict: { target: ENTITY_KEY, update: MUTABLE },
   columnKinds: {
     id: 'uuid',
     org_id: 'uuid',
@@ -81,6 +75,8 @@ export const ENTITIES: BulkInsert<EntityRow> = {
     updated_at: 'timestamptz',
   },
 };
+/** New entities only: a key that exists keeps its row (DO NOTHING). */
+const ENTITY_STUBS: BulkInsert<EntityRow> = { ...ENTITIES, conflict: { target: ENTITY_KEY } };
 export const TRAIT_HISTORY: BulkInsert<TraitHistoryRow> = {
   table: 'analytics_trait_history',
   columns: HISTORY_COLUMNS,

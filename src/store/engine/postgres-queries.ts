@@ -45,24 +45,16 @@ export function postgresQueries(maxParams: number): EngineQueries {
     async claimMessageKeys(db, orgId, keys, at, cutoff) {
       // One statement: the insert returns the keys it added, or refreshed because their last
       // use fell out of the window. Sorted, so concurrent batches take the key locks in the
-      // same order.
-      const fresh = new Set<string>();
+      // same order. The keys travel as one array; the organization and times once each.
       const sorted = [...keys].sort();
-      for (const part of rowChunks(sorted, 3, maxParams)) {
-        const rows = await db
-          .insertInto('analytics_dedup')
-          .values(part.map((key) => ({ org_id: orgId, key, processed_at: at })))
-          .onConflict((oc) =>
-            oc
-              .columns(['org_id', 'key'])
-              .doUpdateSet((eb) => ({ processed_at: eb.ref('excluded.processed_at') }))
-              .where('analytics_dedup.processed_at', '<', cutoff),
-          )
-          .returning('key')
-          .execute();
-        for (const r of rows) fresh.add(r.key);
-      }
-      return fresh;
+      const claimed = await sql<{ key: string }>`
+        insert into ${sql.table('analytics_dedup')} as d (org_id, key, processed_at)
+        select ${orgId}::uuid, k.key, ${at}::timestamptz
+        from unnest(${sorted}::text[]) with ordinality as k(key, ord) order by k.ord
+        on conflict (org_id, key) do update set processed_at = excluded.processed_at
+        where d.processed_at < ${cutoff}::timestamptz
+        returning key`.execute(db);
+      return new Set(claimed.rows.map((r) => r.key));
     },
 
     async deleteOtherParents(db, orgId, links) {
