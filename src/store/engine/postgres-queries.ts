@@ -58,34 +58,23 @@ export function postgresQueries(maxParams: number): EngineQueries {
     },
 
     async deleteOtherParents(db, orgId, links) {
-      // Grouped by (child kind, parent kind) so each statement is a range of the primary key.
+      // Grouped by (child kind, parent kind) so each statement is a range of the primary key
+      // (org, child kind, child id = any(…)); the children and their kept parents travel as
+      // two arrays.
       for (const [, group] of groupBy(
         links,
         (l) => `${l.child_kind}\u0000${l.parent_kind}`,
         (l) => l,
       )) {
-        for (const part of rowChunks(group, 3, maxParams)) {
-          await db
-            .deleteFrom('analytics_links')
-            .where('org_id', '=', orgId)
-            .where('child_kind', '=', part[0].child_kind)
-            .where('parent_kind', '=', part[0].parent_kind)
-            .where(
-              'child_external_id',
-              'in',
-              part.map((l) => l.child_external_id),
-            )
-            .where((eb) =>
-              eb.not(
-                eb(
-                  eb.refTuple('child_external_id', 'parent_external_id'),
-                  'in',
-                  part.map((l) => eb.tuple(l.child_external_id, l.parent_external_id)),
-                ),
-              ),
-            )
-            .execute();
-        }
+        const children = group.map((l) => l.child_external_id);
+        const parents = group.map((l) => l.parent_external_id);
+        await sql`
+          delete from ${sql.table('analytics_links')} l
+          where l.org_id = ${orgId} and l.child_kind = ${group[0].child_kind}
+            and l.parent_kind = ${group[0].parent_kind}
+            and l.child_external_id = any(${children}::text[])
+            and (l.child_external_id, l.parent_external_id) not in (
+              select * from unnest(${children}::text[], ${parents}::text[]))`.execute(db);
       }
     },
 

@@ -1,14 +1,16 @@
 import {
   type KyselyPlugin,
+  type OperationNode,
   OperationNodeTransformer,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryId,
   type QueryResult,
-  type RawNode,
+  RawNode,
   type RootOperationNode,
   TableNode,
   type UnknownRow,
+  ValueNode,
   WithSchemaPlugin,
 } from 'kysely';
 
@@ -42,17 +44,45 @@ class RawTables extends OperationNodeTransformer {
   }
 }
 
+/**
+ * `node` with its unqualified sql.table(...) names in `schema`, when it is raw SQL whose
+ * parameters are only values, tables and more such raw SQL; undefined for anything else
+ * (a query Kysely built, or raw SQL holding one), which takes the generic passes.
+ */
+function qualifiedRaw(node: OperationNode, schema: string): OperationNode | undefined {
+  if (ValueNode.is(node)) return node;
+  if (TableNode.is(node))
+    return node.table.schema ? node : TableNode.createWithSchema(schema, node.table.identifier.name);
+  if (!RawNode.is(node)) return undefined;
+  let parameters: OperationNode[] | undefined;
+  for (let i = 0; i < node.parameters.length; i++) {
+    const p = node.parameters[i];
+    const q = qualifiedRaw(p, schema);
+    if (!q) return undefined;
+    if (q !== p) {
+      parameters ??= [...node.parameters];
+      parameters[i] = q;
+    }
+  }
+  return parameters ? RawNode.create(node.sqlFragments, parameters) : node;
+}
+
 /** Every table of every statement in `schema`. */
 export class SchemaPlugin implements KyselyPlugin {
   private readonly raw: RawTables;
   private readonly built: WithSchemaPlugin;
 
-  constructor(schema: string) {
+  constructor(private readonly schema: string) {
     this.raw = new RawTables(schema);
     this.built = new WithSchemaPlugin(schema);
   }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    // Raw SQL made only of text, values and sql.table(...) (the bulk statements: most of
+    // the write path) is qualified in one light walk; two generic passes over every node
+    // of those statements took 8 % of the server's time on Vitally batches.
+    const light = qualifiedRaw(args.node, this.schema);
+    if (light) return light as RootOperationNode;
     const node = this.raw.transformNode(args.node, args.queryId);
     return this.built.transformQuery({ ...args, node });
   }
