@@ -244,6 +244,34 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
     expect((await read('/v1/events?user_id=u-conc')).json().items).toHaveLength(1);
   });
 
+  it('an entity removed after it was seen is created again by the next batch naming it', async () => {
+    const user = (n: number) => ({ type: 'user', userId: 'u-gone', traits: { n }, messageId: `g-${n}` });
+    // Twice: after the second batch this process has seen the entity stored.
+    for (const n of [1, 2]) expect((await post([user(n)])).statusCode).toBe(200);
+    expect((await entity('user', 'u-gone')).traits).toEqual({ n: 2 });
+    // Removed under the process (as when its organization's data is deleted).
+    const db = ctx().store.db;
+    const gone = await db
+      .selectFrom('analytics_entities')
+      .select('id')
+      .where('org_id', '=', ctx().orgA.id)
+      .where('external_id', '=', 'u-gone')
+      .executeTakeFirstOrThrow();
+    await db.deleteFrom('analytics_trait_history').where('entity_id', '=', gone.id).execute();
+    await db.deleteFrom('analytics_entities').where('id', '=', gone.id).execute();
+    expect((await read('/v1/entities/user/u-gone')).statusCode).toBe(404);
+
+    // Eight batches at once: each finds it missing, and they still merge one after the other.
+    const sends = Array.from({ length: 8 }, (_, k) =>
+      post([{ type: 'user', userId: 'u-gone', traits: { [`k${k}`]: k }, messageId: `g-k${k}` }]),
+    );
+    for (const res of await Promise.all(sends)) expect(res.statusCode).toBe(200);
+    const again = await entity('user', 'u-gone');
+    expect(again.traits).toEqual(Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`k${k}`, k])));
+    expect(again.id).not.toBe(gone.id);
+    expect(again.trait_history).toHaveLength(8);
+  });
+
   it('101 messages: 400 in Vitally shape and nothing stored', async () => {
     const before = await counts();
     const batch = Array.from({ length: 101 }, (_, i) => ({

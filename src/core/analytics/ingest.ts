@@ -79,6 +79,51 @@ function blankEntity(orgId: string, kind: string, externalId: string, at: string
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
+// Entities this process has seen committed (organization, kind, external id). An entity is
+// only ever removed with its organization, so one seen stays, and a batch naming only such
+// entities needs no insert of stubs. Bounded: cleared when full.
+const KNOWN_MAX = 200_000;
+const known = new Set<string>();
+
+/**
+ * Where writers are concurrent: the entities named, created when new and all locked (in key
+ * order), so two batches about one entity merge one after the other. New entities are
+ * inserted first (as stubs) and every row is then read locked; when this process has seen
+ * every one of them stored, the insert is skipped.
+ */
+async function lockedEntities(
+  tx: Storage,
+  orgId: string,
+  sorted: { kind: string; external_id: string }[],
+  receivedAt: string,
+): Promise<EntityRow[]> {
+  const keyOf = (r: { kind: string; external_id: string }) => `${orgId}\u0000${r.kind}\u0000${r.external_id}`;
+  const stubs = (refs: { kind: string; external_id: string }[]) =>
+    refs.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt));
+  if (sorted.every((r) => known.has(keyOf(r)))) {
+    const rows = await tx.findEntitiesByRefs(orgId, sorted, { lock: true });
+    if (rows.length === sorted.length) return rows;
+    // Removed since it was seen (its organization's data deleted under this process): the
+    // missing ones are created now, and locked after the others (out of key order, which
+    // two such batches could deadlock on; PostgreSQL then fails one, and nothing of it is
+    // stored).
+    const found = new Set(rows.map(keyOf));
+    const missing = sorted.filter((r) => !found.has(keyOf(r)));
+    for (const r of missing) known.delete(keyOf(r));
+    await tx.insertEntityStubs(stubs(missing));
+    return [...rows, ...(await tx.findEntitiesByRefs(orgId, missing, { lock: true }))];
+  }
+  const created = stubs(sorted);
+  await tx.insertEntityStubs(created);
+  const rows = await tx.findEntitiesByRefs(orgId, sorted, { lock: true });
+  // Only rows committed before this batch count as seen: a stub this batch inserted (its
+  // id is ours) is not stored until the commit, which may not come.
+  const ours = new Set(created.map((r) => r.id));
+  if (known.size + rows.length > KNOWN_MAX) known.clear();
+  for (const r of rows) if (!ours.has(r.id)) known.add(keyOf(r));
+  return rows;
+}
+
 /**
  * The entities the messages name, read (and where writers are concurrent, created and
  * locked), with the messages' traits merged in: the rows to write and their history.
@@ -97,14 +142,11 @@ async function mergeEntities(
     a.kind === b.kind ? (a.external_id < b.external_id ? -1 : 1) : a.kind < b.kind ? -1 : 1,
   );
 
-  // With concurrent writers, new entities are created first and every row is then read
-  // locked, so two batches about one entity merge one after the other. A single-writer
-  // engine runs one batch at a time: it reads, and creates what is missing with the write.
-  const concurrent = tx.concurrentWriters;
-  if (concurrent) {
-    await tx.insertEntityStubs(sorted.map((r) => blankEntity(orgId, r.kind, r.external_id, receivedAt)));
-  }
-  const rows = await tx.findEntitiesByRefs(orgId, sorted, { lock: concurrent });
+  // A single-writer engine runs one batch at a time: it reads, and creates what is missing
+  // with the write.
+  const rows = tx.concurrentWriters
+    ? await lockedEntities(tx, orgId, sorted, receivedAt)
+    : await tx.findEntitiesByRefs(orgId, sorted, { lock: false });
   const tracked = new Map<string, Tracked>();
   for (const row of rows) {
     tracked.set(refKey(row.kind, row.external_id), {
