@@ -49,11 +49,17 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
     },
     async *drain(size, insert) {
       if (kept) {
-        // Array.prototype.sort is stable: one identity's inputs stay in the order given.
+        // Array.prototype.sort is stable: one identity's inputs stay in the order given. A page
+        // ends with its last identity (it may run past `size` for that), so pages hold
+        // disjoint identities.
         const sorted = kept.sort(compareIdentity);
         kept = undefined;
-        for (let i = 0; i < sorted.length; i += size)
-          yield { points: sorted.slice(i, i + size).map((r) => r.point), written: 0 };
+        for (let i = 0; i < sorted.length; ) {
+          let end = Math.min(i + size, sorted.length);
+          while (end < sorted.length && compareIdentity(sorted[end - 1], sorted[end]) === 0) end++;
+          yield { points: sorted.slice(i, end).map((r) => r.point), written: 0 };
+          i = end;
+        }
         return;
       }
       await storing;

@@ -608,6 +608,39 @@ describe.each(engines())('write path [%s]', (engine) => {
     ]);
   });
 
+  it('staged writes flushed a few at a time: every identity ends at its last input, its revisions in order', async () => {
+    // Pieces of 2 with two of them in hand at once (PostgreSQL stages; SQLite writes as it
+    // goes): identities repeated across what would be piece boundaries, stored ones among them.
+    const m = await metric();
+    await writePoints(createStorage(ctx().store), actorA(), [
+      day(m.id, '2024-01-02', '0'),
+      day(m.id, '2024-01-05', '0'),
+    ]);
+    const dates = ['01', '02', '02', '02', '03', '04', '04', '05', '05', '06', '07', '07', '07', '08'];
+    const inputs = dates.map((d, i) => day(m.id, `2024-01-${d}`, `${i + 1}`, i));
+    await withPointWriter(createStorage(ctx().store), actorA(), async (w) => {
+      w.stageWrites(100);
+      for (let i = 0; i < inputs.length; i += 3) await w.add(inputs.slice(i, i + 3));
+      await w.flush(2);
+    });
+    const last = new Map(dates.map((d, i) => [`2024-01-${d}`, `${i + 1}`]));
+    expect((await rows(m.id)).map((r) => [String(r.period_start), r.value])).toEqual([...last.entries()]);
+    // Per identity, one revision per input, each from the value before it.
+    for (const r of await rows(m.id)) {
+      const day0 = String(r.period_start);
+      const own = dates.flatMap((d, i) => (`2024-01-${d}` === day0 ? [`${i + 1}`] : []));
+      const stored = day0 === '2024-01-02' || day0 === '2024-01-05';
+      const expected = own.map((v, k) => {
+        const before = k > 0 ? own[k - 1] : stored ? '0' : null;
+        return { op: before === null ? 'insert' : 'update', old_value: before, new_value: v };
+      });
+      expect(await revisionsOf(r.id)).toEqual([
+        ...(stored ? [{ op: 'insert', old_value: null, new_value: '0' }] : []),
+        ...expected,
+      ]);
+    }
+  });
+
   it('withPointWriter.remove: chunked deletes are all or nothing, missing points named with their lines', async () => {
     const m = await metric();
     const pts = await writePoints(createStorage(ctx().store), actorA(), [

@@ -87,6 +87,11 @@ describe.each(engines())('point staging [%s]', (engine) => {
     async () => {
       const pages = await stageAndDrain(100, chunks(), 4);
       expect(pages?.map((p) => p.length)).toEqual([4, 2]);
+      // A page ends with its last identity: at 3, lines 2 and 4 (one identity) stay together.
+      expect((await stageAndDrain(100, chunks(), 3))?.map((p) => p.map((x) => x.input.line))).toEqual([
+        [3, 6, 2, 4],
+        [5, 1],
+      ]);
       expect(pages?.flat().map((p) => p.input.line)).toEqual(expected);
       expect(pages?.flat()).toEqual(expected.map((line) => chunks().flat()[line - 1].point));
     },

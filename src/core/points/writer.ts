@@ -138,25 +138,38 @@ class Writer implements PointWriter {
     // next piece is read back while the one before is being written (issue 14: on one
     // connection Node and PostgreSQL had taken turns); the next piece's claim locks greater
     // identities only, and the last piece's are all locked already.
+    //
+    // Two pieces may be in hand at once when they hold different identities: the next one's
+    // records are made while the last one's statements run, and its statements queue behind
+    // them on the transaction's connection (in identity order still). A piece that starts
+    // with the identity the last one ended with waits for it to be written.
     const adding = this.stagedOp === 'add';
     const { requestId, jobId } = this.actor;
     const pages = staging.drain(size, adding ? { requestId, jobId } : undefined)[Symbol.asyncIterator]();
-    let writing: Promise<unknown> = Promise.resolve();
+    let before: Promise<unknown> = Promise.resolve();
+    let last: Promise<unknown> = Promise.resolve();
+    let lastKey: string | undefined;
     try {
       for (let page = await pages.next(); !page.done; page = await pages.next()) {
         const { points, written } = page.value;
-        await writing;
+        await before;
+        if (points.length > 0 && points[0].key === lastKey) await last;
         await progress?.();
         this.applied += written;
         if (written > 0) notePointWrite();
         if (points.length === 0) continue;
-        writing = adding ? this.writeValidated(points) : this.removeValidated(points);
-        // Awaited on the next turn (or below); handled now so that a failure never goes unhandled meanwhile.
-        writing.catch(() => {});
+        before = last;
+        last = adding ? this.writeValidated(points) : this.removeValidated(points);
+        lastKey = points[points.length - 1].key;
+        // Awaited on a later turn (or below); handled now so that a failure never goes unhandled meanwhile.
+        last.catch(() => {});
       }
     } finally {
-      await writing;
+      // Both settle before the transaction may end; a failure of either fails the flush.
+      await Promise.allSettled([before, last]);
     }
+    await before;
+    await last;
     await progress?.();
   }
 
