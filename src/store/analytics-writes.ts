@@ -7,7 +7,8 @@ import type { Store } from './database.ts';
 import type { DB } from './schema.ts';
 
 // What an analytics batch writes at one point of its transaction, as one statement where the
-// engine can (EngineOps.insertRowsTogether), in the order of AnalyticsWrites' fields.
+// engine can (EngineOps.insertRowsTogether: there the parts run in no set order, which is why
+// no part may depend on another's rows; elsewhere in the order of AnalyticsWrites' fields).
 export function writeRecords(store: Store, db: Kysely<DB>, w: AnalyticsWrites): Promise<void> {
   return store.engine.insertRowsTogether(db, [
     { spec: LINKS, rows: w.links ?? [] },

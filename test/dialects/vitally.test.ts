@@ -244,6 +244,29 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
     expect((await read('/v1/events?user_id=u-conc')).json().items).toHaveLength(1);
   });
 
+  it('concurrent batches moving one account to other organizations leave it with exactly one', async () => {
+    expect(
+      (await post([{ type: 'account', accountId: 'a-move', organizationId: 'o-start', traits: {} }]))
+        .statusCode,
+    ).toBe(200);
+    const sends = Array.from({ length: 8 }, (_, i) =>
+      post([
+        {
+          type: 'account',
+          accountId: 'a-move',
+          organizationId: `o-${i}`,
+          traits: { i },
+          messageId: `mv-${i}`,
+        },
+      ]),
+    );
+    for (const res of await Promise.all(sends)) expect(res.statusCode).toBe(200);
+    const parents = (await entity('account', 'a-move')).links.parents;
+    expect(parents).toHaveLength(1);
+    expect(parents[0].type).toBe('organization');
+    expect(parents[0].external_id).toMatch(/^o-[0-7]$/);
+  });
+
   it('an entity removed after it was seen is created again by the next batch naming it', async () => {
     const user = (n: number) => ({ type: 'user', userId: 'u-gone', traits: { n }, messageId: `g-${n}` });
     // Twice: after the second batch this process has seen the entity stored.

@@ -271,15 +271,14 @@ async function applyBatch(tx: Storage, batch: PendingBatch): Promise<IngestResul
     if (e) entityMessages.push(e);
   }
   // Where writers are concurrent, rows that many batches write (an organization's entity,
-  // today's event counts) stay locked from their lock or write to the commit: they come
-  // last, and are written together, so the batches queued on them wait for as few round
-  // trips as possible.
+  // today's event counts) stay locked from their lock or write to the commit, so the batch
+  // holds them for as few round trips as possible: its entities are locked (which also
+  // makes batches about one entity move its links one after the other), its link moves
+  // deleted, and everything else written by one statement.
+  const { entities, traitHistory } = await mergeEntities(tx, orgId, entityMessages, receivedAt);
   const links = await applyLinks(tx, orgId, todo, receivedAt);
   const events = eventRows(orgId, todo, receivedAt);
-  await tx.writeRecords({ links, events });
-  const { entities, traitHistory } = await mergeEntities(tx, orgId, entityMessages, receivedAt);
-  await tx.writeRecords({ entities, traitHistory, eventCounts: events });
-  if (pruneDue(orgId)) await tx.pruneMessageKeys(orgId, cutoff);
+  await tx.writeRecords({ links, events, entities, traitHistory, eventCounts: events });
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }
 
@@ -295,5 +294,9 @@ export async function ingestBatch(
   const cutoff = new Date(Date.parse(receivedAt) - opts.dedupWindowSeconds * 1000).toISOString();
   const batch: PendingBatch = { orgId: actor.orgId, checked, receivedAt, cutoff };
   // One stable apply function: it keys the group of batches that share a commit.
-  return storage.writeGrouped(applyBatch, batch);
+  const result = await storage.writeGrouped(applyBatch, batch);
+  // After the commit, in a statement of its own: inside the batch's transaction, a key it
+  // deletes could be one another batch is refreshing while waiting for this one's locks.
+  if (pruneDue(actor.orgId)) await storage.pruneMessageKeys(actor.orgId, cutoff);
+  return result;
 }

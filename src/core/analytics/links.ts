@@ -6,7 +6,9 @@ import type { LinkRecord, LinkRef } from './records.ts';
 // - a user belongs to any number of accounts and organizations; `unlink` removes one;
 // - an account belongs to one organization, a custom object instance to one account and one
 //   organization: naming another parent moves it.
-// The batch's net effect is computed first, then written in at most three statements.
+// The batch's net effect is computed first: the links it ends or moves are deleted here (a
+// statement per kind of change), and the links it adds are returned for the caller to write
+// with the rest of the batch.
 
 const linkKey = (l: LinkRef) =>
   `${l.child_kind}\u0000${l.child_external_id}\u0000${l.parent_kind}\u0000${l.parent_external_id}`;

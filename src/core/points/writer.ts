@@ -139,30 +139,37 @@ class Writer implements PointWriter {
     // connection Node and PostgreSQL had taken turns); the next piece's claim locks greater
     // identities only, and the last piece's are all locked already.
     //
-    // Two pieces may be in hand at once when they hold different identities: the next one's
-    // records are made while the last one's statements run, and its statements queue behind
-    // them on the transaction's connection (in identity order still). A piece that starts
-    // with the identity the last one ended with waits for it to be written.
+    // Two pieces may be in hand at once when they hold different identities: the next one
+    // starts once the last one's points are locked, so its records are made while the last
+    // one's changes are written, and the locks are still taken in identity order. A piece
+    // that starts with the identity the last one ended with waits for it to be written.
     const adding = this.stagedOp === 'add';
     const { requestId, jobId } = this.actor;
     const pages = staging.drain(size, adding ? { requestId, jobId } : undefined)[Symbol.asyncIterator]();
     let before: Promise<unknown> = Promise.resolve();
     let last: Promise<unknown> = Promise.resolve();
+    let lastLocked: Promise<void> = Promise.resolve();
     let lastKey: string | undefined;
     try {
       for (let page = await pages.next(); !page.done; page = await pages.next()) {
         const { points, written } = page.value;
         await before;
+        await lastLocked;
         if (points.length > 0 && points[0].key === lastKey) await last;
         await progress?.();
         this.applied += written;
         if (written > 0) notePointWrite();
         if (points.length === 0) continue;
+        let locked = () => {};
+        lastLocked = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
         before = last;
-        last = adding ? this.writeValidated(points) : this.removeValidated(points);
+        last = adding ? this.writeValidated(points, locked) : this.removeValidated(points, locked);
         lastKey = points[points.length - 1].key;
-        // Awaited on a later turn (or below); handled now so that a failure never goes unhandled meanwhile.
-        last.catch(() => {});
+        // Awaited on a later turn (or below); handled now so that a failure never goes unhandled
+        // meanwhile. A write that fails before its points are locked releases the next piece.
+        last.then(locked, locked);
       }
     } finally {
       // Both settle before the transaction may end; a failure of either fails the flush.
@@ -209,10 +216,12 @@ class Writer implements PointWriter {
     return this.writeValidated(await this.validate(inputs));
   }
 
-  private async writeValidated(normalized: Normalized[]): Promise<WriteResult> {
+  /** `locked`: called once the inputs' points are locked (flush() starts the next piece then). */
+  private async writeValidated(normalized: Normalized[], locked?: () => void): Promise<WriteResult> {
     const result: WriteResult = { rows: [], inserted: 0, updated: 0, unchanged: 0 };
     const at = now();
     const resolved = await this.resolve(normalized, 'add', at);
+    locked?.();
     if (!resolved) return result;
     const { current, claimed } = resolved;
     const out = result.rows;
@@ -264,9 +273,10 @@ class Writer implements PointWriter {
     return this.removeValidated(await this.validate(inputs));
   }
 
-  private async removeValidated(normalized: Normalized[]): Promise<number> {
+  private async removeValidated(normalized: Normalized[], locked?: () => void): Promise<number> {
     const at = now();
     const resolved = await this.resolve(normalized, 'remove', at);
+    locked?.();
     if (!resolved) return 0;
     const changed = new Map<string, PointRecord>();
     const revisions: RevisionRecord[] = [];

@@ -174,8 +174,9 @@ export interface EngineOps {
   insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<void>;
   /**
    * Inserts (or upserts) rows into several tables, as one statement where the engine can
-   * (PostgreSQL), else one table after the other, in the order given. Parts must not write
-   * the same row twice.
+   * (PostgreSQL: data-modifying WITH queries, run on one snapshot in no set order), else one
+   * table after the other, in the order given. So no part may write a row another part
+   * writes, or need another part's rows (a foreign key to a row inserted by another part).
    */
   insertRowsTogether(db: Kysely<DB>, parts: readonly BulkRows[]): Promise<void>;
   /**
