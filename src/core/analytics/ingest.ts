@@ -13,10 +13,11 @@ import type {
 import { emptyTraitState, mergeTraits, type TraitState, traitState } from './traits.ts';
 
 // The one write path of analytics batches: validate the whole batch, then in one
-// transaction drop the messages already applied (deduplication), update links, append
-// events, merge entity traits and count the events. Each step is one multi-row statement (or, on SQLite, one cached
-// statement per row), whatever the batch holds. On a single-writer engine, batches that
-// arrive together share a transaction (group commit); each is still applied all or nothing.
+// transaction drop the messages already applied (deduplication), merge entity traits, update
+// links, append events and count them. Each step is one multi-row statement (or, on SQLite,
+// one cached statement per row), whatever the batch holds. On a single-writer engine,
+// batches that arrive together share a transaction (group commit); each is still applied
+// all or nothing.
 
 export interface IngestOptions {
   maxBatch: number;

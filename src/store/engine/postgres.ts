@@ -173,7 +173,10 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
 
 async function insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Promise<void> {
   if (rows.length === 0) return;
-  if (spec.columnKinds) return insertUnnested(db, spec, spec.columnKinds, rows);
+  if (spec.columnKinds) {
+    await unnestedInsert(spec, spec.columnKinds, rows).execute(db);
+    return;
+  }
   const { conflict } = spec;
   for (const part of rowChunks(rows, spec.columns.length, MAX_PARAMS)) {
     // biome-ignore lint/suspicious/noExplicitAny: the table is named at run time
@@ -198,16 +201,7 @@ async function insertRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Pr
   }
 }
 
-/** One array per column, unnested into rows. */
-async function insertUnnested<T>(
-  db: Kysely<DB>,
-  spec: BulkInsert<T>,
-  kinds: Readonly<Record<string, string>>,
-  rows: T[],
-): Promise<void> {
-  await unnestedInsert(spec, kinds, rows).execute(db);
-}
-
+/** The insert (or upsert) of `rows` as one statement: one array per column, unnested into rows. */
 function unnestedInsert<T>(spec: BulkInsert<T>, kinds: Readonly<Record<string, string>>, rows: T[]) {
   const { conflict } = spec;
   const sets = conflictSets(spec as BulkInsert<unknown>);
