@@ -67,6 +67,19 @@ export async function pgSchema(prefix = 'bench'): Promise<PgSchema> {
   };
 }
 
+/** A KPI Hub server started with `start` for the time of `use`, stopped after. */
+export async function withServer<T>(
+  start: () => Promise<BenchServer>,
+  use: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const server = await start();
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
  * A KPI Hub server on PostgreSQL in a schema of its own for the time of `use`: started
  * with `start` (BenchEnv.startServer, given the KPIHUB_DATABASE_URL), stopped and its
@@ -78,12 +91,7 @@ export async function withPgServer<T>(
 ): Promise<T> {
   const schema = await pgSchema();
   try {
-    const server = await start({ KPIHUB_DATABASE_URL: schema.databaseUrl });
-    try {
-      return await use(server);
-    } finally {
-      await server.stop();
-    }
+    return await withServer(() => start({ KPIHUB_DATABASE_URL: schema.databaseUrl }), use);
   } finally {
     await schema.drop();
   }

@@ -1,4 +1,4 @@
-import { onEngines, type SectionPart, withPgServer } from './engines.ts';
+import { onEngines, type SectionPart, withPgServer, withServer } from './engines.ts';
 import { putLoad, startScript, stopChild } from './http-load.ts';
 import { influxInstalled, influxWrite } from './influx.ts';
 import { pgRawUpsert } from './pg-floors.ts';
@@ -58,13 +58,8 @@ async function nativeIngest(server: BenchServer, points: number): Promise<number
 }
 
 /** nativeIngest on a fresh SQLite server. */
-async function nativeIngestSqlite(env: BenchEnv, points: number): Promise<number> {
-  const server = await env.startServer();
-  try {
-    return await nativeIngest(server, points);
-  } finally {
-    await server.stop();
-  }
+function nativeIngestSqlite(env: BenchEnv, points: number): Promise<number> {
+  return withServer(env.startServer, (server) => nativeIngest(server, points));
 }
 
 function visibleBody(i: number): string {

@@ -11,7 +11,14 @@ import { openStore } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { insertOrganization } from '../src/store/organizations.ts';
 import { createStorage } from '../src/store/storage.ts';
-import { onEngines, pgAnswers, type SectionPart, wantedEngines, withPgServer } from './engines.ts';
+import {
+  onEngines,
+  pgAnswers,
+  type SectionPart,
+  wantedEngines,
+  withPgServer,
+  withServer,
+} from './engines.ts';
 import { median } from './rounds.ts';
 import type { BenchEnv, BenchServer } from './types.ts';
 
@@ -144,14 +151,8 @@ async function load(server: BenchServer, seconds: number): Promise<Load> {
   };
 }
 
-async function sqliteLoad(env: BenchEnv, seconds: number): Promise<Load> {
-  const server = await env.startServer();
-  try {
-    return await load(server, seconds);
-  } finally {
-    await server.stop();
-  }
-}
+const sqliteLoad = (env: BenchEnv, seconds: number) =>
+  withServer(env.startServer, (server) => load(server, seconds));
 
 const pgLoad = (env: BenchEnv, seconds: number) =>
   withPgServer(env.startServer, (server) => load(server, seconds));

@@ -1,5 +1,5 @@
 import { newId } from '../src/core/ids.ts';
-import { onEngines, type SectionPart, withPgServer } from './engines.ts';
+import { onEngines, type SectionPart, withPgServer, withServer } from './engines.ts';
 import { pgCopyMerge } from './pg-floors.ts';
 import { rawUpsert } from './raw-upsert.ts';
 import { medianOfRounds } from './rounds.ts';
@@ -117,13 +117,8 @@ async function batchRound(server: BenchServer, total: number) {
   };
 }
 
-async function sqliteBatchRound(env: BenchEnv, total: number) {
-  const server = await env.startServer();
-  try {
-    return await batchRound(server, total);
-  } finally {
-    await server.stop();
-  }
+function sqliteBatchRound(env: BenchEnv, total: number) {
+  return withServer(env.startServer, (server) => batchRound(server, total));
 }
 
 export function run(env: BenchEnv) {
