@@ -47,9 +47,16 @@ export interface JobContext<M = Record<string, unknown>> {
    * lease (else throws and the transaction rolls back) and marks the job completed in the
    * same transaction: the data and the job's end commit together, so a retried job never
    * applies twice. A handler that writes nothing need not use it: the worker then records
-   * the outcome itself.
+   * the outcome itself. `lookups`: a Storage whose reads run beside that connection without
+   * waiting for it, where the engine has one (else undefined: read through the write's own).
    */
-  write<T>(fn: (storage: Storage, finish: (outcome: JobOutcome) => Promise<void>) => Promise<T>): Promise<T>;
+  write<T>(
+    fn: (
+      storage: Storage,
+      finish: (outcome: JobOutcome) => Promise<void>,
+      lookups: Storage | undefined,
+    ) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**

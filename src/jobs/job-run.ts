@@ -132,19 +132,23 @@ export class Run {
         if (run.abort.signal.aborted) throw new WorkerStopping(run.row.id);
       },
       write: (fn) =>
-        withPinnedConnection(this.worker.store, (pinned, joined) =>
-          fn(createStorage(pinned), async (outcome) => {
-            if (run.lost) throw new LeaseLost(run.row.id);
-            const ended = await recordEnd(
-              joined,
-              run.row,
-              run.leaseOwner,
-              outcomeEnd(outcome, run.progressJson),
-            );
-            if (!ended) throw new LeaseLost(run.row.id);
-            run.finished = true;
-            run.ended = ended;
-          }),
+        withPinnedConnection(this.worker.store, (pinned, joined, beside) =>
+          fn(
+            createStorage(pinned),
+            async (outcome) => {
+              if (run.lost) throw new LeaseLost(run.row.id);
+              const ended = await recordEnd(
+                joined,
+                run.row,
+                run.leaseOwner,
+                outcomeEnd(outcome, run.progressJson),
+              );
+              if (!ended) throw new LeaseLost(run.row.id);
+              run.finished = true;
+              run.ended = ended;
+            },
+            beside && createStorage(beside),
+          ),
         ),
     };
   }

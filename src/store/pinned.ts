@@ -9,7 +9,7 @@ import type { DB } from './schema.ts';
 
 export function withPinnedConnection<T>(
   store: Store,
-  fn: (pinned: Store, joined: Kysely<DB>) => Promise<T>,
+  fn: (pinned: Store, joined: Kysely<DB>, beside: Store | undefined) => Promise<T>,
 ): Promise<T> {
   return store.engine.withPinnedConnection(store, fn);
 }

@@ -44,9 +44,9 @@ export type FileImport = (on: ImportSession, source: Readable, opts: ImportOptio
  * a file twice. (A dry run writes nothing; the worker records its end.)
  */
 export function fileJob(ctx: JobContext, apply: FileImport, dryRun = false): Promise<JobOutcome> {
-  return ctx.write(async (storage, finish) =>
+  return ctx.write(async (storage, finish, lookups) =>
     importOutcome(
-      await apply(importSession(storage, ctx.actor), payloadStream(ctx), {
+      await apply(importSession(storage, ctx.actor, lookups), payloadStream(ctx), {
         dryRun,
         onProgress: progressReporter(ctx),
         beforeCommit: (result) => finish(importOutcome(result)),

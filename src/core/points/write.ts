@@ -3,7 +3,7 @@ import { NotFound } from '../errors.ts';
 import type { Metric } from '../metrics.ts';
 import type { Storage } from '../ports/index.ts';
 import type { PointInput, PointWriter, WriteResult } from './point-input.ts';
-import { runWriter } from './writer.ts';
+import { runWriter, type WriterOptions } from './writer.ts';
 
 // The write path's entry points. Every way a value arrives (Visible PUT, native PUT,
 // Workiva batches, CSV files) ends in a PointWriter (writer.ts) inside one transaction.
@@ -18,9 +18,9 @@ export function withPointWriter<T>(
   actor: Actor,
   fn: (w: PointWriter) => Promise<T>,
   known: Metric[] = [],
-  opts: { validateOnly?: boolean } = {},
+  opts: WriterOptions = {},
 ): Promise<T> {
-  return storage.transaction((tx) => runWriter(tx, actor, known, fn, opts.validateOnly));
+  return storage.transaction((tx) => runWriter(tx, actor, known, fn, opts));
 }
 
 /** Deletes by id or by period + coordinates, all or nothing; throws Invalid naming what is missing. */

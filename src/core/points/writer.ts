@@ -27,6 +27,19 @@ import type { IdentityKey, PointRecord, RevisionRecord } from './point-record.ts
 // metrics exhausted PostgreSQL's lock table under the per-metric advisory lock this replaced).
 // Each chunk claims its identities in one statement, in identity order.
 
+export interface WriterOptions {
+  /** A dry run: every input is validated (and deletes looked up), nothing is written. */
+  validateOnly?: boolean;
+  /**
+   * Where metric definitions are read; the write transaction's own Storage when omitted. A
+   * file import reads them beside its write connection (a job's pooled Storage): on
+   * PostgreSQL a read on the write connection waits behind the stage insert in flight there,
+   * and Node and PostgreSQL took turns (issue 14). A definition is not locked by a write
+   * either way, and an import changes none.
+   */
+  lookups?: Storage;
+}
+
 interface Resolved {
   normalized: Normalized[];
   /** The stored records of the inputs' identities, by identity key. */
@@ -46,14 +59,16 @@ class Writer implements PointWriter {
     if (this.issues.length < MAX_ISSUES) this.issues.push(i);
   };
 
+  private readonly validateOnly: boolean;
+
   constructor(
     private readonly tx: Storage,
     private readonly actor: Actor,
     known: Metric[] = [],
-    /** A dry run: every input is validated (and deletes looked up), nothing is written. */
-    private readonly validateOnly = false,
+    opts: WriterOptions = {},
   ) {
-    this.metrics = new MetricCache(tx, actor.orgId);
+    this.validateOnly = opts.validateOnly ?? false;
+    this.metrics = new MetricCache(opts.lookups ?? tx, actor.orgId);
     this.metrics.seed(known);
   }
 
@@ -316,9 +331,9 @@ export async function runWriter<T>(
   actor: Actor,
   known: Metric[],
   fn: (w: PointWriter) => Promise<T>,
-  validateOnly = false,
+  opts: WriterOptions = {},
 ): Promise<T> {
-  const writer = new Writer(tx, actor, known, validateOnly);
+  const writer = new Writer(tx, actor, known, opts);
   const out = await fn(writer);
   if (writer.issues.length) throw new Invalid(writer.issues);
   return out;

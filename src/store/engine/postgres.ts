@@ -124,7 +124,7 @@ export function postgresEngine(pool: pg.Pool, plugins: KyselyPlugin[], schema = 
       });
       let failure: Error | undefined;
       try {
-        return await fn({ ...store, db, close: async () => {} } as typeof store, db);
+        return await fn({ ...store, db, close: async () => {} } as typeof store, db, store);
       } catch (e) {
         failure = e as Error;
         throw e;

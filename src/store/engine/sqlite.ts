@@ -170,7 +170,7 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       // the first one's lock, which a transaction holds until it ends (a query through the
       // store would wait for ever).
       twin ??= new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
-      return fn(store, twin);
+      return fn(store, twin, undefined);
     },
 
     // Dates are 'YYYY-MM-DD' text; 'weekday 0' moves to the coming Sunday (or stays on one).

@@ -150,11 +150,13 @@ export interface EngineOps {
    * Runs `fn` with `pinned` (a Store all of whose queries use one connection) and `joined`
    * (a handle on that connection that never waits for it): open a transaction through
    * `pinned`, and `joined` queries made meanwhile join that transaction. A job's data write
-   * and its end must commit in one transaction.
+   * and its end must commit in one transaction. `beside`: a Store whose reads run beside that
+   * connection and never wait for it (PostgreSQL: the pool), or undefined where the write holds
+   * the only connection (SQLite: reads go through the transaction).
    */
   withPinnedConnection<S extends OpenedStore, T>(
     store: S,
-    fn: (pinned: S, joined: Kysely<DB>) => Promise<T>,
+    fn: (pinned: S, joined: Kysely<DB>, beside: S | undefined) => Promise<T>,
   ): Promise<T>;
   /**
    * The first day of the day, ISO week (Monday) or month that the date column `column` falls
