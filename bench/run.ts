@@ -56,7 +56,8 @@ function render(sections: BenchSection[], command: string): string {
 async function main() {
   const quick = process.env.BENCH_QUICK === '1';
   // BENCH_NO_BUILD=1 runs the bundle as it is in dist/ (to compare two builds, one after the other).
-  if (process.env.BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  if (process.env.BENCH_NO_BUILD !== '1')
+    execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
   const dir = mkdtempSync(join(tmpdir(), 'kpihub-bench-'));
   const env: BenchEnv = { dir, quick, startServer: (e) => startServer(dir, e) };
