@@ -109,7 +109,7 @@ async function load(storage: Storage, orgId: string): Promise<void> {
         received_at: receivedAt,
       });
     }
-    await storage.transaction((tx) => tx.writeRecords({ events: rows, eventCounts: rows }));
+    await storage.transaction((tx) => tx.writeRecords(orgId, { events: rows, eventCounts: rows }));
   }
   const s = (performance.now() - started) / 1000;
   console.log(`loaded ${EVENTS} events in ${s.toFixed(1)} s (${Math.round(EVENTS / s)} events/s)`);

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { EntityRef, LinkRef } from '../core/analytics/records.ts';
-import type { Store } from './database.ts';
+import type { EntityRef } from '../core/analytics/records.ts';
 import type { BulkInsert } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
@@ -22,23 +21,6 @@ export const LINKS: BulkInsert<LinkRow> = {
     created_at: 'timestamptz',
   },
 };
-
-/**
- * For children with one parent of a kind (an account's organization): removes the links to
- * any other parent of that kind than the one given.
- */
-export function deleteOtherParents(
-  store: Store,
-  db: Kysely<DB>,
-  orgId: string,
-  links: LinkRef[],
-): Promise<void> {
-  return store.engine.queries.deleteOtherParents(db, orgId, links);
-}
-
-export function deleteLinks(store: Store, db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void> {
-  return store.engine.queries.deleteLinks(db, orgId, links);
-}
 
 /** What the entity belongs to (`parents`) or what belongs to it (`children`). */
 export function listLinks(

@@ -197,6 +197,25 @@ describe.each(engines())('Vitally dialect [%s]', (engine) => {
     ]);
   });
 
+  it('one batch moves, ends and adds links together (one statement on PostgreSQL)', async () => {
+    await post([
+      { type: 'account', accountId: 'acc-m', organizationId: 'org-m1', traits: {} },
+      { type: 'user', userId: 'u-m', accountId: 'acc-m1', organizationId: 'org-m1', traits: {} },
+    ]);
+    const res = await post([
+      { type: 'account', accountId: 'acc-m', organizationId: 'org-m2', traits: {} },
+      { type: 'unlink', userId: 'u-m', accountId: 'acc-m1', messageId: 'ul-m' },
+      { type: 'user', userId: 'u-m', accountId: 'acc-m2', traits: {} },
+    ]);
+    expect(res.statusCode).toBe(200);
+    const parents = async (kind: string, id: string) =>
+      (await entity(kind, id)).links.parents.map(
+        (l: { type: string; external_id: string }) => `${l.type}:${l.external_id}`,
+      );
+    expect(await parents('account', 'acc-m')).toEqual(['organization:org-m2']);
+    expect(await parents('user', 'u-m')).toEqual(['account:acc-m2', 'organization:org-m1']);
+  });
+
   it('without a messageId, a hash of the message deduplicates', async () => {
     const track = { type: 'track', userId: 'u-hash', event: 'clicked', properties: { n: 1 } };
     await post([track]);

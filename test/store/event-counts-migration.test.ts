@@ -76,7 +76,7 @@ describe.each(engines())('migration 0006-event-counts [%s]', (engine) => {
   it('the counts read go on from the backfill as new events arrive', async () => {
     const storage = createStorage(store);
     const row = event(orgs[0], 'login', '2024-02-01T23:00:00.000Z');
-    await storage.transaction((tx) => tx.writeRecords({ events: [row], eventCounts: [row] }));
+    await storage.transaction((tx) => tx.writeRecords(row.org_id, { events: [row], eventCounts: [row] }));
     const month = await countEvents(storage, orgs[0], { event: 'login', granularity: 'month' });
     expect(month.series).toEqual([
       { period_start: '2024-01-01', count: 2 },

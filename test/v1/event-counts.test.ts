@@ -263,7 +263,7 @@ describe.each(engines())('event counts [%s]', (engine) => {
     };
     await expect(
       storage.transaction(async (tx) => {
-        await tx.writeRecords({ events: [row], eventCounts: [row] });
+        await tx.writeRecords(row.org_id, { events: [row], eventCounts: [row] });
         throw new Error('refused after the insert');
       }),
     ).rejects.toThrow('refused after the insert');

@@ -2,7 +2,7 @@ import { now } from '../clock.ts';
 import type { Actor } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Storage } from '../ports/index.ts';
-import { applyLinks } from './links.ts';
+import { linkWrites } from './links.ts';
 import type { AnalyticsMessage, EntityKind } from './message-types.ts';
 import { type CheckedMessage, checkBatch } from './messages.ts';
 import type {
@@ -274,12 +274,13 @@ async function applyBatch(tx: Storage, batch: PendingBatch): Promise<IngestResul
   // Where writers are concurrent, rows that many batches write (an organization's entity,
   // today's event counts) stay locked from their lock or write to the commit, so the batch
   // holds them for as few round trips as possible: its entities are locked (which also
-  // makes batches about one entity move its links one after the other), its link moves
-  // deleted, and everything else written by one statement.
+  // makes batches about one entity move its links one after the other), then everything is
+  // written by one statement: link moves and removals, links, events, entities, trait
+  // history and counts.
   const { entities, traitHistory } = await mergeEntities(tx, orgId, entityMessages, receivedAt);
-  const links = await applyLinks(tx, orgId, todo, receivedAt);
+  const links = linkWrites(orgId, todo, receivedAt);
   const events = eventRows(orgId, todo, receivedAt);
-  await tx.writeRecords({ links, events, entities, traitHistory, eventCounts: events });
+  await tx.writeRecords(orgId, { ...links, events, entities, traitHistory, eventCounts: events });
   return { received: checked.length, applied: todo.length, duplicates: checked.length - todo.length };
 }
 

@@ -1,4 +1,3 @@
-import type { Storage } from '../ports/index.ts';
 import type { CheckedMessage } from './messages.ts';
 import type { LinkRecord, LinkRef } from './records.ts';
 
@@ -6,9 +5,8 @@ import type { LinkRecord, LinkRef } from './records.ts';
 // - a user belongs to any number of accounts and organizations; `unlink` removes one;
 // - an account belongs to one organization, a custom object instance to one account and one
 //   organization: naming another parent moves it.
-// The batch's net effect is computed first: the links it ends or moves are deleted here (a
-// statement per kind of change), and the links it adds are returned for the caller to write
-// with the rest of the batch.
+// The batch's net effect is computed first: the links it adds, moves and ends, written with the
+// rest of the batch (AnalyticsWrites). A link is in one of the three at most.
 
 const linkKey = (l: LinkRef) =>
   `${l.child_kind}\u0000${l.child_external_id}\u0000${l.parent_kind}\u0000${l.parent_external_id}`;
@@ -76,17 +74,18 @@ function collect(messages: CheckedMessage[]): LinkChanges {
   return changes;
 }
 
-/** Deletes the links the messages end or move, and returns the links they add, for the caller to write. */
-export async function applyLinks(
-  tx: Storage,
+/** The links the messages add, and those they move or end: written with the rest of the batch. */
+export function linkWrites(
   orgId: string,
   messages: CheckedMessage[],
   at: string,
-): Promise<LinkRecord[]> {
+): { links: LinkRecord[]; linkMoves: LinkRef[]; linkRemoves: LinkRef[] } {
   const changes = collect(messages);
-  if (changes.moves.size) await tx.deleteOtherParents(orgId, [...changes.moves.values()]);
-  if (changes.removes.size) await tx.deleteLinks(orgId, [...changes.removes.values()]);
   // Sorted, so concurrent batches take the index locks in the same order.
   const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  return adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at }));
+  return {
+    links: adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })),
+    linkMoves: [...changes.moves.values()],
+    linkRemoves: [...changes.removes.values()],
+  };
 }

@@ -11,6 +11,10 @@ import type { Granularity } from '../analytics/series.ts';
 
 /** What a batch writes at one point of its transaction (AnalyticsPorts.writeRecords). */
 export interface AnalyticsWrites {
+  /** Each a child's one parent of its kind: the child's links to other parents of that kind are deleted. */
+  linkMoves?: LinkRef[];
+  /** Deleted. */
+  linkRemoves?: LinkRef[];
   /** Inserted; a link that exists already is kept. */
   links?: LinkRecord[];
   events?: EventRecord[];
@@ -42,11 +46,8 @@ export interface AnalyticsPorts {
   insertEntityStubs(rows: EntityRecord[]): Promise<void>;
   /** `lock`: read them FOR UPDATE (engines with concurrent writers). */
   findEntitiesByRefs(orgId: string, refs: EntityRef[], opts: { lock: boolean }): Promise<EntityRecord[]>;
-  /** For each link, deletes the child's links to other parents of the same kind. */
-  deleteOtherParents(orgId: string, links: LinkRef[]): Promise<void>;
-  deleteLinks(orgId: string, links: LinkRef[]): Promise<void>;
-  /** Writes the records given, as one statement where the engine can. */
-  writeRecords(w: AnalyticsWrites): Promise<void>;
+  /** Writes the records given (for the organization `orgId`), as one statement where the engine can. */
+  writeRecords(orgId: string, w: AnalyticsWrites): Promise<void>;
 
   listEntities(
     orgId: string,

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
+import type { LinkRef } from '../../core/analytics/records.ts';
 import type { DB } from '../schema.ts';
-import type { EngineQueries } from './queries.ts';
-import { rowChunks } from './row-chunks.ts';
+import type { DeferredStatement, EngineQueries } from './queries.ts';
 
 // Length: postgresQueries is one object literal of EngineQueries' methods (each short);
 // it is long only because the interface has several members, kept together so the
@@ -57,50 +57,50 @@ export function postgresQueries(maxParams: number): EngineQueries {
       return new Set(claimed.rows.map((r) => r.key));
     },
 
-    async deleteOtherParents(db, orgId, links) {
+    deleteOtherParents(orgId, links) {
       // Grouped by (child kind, parent kind) so each statement is a range of the primary key
       // (org, child kind, child id = any(…)); the children and their kept parents travel as
       // two arrays.
-      for (const [, group] of groupBy(
+      return groupBy(
         links,
         (l) => `${l.child_kind}\u0000${l.parent_kind}`,
         (l) => l,
-      )) {
+      ).map(([, group]) => {
         const children = group.map((l) => l.child_external_id);
         const parents = group.map((l) => l.parent_external_id);
-        await sql`
+        return deferred(sql`
           delete from ${sql.table('analytics_links')} l
           where l.org_id = ${orgId} and l.child_kind = ${group[0].child_kind}
             and l.parent_kind = ${group[0].parent_kind}
             and l.child_external_id = any(${children}::text[])
             and (l.child_external_id, l.parent_external_id) not in (
-              select * from unnest(${children}::text[], ${parents}::text[]))`.execute(db);
-      }
+              select * from unnest(${children}::text[], ${parents}::text[]))`);
+      });
     },
 
-    async deleteLinks(db, orgId, links) {
-      // One OR branch of equalities per link.
-      for (const part of rowChunks(links, 4, Math.min(maxParams, 2000))) {
-        await db
-          .deleteFrom('analytics_links')
-          .where('org_id', '=', orgId)
-          .where((eb) =>
-            eb.or(
-              part.map((l) =>
-                eb.and([
-                  eb('child_kind', '=', l.child_kind),
-                  eb('child_external_id', '=', l.child_external_id),
-                  eb('parent_kind', '=', l.parent_kind),
-                  eb('parent_external_id', '=', l.parent_external_id),
-                ]),
-              ),
-            ),
-          )
-          .execute();
-      }
+    deleteLinks(orgId, links) {
+      // One primary-key probe per link: the links travel as four arrays.
+      if (links.length === 0) return [];
+      const column = (c: keyof LinkRef) => links.map((l) => l[c]);
+      return [
+        deferred(sql`
+          delete from ${sql.table('analytics_links')} l
+          using unnest(${column('child_kind')}::text[], ${column('child_external_id')}::text[],
+            ${column('parent_kind')}::text[], ${column('parent_external_id')}::text[]) as r(ck, cid, pk, pid)
+          where l.org_id = ${orgId} and l.child_kind = r.ck and l.child_external_id = r.cid
+            and l.parent_kind = r.pk and l.parent_external_id = r.pid`),
+      ];
     },
   };
 }
+
+/** A statement PostgreSQL runs as a part of a write's one statement. */
+const deferred = (statement: RawBuilder<unknown>): DeferredStatement => ({
+  sql: statement,
+  run: async (db) => {
+    await statement.execute(db);
+  },
+});
 
 /** Groups values by key, keys in sorted order (a stable lock order). */
 function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): [string, V[]][] {

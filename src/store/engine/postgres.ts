@@ -1,4 +1,4 @@
-import { Kysely, type KyselyPlugin, PostgresDialect, sql } from 'kysely';
+import { Kysely, type KyselyPlugin, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseUrl } from '../../config.ts';
 import type { DB } from '../schema.ts';
@@ -7,6 +7,7 @@ import { postgresQueries } from './postgres-queries.ts';
 import { SchemaPlugin } from './postgres-schema.ts';
 import { postgresStaging } from './postgres-staging.ts';
 import { unnestedRows } from './postgres-unnest.ts';
+import type { DeferredStatement } from './queries.ts';
 import { rowChunks } from './row-chunks.ts';
 import type { BulkInsert, BulkRows, EngineOps, OpenedStore, StoreOptions } from './types.ts';
 
@@ -221,15 +222,28 @@ function unnestedInsert<T>(spec: BulkInsert<T>, kinds: Readonly<Record<string, s
  * runs them all, on one snapshot; none may touch a row another writes). One round trip for
  * what took one per table, which matters most where the rows stay locked until the commit.
  */
-async function insertRowsTogether(db: Kysely<DB>, parts: readonly BulkRows[]): Promise<void> {
+async function insertRowsTogether(
+  db: Kysely<DB>,
+  parts: readonly BulkRows[],
+  first: readonly DeferredStatement[] = [],
+): Promise<void> {
   const present = parts.filter((p) => p.rows.length > 0);
-  if (present.length <= 1 || present.some((p) => !p.spec.columnKinds)) {
+  if (present.some((p) => !p.spec.columnKinds) || first.some((f) => !f.sql)) {
+    for (const f of first) await f.run(db);
     for (const p of present) await insertRows(db, p.spec, p.rows);
     return;
   }
-  const inserts = present.map((p) => unnestedInsert(p.spec, p.spec.columnKinds ?? {}, p.rows));
-  const withs = inserts.slice(0, -1).map((q, i) => sql`${sql.raw(`w${i}`)} as (${q})`);
-  await sql`with ${sql.join(withs)} ${inserts[inserts.length - 1]}`.execute(db);
+  const statements = [
+    ...first.map((f) => f.sql as RawBuilder<unknown>),
+    ...present.map((p) => unnestedInsert(p.spec, p.spec.columnKinds ?? {}, p.rows)),
+  ];
+  if (statements.length === 0) return;
+  if (statements.length === 1) {
+    await statements[0].execute(db);
+    return;
+  }
+  const withs = statements.slice(0, -1).map((q, i) => sql`${sql.raw(`w${i}`)} as (${q})`);
+  await sql`with ${sql.join(withs)} ${statements[statements.length - 1]}`.execute(db);
 }
 
 /**

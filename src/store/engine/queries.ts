@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { EntityRef, LinkRef } from '../../core/analytics/records.ts';
 import type { IdentityKey } from '../../core/points/point-record.ts';
 import type { DB } from '../schema.ts';
@@ -41,8 +41,17 @@ export interface EngineQueries {
     at: string,
     cutoff: string,
   ): Promise<Set<string>>;
-  /** Removes, per link, the links of its child to any other parent of that kind. */
-  deleteOtherParents(db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void>;
-  /** Removes the links named. */
-  deleteLinks(db: Kysely<DB>, orgId: string, links: LinkRef[]): Promise<void>;
+  /** Removes, per link, the links of its child to any other parent of that kind (run with a write). */
+  deleteOtherParents(orgId: string, links: LinkRef[]): DeferredStatement[];
+  /** Removes the links named (run with a write). */
+  deleteLinks(orgId: string, links: LinkRef[]): DeferredStatement[];
+}
+
+/**
+ * A statement built now and run with others (EngineOps.insertRowsTogether): `sql` where the
+ * engine joins it to the others' one statement (PostgreSQL), else `run`.
+ */
+export interface DeferredStatement {
+  readonly sql?: RawBuilder<unknown>;
+  run(db: Kysely<DB>): Promise<void>;
 }

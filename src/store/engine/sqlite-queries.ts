@@ -79,13 +79,9 @@ export function sqliteQueries(handle: SQLite.Database): EngineQueries {
       return fresh;
     },
 
-    async deleteOtherParents(_db, orgId, links) {
-      deleteEachLink(handle, orgId, links, '<>');
-    },
+    deleteOtherParents: (orgId, links) => [{ run: async () => deleteEachLink(handle, orgId, links, '<>') }],
 
-    async deleteLinks(_db, orgId, links) {
-      deleteEachLink(handle, orgId, links, '=');
-    },
+    deleteLinks: (orgId, links) => [{ run: async () => deleteEachLink(handle, orgId, links, '=') }],
   };
 }
 

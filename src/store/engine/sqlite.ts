@@ -201,8 +201,9 @@ export function sqliteEngine(handle: SQLite.Database): EngineOps {
       );
     },
 
-    async insertRowsTogether(db, parts) {
+    async insertRowsTogether(db, parts, first = []) {
       // One writer, statements run in-process: the parts one after the other.
+      for (const f of first) await f.run(db);
       for (const p of parts) await this.insertRows(db, p.spec, p.rows);
     },
 

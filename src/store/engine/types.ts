@@ -1,6 +1,6 @@
 import type { Kysely, RawBuilder, SelectQueryBuilder } from 'kysely';
 import type { DB } from '../schema.ts';
-import type { EngineQueries } from './queries.ts';
+import type { DeferredStatement, EngineQueries } from './queries.ts';
 
 // Everything that differs between the database engines, behind one interface: openStore
 // (database.ts) picks an engine once, and the rest of the code asks it, never "which engine
@@ -179,8 +179,14 @@ export interface EngineOps {
    * (PostgreSQL: data-modifying WITH queries, run on one snapshot in no set order), else one
    * table after the other, in the order given. So no part may write a row another part
    * writes, or need another part's rows (a foreign key to a row inserted by another part).
+   * `first`: statements (deletes) joined to that one statement, else run before the inserts;
+   * the same rule holds for them (no row they delete is one a part writes).
    */
-  insertRowsTogether(db: Kysely<DB>, parts: readonly BulkRows[]): Promise<void>;
+  insertRowsTogether(
+    db: Kysely<DB>,
+    parts: readonly BulkRows[],
+    first?: readonly DeferredStatement[],
+  ): Promise<void>;
   /**
    * Where a transaction keeps a batch's inputs to write them in identity order
    * (PointPorts.pointStaging): where writers are concurrent (PostgreSQL); undefined where

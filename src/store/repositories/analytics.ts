@@ -17,9 +17,7 @@ export function analyticsRepositories(h: RepositoryHandle): AnalyticsPorts {
 
     insertEntityStubs: (rows) => entities.insertEntityStubs(store, db, rows),
     findEntitiesByRefs: (orgId, refs, opts) => entities.findEntitiesByRefs(store, db, orgId, refs, opts),
-    deleteOtherParents: (orgId, links) => linkQueries.deleteOtherParents(store, db, orgId, links),
-    deleteLinks: (orgId, links) => linkQueries.deleteLinks(store, db, orgId, links),
-    writeRecords: (w) => writeRecords(store, db, w),
+    writeRecords: (orgId, w) => writeRecords(store, db, orgId, w),
 
     listEntities: (orgId, filter) => entities.listEntities(db, orgId, filter),
     findEntity: (orgId, kind, externalId) => entities.findEntity(db, orgId, kind, externalId),
