@@ -23,6 +23,8 @@ export function registerWorkerCommand(program: Command, config: () => Config): v
       const logger = pino(loggerOptions(cfg));
       const store = openStore(cfg.database, {
         role: 'worker',
+        // Each job pins a connection and reads its payload and metrics beside it.
+        minPoolSize: Math.max(1, cfg.workers) + 2,
         checkpointInBackground: !opts.once,
         onCheckpointError: (message) => logger.warn({ err: message }, 'background WAL checkpoint failed'),
       });

@@ -20,9 +20,10 @@
 //   ctx.actor       the enqueuing organization/actor with jobId set (revisions record it)
 //   ctx.progress({ read, applied })   cheap; saved with the lease renewal
 //   await ctx.yield()                 between chunks, so the API keeps answering
-//   ctx.write((storage, finish) => …) the job's write on a connection of its own; finish(outcome)
-//                                     inside its transaction, last thing before commit:
-//                                     data and job end commit together
+//   ctx.write((storage, finish, lookups) => …) the job's write on a connection of its own;
+//                                     finish(outcome) inside its transaction, last thing before
+//                                     commit: data and job end commit together; lookups reads
+//                                     beside it where the engine can (else undefined)
 // and returns { received, applied, result: { url } }. Throwing Invalid (per-item
 // FieldIssues with `field` like `data[3].value` or `line`) ends the job `failed` at once;
 // any non-domain error is retried with exponential backoff up to max_attempts.

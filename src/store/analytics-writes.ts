@@ -9,8 +9,8 @@ import type { DB } from './schema.ts';
 // What an analytics batch writes at one point of its transaction, as one statement where the
 // engine can (EngineOps.insertRowsTogether: there the parts run in no set order, which is why
 // no part may depend on another's rows; elsewhere the link deletes first, then the inserts in
-// the order of AnalyticsWrites' fields). The deletes and the inserted links never name the same
-// link: the batch's net changes (core/analytics/links.ts) keep the two apart.
+// the order of AnalyticsWrites' fields). No link the deletes remove is one the batch inserts:
+// the batch's net changes (core/analytics/links.ts) keep them apart.
 export function writeRecords(store: Store, db: Kysely<DB>, orgId: string, w: AnalyticsWrites): Promise<void> {
   const { queries } = store.engine;
   const deletes = [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobHandlers } from '../../src/job-handlers.ts';
 import { Worker } from '../../src/jobs/index.ts';
+import { openStore } from '../../src/store/database.ts';
 import { useTestContext } from '../helpers/app.ts';
 import { engines } from '../helpers/engines.ts';
 import { createProgram, valuesUrl } from '../helpers/workiva.ts';
@@ -122,5 +123,15 @@ describe.each(engines())('write rates and connections in /metrics [%s]', (engine
     await Promise.all(holders);
     expect(await extra).toBe('ran');
     expect(store.engine.connectionUse()).toMatchObject({ inUse: 0, waiting: 0 });
+  });
+
+  it("opens a pool of at least minPoolSize, whatever poolSize says (a worker's W + 2)", async () => {
+    const other = openStore(ctx().database.url, { poolSize: 1, minPoolSize: 5 });
+    try {
+      // SQLite has its one connection whatever is asked.
+      expect(other.engine.connectionUse().size).toBe(engine === 'postgres' ? 5 : 1);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -6,7 +6,8 @@ import type { LinkRecord, LinkRef } from './records.ts';
 // - an account belongs to one organization, a custom object instance to one account and one
 //   organization: naming another parent moves it.
 // The batch's net effect is computed first: the links it adds, moves and ends, written with the
-// rest of the batch (AnalyticsWrites). A link is in one of the three at most.
+// rest of the batch (AnalyticsWrites) in one statement. A move's kept link is also an add; no
+// link a move or an end deletes is one the batch adds.
 
 const linkKey = (l: LinkRef) =>
   `${l.child_kind}\u0000${l.child_external_id}\u0000${l.parent_kind}\u0000${l.parent_external_id}`;
@@ -81,11 +82,13 @@ export function linkWrites(
   at: string,
 ): { links: LinkRecord[]; linkMoves: LinkRef[]; linkRemoves: LinkRef[] } {
   const changes = collect(messages);
-  // Sorted, so concurrent batches take the index locks in the same order.
-  const adds = [...changes.adds.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  // Sorted, so concurrent batches take the index and row locks in the same order (an unlink
+  // locks no entity first).
+  const sorted = (m: Map<string, LinkRef>) =>
+    [...m.values()].sort((a, b) => (linkKey(a) < linkKey(b) ? -1 : 1));
   return {
-    links: adds.map(([, l]) => ({ org_id: orgId, ...l, created_at: at })),
-    linkMoves: [...changes.moves.values()],
-    linkRemoves: [...changes.removes.values()],
+    links: sorted(changes.adds).map((l) => ({ org_id: orgId, ...l, created_at: at })),
+    linkMoves: sorted(changes.moves),
+    linkRemoves: sorted(changes.removes),
   };
 }

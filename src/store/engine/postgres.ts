@@ -38,7 +38,7 @@ export function openPostgres(
   const schema = url.schema;
   const pool = new pg.Pool({
     connectionString: url.connectionString,
-    max: opts.poolSize ?? url.poolSize ?? 10,
+    max: Math.max(opts.poolSize ?? url.poolSize ?? 10, opts.minPoolSize ?? 1),
     application_name: [url.applicationName ?? 'kpihub', opts.role].filter(Boolean).join('-'),
     types: pgTypes(),
     // No startup options: PgBouncer in transaction mode refuses them. The schema is named in

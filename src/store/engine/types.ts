@@ -90,6 +90,12 @@ export interface StoreOptions {
   /** PostgreSQL: connections in the pool (default: the URL's KPIHUB_PG_POOL_SIZE, else 10). */
   poolSize?: number;
   /**
+   * PostgreSQL: the pool's least size, whatever poolSize says (a worker's jobs each pin one
+   * connection and read beside it on another: fewer than workers + 2 could leave every
+   * connection pinned and every job waiting for one more).
+   */
+  minPoolSize?: number;
+  /**
    * What the process opens the store for, appended to PostgreSQL's application_name
    * ("kpihub-api", "kpihub-worker"), so pg_stat_activity tells the pools apart.
    */
@@ -150,9 +156,10 @@ export interface EngineOps {
    * Runs `fn` with `pinned` (a Store all of whose queries use one connection) and `joined`
    * (a handle on that connection that never waits for it): open a transaction through
    * `pinned`, and `joined` queries made meanwhile join that transaction. A job's data write
-   * and its end must commit in one transaction. `beside`: a Store whose reads run beside that
-   * connection and never wait for it (PostgreSQL: the pool), or undefined where the write holds
-   * the only connection (SQLite: reads go through the transaction).
+   * and its end must commit in one transaction. `beside`: a Store whose reads run on other
+   * connections than that one, so never behind its statements (PostgreSQL: the pool, which
+   * must have one free: workers size theirs W + 2), or undefined where the write holds the
+   * only connection (SQLite: reads go through the transaction).
    */
   withPinnedConnection<S extends OpenedStore, T>(
     store: S,
@@ -180,7 +187,8 @@ export interface EngineOps {
    * table after the other, in the order given. So no part may write a row another part
    * writes, or need another part's rows (a foreign key to a row inserted by another part).
    * `first`: statements (deletes) joined to that one statement, else run before the inserts;
-   * the same rule holds for them (no row they delete is one a part writes).
+   * the same rule holds for them (no row they delete is one a part writes). Joined, they run
+   * in no set order either (PostgreSQL runs unread WITH parts after the main one).
    */
   insertRowsTogether(
     db: Kysely<DB>,
