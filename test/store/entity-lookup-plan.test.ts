@@ -1,22 +1,15 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/database.ts';
+import { describe, expect, it } from 'vitest';
 import { entityLookup } from '../../src/store/engine/postgres-queries.ts';
-import { insertOrganization } from '../../src/store/organizations.ts';
-import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
+import { engines } from '../helpers/engines.ts';
+import { usePostgresOrg } from '../helpers/pg-store.ts';
 
 // A Vitally batch reads (and on PostgreSQL locks) its entities by (kind, external id) in one
 // statement. That statement must probe the unique index whatever the planner knows: entities
 // pile up during an ingest while the table is never analyzed.
 
 describe.skipIf(!engines().includes('postgres'))('the entity lookup on PostgreSQL', () => {
-  let store: Store;
-  let database: TestDatabase;
-  let orgId: string;
-
-  beforeAll(async () => {
-    ({ store, database } = await createTestStore('postgres'));
-    orgId = (await insertOrganization(store.db, 'Org')).id;
+  const pg = usePostgresOrg(async ({ store, orgId }) => {
     // 60,000 entities over three kinds, never analyzed (autovacuum kept off this table).
     await sql`alter table ${sql.table('analytics_entities')} set (autovacuum_enabled = false)`.execute(
       store.db,
@@ -25,22 +18,18 @@ describe.skipIf(!engines().includes('postgres'))('the entity lookup on PostgreSQ
       select gen_random_uuid(), ${orgId}, (array['user', 'account', 'organization'])[1 + i % 3], 'e' || i, '{}', '{}', now(), now()
       from generate_series(0, 59999) as i`.execute(store.db);
   });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
 
   const kinds = ['user', 'account', 'organization'];
   const refs = Array.from({ length: 100 }, (_, i) => ({ kind: kinds[i % 3], external_id: `e${i * 7}` }));
 
   it('probes the unique index once per ref, with no statistics at all, and locks above the sort', async () => {
     const stats = await sql<{ n: number }>`
-      select count(*)::int as n from pg_stats where schemaname = ${store.schema} and tablename = 'analytics_entities'`.execute(
-      store.db,
+      select count(*)::int as n from pg_stats where schemaname = ${pg.store.schema} and tablename = 'analytics_entities'`.execute(
+      pg.store.db,
     );
     expect(stats.rows[0].n).toBe(0);
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain ${entityLookup(orgId, refs, true)}`.execute(
-      store.db,
+    const plan = await sql<{ 'QUERY PLAN': string }>`explain ${entityLookup(pg.orgId, refs, true)}`.execute(
+      pg.store.db,
     );
     const lines = plan.rows.map((r) => r['QUERY PLAN']);
     const text = lines.join('\n');
@@ -58,13 +47,13 @@ describe.skipIf(!engines().includes('postgres'))('the entity lookup on PostgreSQ
       { kind: 'user', external_id: 'e1' }, // e1 is an account, not a user
       { kind: 'organization', external_id: 'e2' },
     ];
-    const found = await entityLookup(orgId, named).execute(store.db);
+    const found = await entityLookup(pg.orgId, named).execute(pg.store.db);
     expect(found.rows.map((r) => [r.kind, r.external_id])).toEqual([
       ['account', 'e1'],
       ['organization', 'e2'],
       ['user', 'e0'],
     ]);
-    const other = await entityLookup('01900000-0000-7000-8000-0000000000bb', named).execute(store.db);
+    const other = await entityLookup('01900000-0000-7000-8000-0000000000bb', named).execute(pg.store.db);
     expect(other.rows).toEqual([]);
   });
 });

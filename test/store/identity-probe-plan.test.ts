@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/database.ts';
+import { describe, expect, it } from 'vitest';
 import { identityProbe } from '../../src/store/engine/postgres-queries.ts';
-import { insertOrganization } from '../../src/store/organizations.ts';
-import { createTestStore, engines, type TestDatabase } from '../helpers/engines.ts';
+import { engines } from '../helpers/engines.ts';
+import { usePostgresOrg } from '../helpers/pg-store.ts';
 
 // The write path looks every incoming point up by its identity before writing it. On
 // PostgreSQL that lookup must probe the identity index key by key whatever the planner
@@ -12,14 +11,8 @@ import { createTestStore, engines, type TestDatabase } from '../helpers/engines.
 // rows) made Workiva batches spend 31 s of 41 s probing.
 
 describe.skipIf(!engines().includes('postgres'))('the identity probe on PostgreSQL', () => {
-  let store: Store;
-  let database: TestDatabase;
-  let orgId: string;
   const metricId = '01900000-0000-7000-8000-0000000000aa';
-
-  beforeAll(async () => {
-    ({ store, database } = await createTestStore('postgres'));
-    orgId = (await insertOrganization(store.db, 'Org')).id;
+  const pg = usePostgresOrg(async ({ store, orgId }) => {
     await sql`insert into ${sql.table('metrics')} (id, org_id, name, value_type, created_at, updated_at)
       values (${metricId}, ${orgId}, 'Revenue', 'number', now(), now())`.execute(store.db);
     // 60,000 points of one metric, never analyzed (autovacuum kept off this table).
@@ -30,10 +23,6 @@ describe.skipIf(!engines().includes('postgres'))('the identity probe on PostgreS
       store.db,
     );
   });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-  });
 
   const keys = Array.from({ length: 1000 }, (_, i) => {
     const day = new Date(Date.UTC(2000, 0, 1) + Math.floor(i / 60) * 86_400_000).toISOString().slice(0, 10);
@@ -42,23 +31,23 @@ describe.skipIf(!engines().includes('postgres'))('the identity probe on PostgreS
 
   it('probes the identity index once per key, with no statistics at all', async () => {
     const stats = await sql<{ n: number }>`
-      select count(*)::int as n from pg_stats where schemaname = ${store.schema} and tablename = 'data_points'`.execute(
-      store.db,
+      select count(*)::int as n from pg_stats where schemaname = ${pg.store.schema} and tablename = 'data_points'`.execute(
+      pg.store.db,
     );
     expect(stats.rows[0].n).toBe(0);
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain ${identityProbe(orgId, metricId, keys)}`.execute(
-      store.db,
-    );
+    const plan = await sql<{
+      'QUERY PLAN': string;
+    }>`explain ${identityProbe(pg.orgId, metricId, keys)}`.execute(pg.store.db);
     const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toMatch(/Index Scan using data_points_identity on data_points/);
     expect(text).not.toMatch(/Seq Scan on data_points|Hash Join|Merge Join/);
   });
 
   it('finds exactly the points that exist', async () => {
-    const found = await identityProbe(orgId, metricId, [
+    const found = await identityProbe(pg.orgId, metricId, [
       ...keys.slice(0, 3),
       { period_start: '1999-12-31', period_end: '1999-12-31', coord_key: '["m0"]' },
-    ]).execute(store.db);
+    ]).execute(pg.store.db);
     expect(found.rows.map((r) => [String(r.period_start), r.coord_key])).toEqual([
       ['2000-01-01', '["m0"]'],
       ['2000-01-01', '["m1"]'],
@@ -66,7 +55,7 @@ describe.skipIf(!engines().includes('postgres'))('the identity probe on PostgreS
     ]);
     // Another organization's id finds nothing, even with the right metric and keys.
     const other = await identityProbe('01900000-0000-7000-8000-0000000000bb', metricId, keys).execute(
-      store.db,
+      pg.store.db,
     );
     expect(other.rows).toEqual([]);
   });
