@@ -18,6 +18,15 @@ export interface JobOutcome {
   result?: Record<string, unknown>;
 }
 
+/** A job still waiting in the queue, as a handler may look ahead at it. */
+export interface QueuedJob {
+  readonly id: string;
+  readonly kind: string;
+  readonly meta: Record<string, unknown>;
+  /** Its payload as stored, chunk by chunk (read outside any write). */
+  payload(): AsyncIterable<Buffer>;
+}
+
 export interface JobContext<M = Record<string, unknown>> {
   readonly job: JobRecord;
   /** The job's `meta`, as given when it was enqueued. */
@@ -32,6 +41,12 @@ export interface JobContext<M = Record<string, unknown>> {
   readonly signal: AbortSignal;
   /** The payload as stored, chunk by chunk (about 1 MB each): never whole in memory. */
   payload(): AsyncIterable<Buffer>;
+  /**
+   * The job that runs next under this one's ordering key (accepted after it, still queued),
+   * if any: a handler may read and check its payload while its own write runs. It is only a
+   * look: whichever worker claims that job runs it, and a payload never changes.
+   */
+  nextInOrder(): Promise<QueuedJob | undefined>;
   /** Progress counters (e.g. `{ read, applied }`). Cheap: saved with the next lease renewal. */
   progress(counters: Record<string, number>): void;
   /**

@@ -4,7 +4,7 @@ import type { Actor, Scope } from '../core/context.ts';
 import { clearLiveProgress, setLiveProgress } from '../core/live-progress.ts';
 import type { TargetPolicy } from '../core/webhook-targets.ts';
 import type { Store } from '../store/database.ts';
-import { type JobRow, renewLease } from '../store/jobs.ts';
+import { type JobRow, nextQueuedInOrder, renewLease } from '../store/jobs.ts';
 import { withPinnedConnection } from '../store/pinned.ts';
 import { createStorage } from '../store/storage.ts';
 import { outcomeEnd, plusMs, recordEnd } from './job-end.ts';
@@ -27,7 +27,7 @@ export interface RunHost {
   readonly webhookTargets: TargetPolicy;
 }
 
-function parseMeta(row: JobRow): Record<string, unknown> {
+function parseMeta(row: Pick<JobRow, 'meta'>): Record<string, unknown> {
   try {
     return JSON.parse(row.meta) as Record<string, unknown>;
   } catch {
@@ -120,6 +120,17 @@ export class Run {
       webhookTargets: this.worker.webhookTargets,
       signal: this.abort.signal,
       payload: () => readPayload(this.worker.store, this.row.id),
+      nextInOrder: async () => {
+        const next = await nextQueuedInOrder(this.worker.store.db, this.row);
+        return (
+          next && {
+            id: next.id,
+            kind: next.kind,
+            meta: parseMeta(next),
+            payload: () => readPayload(this.worker.store, next.id),
+          }
+        );
+      },
       progress(counters) {
         run.progressJson = JSON.stringify(counters);
         run.progressDirty = true;

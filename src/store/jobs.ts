@@ -34,6 +34,27 @@ export function findJob(db: Kysely<DB>, orgId: string, id: string): Promise<JobR
     .executeTakeFirst();
 }
 
+/**
+ * The job accepted next after `row` under its ordering key, while still queued (the one a
+ * worker claims once `row` ends); undefined when there is none or `row` has no key.
+ */
+export async function nextQueuedInOrder(
+  db: Kysely<DB>,
+  row: Pick<JobRow, 'id' | 'org_id' | 'ordering_key'>,
+): Promise<Pick<JobRow, 'id' | 'kind' | 'meta'> | undefined> {
+  if (row.ordering_key === null) return undefined;
+  return db
+    .selectFrom('jobs')
+    .select(['id', 'kind', 'meta'])
+    .where('org_id', '=', row.org_id)
+    .where('ordering_key', '=', row.ordering_key)
+    .where('status', '=', 'queued')
+    .where('id', '>', row.id)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export function findJobByIdempotencyKey(
   db: Kysely<DB>,
   orgId: string,

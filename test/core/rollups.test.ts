@@ -13,7 +13,7 @@ import {
   series,
 } from '../../src/core/points/series.ts';
 import { deletePoints, writePoints } from '../../src/core/points/write.ts';
-import { refreshMetric, refreshMonth } from '../../src/core/rollups/refresh.ts';
+import { refreshMarks, refreshMetric, refreshMonth } from '../../src/core/rollups/refresh.ts';
 import { startRollupRefresher } from '../../src/core/rollups/refresher.ts';
 import { canonicalDecimal } from '../../src/core/values.ts';
 import { createStorage } from '../../src/store/storage.ts';
@@ -565,6 +565,21 @@ describe.each(engines())('rollups [%s]', (engine) => {
     expect(errors).toEqual([]);
     const rows = await storage().readRollups(ctx().orgA.id, m.id, { level: 'month', columns: ['sum'] });
     expect(rows.map((r) => [r.bucket, r.sum, Number(r.count)])).toEqual([['2024-01-01', '1.5', 1]]);
+  });
+
+  it('a refresh told to give way stops between chunks: the months not reached stay marked', async () => {
+    const m = await metric();
+    const months = Array.from({ length: 6 }, (_, i) => ({ periodStart: `2023-0${i + 1}-01`, value: '1' }));
+    await write(m, months);
+    const marks = await storage().rollupMarks(ctx().orgA.id, [m.id]);
+    expect(marks).toHaveLength(6);
+    // Asked before the metric and before each chunk: the first chunk (one month) runs, then a write starts.
+    let asked = 0;
+    await refreshMarks(storage(), marks, () => ++asked > 2);
+    const left = await storage().rollupMarks(ctx().orgA.id, [m.id]);
+    expect(left.map((k) => k.month)).toEqual(marks.slice(1).map((k) => k.month));
+    const rows = await storage().readRollups(ctx().orgA.id, m.id, { level: 'month', columns: ['sum'] });
+    expect(rows.map((r) => r.bucket)).toEqual(['2023-01-01']);
   });
 
   it('brings up to date only the months a read needs, and answers the same as a full refresh', async () => {

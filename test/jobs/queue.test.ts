@@ -245,6 +245,59 @@ describe.each(engines())('job queue [%s]', (engine) => {
     expect((await claimJob(store, ['t.order'], 'w/3', iso(), iso(60_000)))?.id).toBe(b.id);
   });
 
+  it("a running job sees the next job queued under its key: its organization's, not yet running", async () => {
+    await clearQueue();
+    const { store } = ctx();
+    const enqueue = (orgId: string, orderingKey: string, payload: string, meta = {}) =>
+      enqueueJob(store, {
+        actor: { ...actor(), orgId },
+        kind: 't.look',
+        orderingKey,
+        payload: Buffer.from(payload),
+        meta,
+      }).then((r) => r.job);
+    const a = await enqueue(ctx().orgA.id, 'metric:9', 'a');
+    await enqueue(ctx().orgB.id, 'metric:9', 'another organization');
+    await enqueue(ctx().orgA.id, 'metric:8', 'another key');
+    const c = await enqueue(ctx().orgA.id, 'metric:9', 'c', { metricId: 'm9' });
+    const seen: Record<string, unknown>[] = [];
+    const look: JobHandlers = {
+      't.look': async (jc) => {
+        const next = await jc.nextInOrder();
+        const payload: Buffer[] = [];
+        for await (const chunk of next?.payload() ?? []) payload.push(chunk);
+        seen.push({
+          job: jc.job.id,
+          next: next?.id,
+          kind: next?.kind,
+          meta: next?.meta,
+          payload: `${Buffer.concat(payload)}`,
+        });
+        return {};
+      },
+    };
+    const first = await claimJob(store, ['t.look'], 'w/1', iso(), iso(60_000));
+    expect(first?.id).toBe(a.id);
+    await store.db
+      .updateTable('jobs')
+      .set({ status: 'queued', lease_owner: null })
+      .where('id', '=', a.id)
+      .execute();
+    await worker(look).drain();
+    const mine = seen.filter((s) => s.job === a.id || s.job === c.id);
+    expect(mine).toEqual([
+      {
+        job: a.id,
+        next: c.id,
+        kind: 't.look',
+        meta: expect.objectContaining({ metricId: 'm9' }),
+        payload: 'c',
+      },
+      // The last of its key: nothing queued after it (another organization's job with the same key is not).
+      { job: c.id, next: undefined, kind: undefined, meta: undefined, payload: '' },
+    ]);
+  });
+
   it('two workers on separate connections never run one job at the same time, and run each once', async () => {
     await clearQueue();
     const other: Store = openStore(ctx().database.url, { poolSize: 4 });

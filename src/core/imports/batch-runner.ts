@@ -1,5 +1,5 @@
 import { type FieldIssue, Invalid } from '../errors.ts';
-import { MAX_ISSUES, type PointInput, type PointWriter } from '../points/point-input.ts';
+import { type CheckedInputs, MAX_ISSUES, type PointInput, type PointWriter } from '../points/point-input.ts';
 
 // The one loop every batch runs, file imports and Workiva's batch jobs alike: chunks of
 // inputs, already checked by the source's own rules, go to the write path inside one
@@ -14,6 +14,11 @@ export interface BatchChunk {
   issues: FieldIssue[];
   /** Items (data rows, values) this chunk read. */
   read: number;
+  /**
+   * The inputs, checked ahead (read-ahead.ts): handed to the writer whole, which stages them
+   * (only a staging writer is given chunks checked ahead) and uses the checks if still valid.
+   */
+  checked?: CheckedInputs;
 }
 
 export interface BatchProgress {
@@ -51,6 +56,8 @@ export interface BatchSpec {
   report: (writerIssues: FieldIssue[], sourceIssues: FieldIssue[]) => FieldIssue[];
   /** After each write (the jobs queue saves it for GET /v1/imports/{id} and lets the loop go). */
   onProgress?: (p: BatchProgress) => void | Promise<void>;
+  /** Called once every chunk is read and checked, as the staged inputs start to be written. */
+  beforeFlush?: () => void;
   /** Runs inside the write transaction once the whole batch is good, just before it commits. */
   beforeCommit?: (p: BatchProgress) => Promise<void>;
 }
@@ -101,6 +108,7 @@ export async function runBatch(
       // by id deleted meanwhile). Once the batch has a problem its adds are not written, but
       // its deletes are still looked up, to report those not there too.
       if (spec.op === 'remove' || spec.report(w.issues, apart).length === 0) {
+        spec.beforeFlush?.();
         await w.flush(spec.writeSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
       }
       const issues = spec.report(w.issues, apart);
@@ -129,8 +137,9 @@ async function writeChunks(
     for await (const chunk of chunks) {
       read += chunk.read;
       collect(sourceIssues, chunk.issues);
-      for (const piece of pieces(chunk.inputs, spec.writeSize)) {
-        await (spec.op === 'remove' ? w.remove(piece) : w.add(piece));
+      const { checked } = chunk;
+      for (const piece of checked ? [chunk.inputs] : pieces(chunk.inputs, spec.writeSize)) {
+        await (spec.op === 'remove' ? w.remove(piece, checked) : w.add(piece, checked));
         await spec.onProgress?.({ read, applied: spec.mode === 'dry-run' ? 0 : w.applied });
       }
     }

@@ -50,10 +50,14 @@ export interface WriteResult {
 }
 
 export interface PointWriter {
-  /** Validates a chunk and, while no issue has been found, writes it. Returns what it did. */
-  add(inputs: PointInput[]): Promise<WriteResult>;
+  /**
+   * Validates a chunk and, while no issue has been found, writes it. Returns what it did.
+   * `checked`: these inputs as checkInputs (writer.ts) checked them ahead; used when staging
+   * and every metric they were checked against is still as it was, else they are checked again.
+   */
+  add(inputs: PointInput[], checked?: CheckedInputs): Promise<WriteResult>;
   /** Deletes the named points (each must exist), the same way: writes while no issue was found. */
-  remove(inputs: PointInput[]): Promise<number>;
+  remove(inputs: PointInput[], checked?: CheckedInputs): Promise<number>;
   /**
    * For a batch written chunk by chunk: from now on add() (or remove()) validates its inputs
    * and keeps them where the storage stages (PointPorts.pointStaging), and flush() writes them
@@ -65,6 +69,19 @@ export interface PointWriter {
   flush(size: number, progress?: () => void | Promise<void>): Promise<void>;
   readonly issues: FieldIssue[];
   readonly applied: number;
+}
+
+/**
+ * Inputs checked ahead of their write, outside its transaction (a Workiva job checks the
+ * metric's next batch while its own is written: issue 14). What the checks found, and the
+ * definitions they were made against: a writer uses them only if its own are the same.
+ */
+export interface CheckedInputs {
+  /** Each metric checked against, as JSON, by id (null: no such metric). */
+  readonly metrics: ReadonlyMap<string, string>;
+  readonly normalized: Normalized[];
+  /** The problems found, in input order (at most MAX_ISSUES). */
+  readonly issues: FieldIssue[];
 }
 
 /** Most issues one write reports: enough to fix a file, bounded for a bad 1M-row one. */

@@ -9,6 +9,7 @@ import { MetricCache } from './metric-cache.ts';
 import { identity, normalize, type Report, reportMissingId } from './normalize.ts';
 import { nextRecord, revision, samePoint } from './point-changes.ts';
 import {
+  type CheckedInputs,
   MAX_ISSUES,
   type Normalized,
   type PointInput,
@@ -82,12 +83,20 @@ class Writer implements PointWriter {
     await this.metrics.load(inputs.map((i) => i.metricId));
     const ids = inputs.flatMap((i) => (i.id === undefined ? [] : [i.id]));
     const byId = new Map((await this.tx.pointsByIds(this.actor.orgId, ids)).map((r) => [r.id, r]));
-    const normalized: Normalized[] = [];
-    for (const input of inputs) {
-      const n = normalize(input, this.metrics.get(input.metricId), byId, this.report);
-      if (n) normalized.push(n);
-    }
-    return normalized;
+    return normalizeAll(inputs, this.metrics, byId, this.report);
+  }
+
+  /**
+   * The inputs as checked ahead, if every metric they were checked against reads the same
+   * now (a definition may have changed since: then they are checked again).
+   */
+  private async validateChecked(inputs: PointInput[], checked: CheckedInputs | undefined) {
+    if (!checked) return this.validate(inputs);
+    await this.metrics.load(checked.metrics.keys());
+    for (const [id, json] of checked.metrics)
+      if (JSON.stringify(this.metrics.get(id)) !== json) return this.validate(inputs);
+    for (const issue of checked.issues) this.report(issue);
+    return checked.normalized;
   }
 
   /**
@@ -195,9 +204,9 @@ class Writer implements PointWriter {
     await progress?.();
   }
 
-  async add(inputs: PointInput[]): Promise<WriteResult> {
+  async add(inputs: PointInput[], checked?: CheckedInputs): Promise<WriteResult> {
     if (!this.staging) return this.write(inputs);
-    await this.stage(this.staging, inputs, 'add');
+    await this.stage(this.staging, inputs, 'add', checked);
     return { rows: [], inserted: 0, updated: 0, unchanged: 0 };
   }
 
@@ -207,9 +216,16 @@ class Writer implements PointWriter {
    * metric's definition is read once per transaction either way: it is not locked). A batch
    * either adds or removes.
    */
-  private async stage(staging: PointStaging, inputs: PointInput[], op: 'add' | 'remove'): Promise<void> {
+  private async stage(
+    staging: PointStaging,
+    inputs: PointInput[],
+    op: 'add' | 'remove',
+    checked: CheckedInputs | undefined,
+  ): Promise<void> {
     this.stagedOp = op;
-    const normalized = await this.validate(inputs);
+    // The rollup refresher waits while points are written, checks included (refresher.ts).
+    notePointWrite();
+    const normalized = await this.validateChecked(inputs, checked);
     // Once a problem is found, adds are only validated; deletes are still kept, to be looked
     // up by flush() and reported when not there (a problem of their own).
     if (this.holding && op === 'add') return;
@@ -279,10 +295,10 @@ class Writer implements PointWriter {
   }
 
   /** Marks the named points deleted (their records stay, for ids and history). Each must exist. */
-  async remove(inputs: PointInput[]): Promise<number> {
+  async remove(inputs: PointInput[], checked?: CheckedInputs): Promise<number> {
     if (inputs.length === 0) return 0;
     if (this.staging) {
-      await this.stage(this.staging, inputs, 'remove');
+      await this.stage(this.staging, inputs, 'remove', checked);
       return 0;
     }
     return this.removeValidated(await this.validate(inputs));
@@ -320,6 +336,41 @@ class Writer implements PointWriter {
     this.applied += changed.size;
     return changed.size;
   }
+}
+
+function normalizeAll(
+  inputs: PointInput[],
+  metrics: MetricCache,
+  byId: Map<string, PointRecord>,
+  report: Report,
+): Normalized[] {
+  const normalized: Normalized[] = [];
+  for (const input of inputs) {
+    const n = normalize(input, metrics.get(input.metricId), byId, report);
+    if (n) normalized.push(n);
+  }
+  return normalized;
+}
+
+/**
+ * Checks inputs ahead of their write, reading metrics through `storage` (outside any write):
+ * what a writer's add() or remove() would find, for it to use if the metrics are the same
+ * then. Undefined for inputs that name points by id: those are read under the write's lock.
+ */
+export async function checkInputs(
+  storage: Storage,
+  orgId: string,
+  inputs: PointInput[],
+): Promise<CheckedInputs | undefined> {
+  if (inputs.some((i) => i.id !== undefined)) return undefined;
+  const metrics = new MetricCache(storage, orgId);
+  const ids = [...new Set(inputs.map((i) => i.metricId))];
+  await metrics.load(ids);
+  const issues: FieldIssue[] = [];
+  const normalized = normalizeAll(inputs, metrics, new Map(), (i) => {
+    if (issues.length < MAX_ISSUES) issues.push(i);
+  });
+  return { metrics: new Map(ids.map((id) => [id, JSON.stringify(metrics.get(id))])), normalized, issues };
 }
 
 /**

@@ -28,13 +28,22 @@ const inFlight = new Map<string, Promise<void>>();
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Recomputes these marked months (any metrics) and clears each mark unless a write bumped it meanwhile. */
-export async function refreshMarks(storage: Storage, marks: RollupMark[]): Promise<void> {
+/**
+ * Recomputes these marked months (any metrics) and clears each mark unless a write bumped it
+ * meanwhile. `yieldWhen`, asked between chunks, stops the work there: the months not reached
+ * keep their marks (the background refresher gives way to writes this way).
+ */
+export async function refreshMarks(
+  storage: Storage,
+  marks: RollupMark[],
+  yieldWhen: () => boolean = () => false,
+): Promise<void> {
   const byMetric = new Map<string, RollupMark[]>();
   for (const m of marks) byMetric.set(m.metric_id, [...(byMetric.get(m.metric_id) ?? []), m]);
   for (const [metricId, list] of byMetric) {
     while (inFlight.has(metricId)) await inFlight.get(metricId);
-    const running = refreshMetricMarks(storage, list).finally(() => inFlight.delete(metricId));
+    if (yieldWhen()) return;
+    const running = refreshMetricMarks(storage, list, yieldWhen).finally(() => inFlight.delete(metricId));
     inFlight.set(metricId, running);
     await running;
   }
@@ -43,13 +52,17 @@ export async function refreshMarks(storage: Storage, marks: RollupMark[]): Promi
 /** One recompute of a single month (tests, and callers holding one mark). */
 export const refreshMonth = (storage: Storage, mark: RollupMark) => refreshMarks(storage, [mark]);
 
-async function refreshMetricMarks(storage: Storage, marks: RollupMark[]): Promise<void> {
+async function refreshMetricMarks(
+  storage: Storage,
+  marks: RollupMark[],
+  yieldWhen: () => boolean,
+): Promise<void> {
   // A month written by several transactions has a mark of each; one recompute clears them all.
   const todo = [...new Map(marks.map((m) => [m.month, m])).values()].sort((a, b) =>
     a.month < b.month ? -1 : 1,
   );
   let size = 1;
-  while (todo.length > 0) {
+  while (todo.length > 0 && !yieldWhen()) {
     const chunk = todo.splice(0, size);
     const started = Date.now();
     await recompute(storage, chunk);

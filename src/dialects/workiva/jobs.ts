@@ -1,7 +1,8 @@
 import type { FieldIssue } from '../../core/errors.ts';
 import { type BatchChunk, runBatch } from '../../core/imports/batch-runner.ts';
 import { payloadLines } from '../../core/imports/payload-lines.ts';
-import type { JobContext, JobHandler, JobOutcome } from '../../core/job-handler.ts';
+import { readAhead, takeAhead } from '../../core/imports/read-ahead.ts';
+import type { JobContext, JobHandler, JobOutcome, QueuedJob } from '../../core/job-handler.ts';
 import { issueIndex } from '../../core/job-issues.ts';
 import { MAX_ISSUES, type PointInput } from '../../core/points/point-input.ts';
 import { withPointWriter } from '../../core/points/write.ts';
@@ -9,9 +10,11 @@ import { PeriodCache, toPointInput, valuesPath } from './mapping.ts';
 import type { MetricValueInputT } from './schemas.ts';
 
 // The jobs behind Workiva's batch endpoints. The payload is the validated `data` list as
-// NDJSON (one value per line, stored in ~1 MB chunks); each chunk is mapped to inputs and
-// written by the batch runner, which yields after each write so the API keeps answering
-// while a 10 MB batch is applied.
+// NDJSON (one value per line, stored in ~1 MB chunks); its values are mapped to inputs a
+// thousand at a time and written by the batch runner, which yields after each write so the
+// API keeps answering while a 10 MB batch is applied. Where the engine reads beside a write
+// (PostgreSQL), the metric's next batch is read and checked while this one is written
+// (read-ahead.ts).
 
 export const WORKIVA_UPSERT = 'workiva.batchUpsertion';
 export const WORKIVA_DELETE = 'workiva.batchDeletion';
@@ -30,22 +33,37 @@ const WRITE_BATCH = 1000;
 
 const byIndex = (a: FieldIssue, b: FieldIssue) => (issueIndex(a) ?? -1) - (issueIndex(b) ?? -1);
 
-/** The payload's values as inputs, chunk by chunk; values that do not map are issues. */
-async function* valueChunks(ctx: JobContext): AsyncGenerator<BatchChunk> {
-  const { metricId } = ctx.meta as unknown as WorkivaJobMeta;
+/** The payload's values as inputs, WRITE_BATCH at a time; values that do not map are issues. */
+async function* valueChunks(payload: AsyncIterable<Buffer>, metricId: string): AsyncGenerator<BatchChunk> {
   const periods = new PeriodCache();
   let received = 0;
-  for await (const lines of payloadLines(ctx.payload())) {
-    const values = lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as MetricValueInputT);
-    const issues: FieldIssue[] = [];
-    const inputs: PointInput[] = [];
-    values.forEach((v, i) => {
-      const input = toPointInput(v, metricId, received + i, periods, issues);
-      if (input) inputs.push(input);
-    });
-    received += values.length;
-    yield { inputs, issues, read: values.length };
+  for await (const all of payloadLines(payload)) {
+    const lines = all.filter((l) => l.length > 0);
+    for (let at = 0; at < lines.length; at += WRITE_BATCH) {
+      const values = lines.slice(at, at + WRITE_BATCH).map((l) => JSON.parse(l) as MetricValueInputT);
+      const issues: FieldIssue[] = [];
+      const inputs: PointInput[] = [];
+      values.forEach((v, i) => {
+        const input = toPointInput(v, metricId, received + i, periods, issues);
+        if (input) inputs.push(input);
+      });
+      received += values.length;
+      yield { inputs, issues, read: values.length };
+    }
   }
+}
+
+/** A queued Workiva job's chunks, to read ahead; undefined for another kind of job. */
+function queuedChunks(job: QueuedJob): AsyncIterable<BatchChunk> | undefined {
+  if (job.kind !== WORKIVA_UPSERT && job.kind !== WORKIVA_DELETE) return undefined;
+  return valueChunks(job.payload(), (job.meta as unknown as WorkivaJobMeta).metricId);
+}
+
+/** This job's chunks: as read ahead while the batch before it was written, or read now. */
+async function* jobChunks(ctx: JobContext): AsyncGenerator<BatchChunk> {
+  const ready = await takeAhead(ctx.job.id);
+  if (ready) yield* ready;
+  else yield* valueChunks(ctx.payload(), (ctx.meta as unknown as WorkivaJobMeta).metricId);
 }
 
 // The mapping's problems and the writer's, by value index; the writer's alone as it lists them.
@@ -59,11 +77,11 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
     applied: p.applied,
     result: { url: valuesPath(programId, metricId) },
   });
-  return ctx.write(async (storage, finish) =>
+  return ctx.write(async (storage, finish, lookups) =>
     outcome(
       await runBatch(
         (mode, fn) => withPointWriter(storage, ctx.actor, fn, [], { validateOnly: mode === 'dry-run' }),
-        valueChunks(ctx),
+        jobChunks(ctx),
         {
           mode: 'apply',
           op,
@@ -76,6 +94,8 @@ function runWorkivaBatch(ctx: JobContext, op: 'add' | 'remove'): Promise<JobOutc
             ctx.progress({ read: p.read, applied: p.applied });
             await ctx.yield();
           },
+          // Only where reads run beside the write: on SQLite they would wait for it.
+          beforeFlush: lookups && (() => void readAhead(ctx, lookups, queuedChunks)),
           // The job ends in the write's own transaction: both commit, or neither.
           beforeCommit: (p) => finish(outcome(p)),
         },
