@@ -11,7 +11,7 @@ import {
   type RevisionRow,
   UPDATABLE,
 } from './point-columns.ts';
-import { markRollups } from './rollups.ts';
+import { rollupMarkRows } from './rollups.ts';
 import type { DB } from './schema.ts';
 
 /** Existing points of one metric with the given identities (deleted ones included); `lock`: see EngineQueries. */
@@ -103,9 +103,13 @@ export async function upsertPointsWithRevisions(
   revisions: RevisionRow[],
   claimed: PointRow[] = [],
 ): Promise<void> {
-  await store.engine.insertRows(trx, POINTS, rows);
-  await store.engine.insertRows(trx, REVISIONS, revisions);
   // In the same transaction: a rollup is never read while a write of its month is unseen.
   const marked = claimed.length === 0 ? rows : rows.length === 0 ? claimed : [...claimed, ...rows];
-  await markRollups(store, trx, marked, revisions[0]?.changed_at ?? new Date().toISOString());
+  // One statement on PostgreSQL (issue 14: each was a round trip, with the points locked).
+  // The parts write different tables; the revisions' points exist already (claimPoints).
+  await store.engine.insertRowsTogether(trx, [
+    { spec: POINTS, rows },
+    { spec: REVISIONS, rows: revisions },
+    rollupMarkRows(marked, revisions[0]?.changed_at ?? new Date().toISOString()),
+  ]);
 }

@@ -12,7 +12,7 @@ import type {
   RollupValueColumn,
 } from '../core/rollups/rollup-record.ts';
 import type { Store } from './database.ts';
-import type { BulkInsert } from './engine/types.ts';
+import type { BulkInsert, BulkRows } from './engine/types.ts';
 import type { DB } from './schema.ts';
 
 // Rollup rows and marks (see src/core/rollups/refresh.ts for how they stay exact).
@@ -33,15 +33,14 @@ const MARKS: BulkInsert<RollupMark> = {
 };
 
 /**
- * Marks every (metric, month) the written rows start in, with a new version: through the
- * engine's bulk path (a cached statement on SQLite), as it runs with every write.
+ * The marks of every (metric, month) the written rows start in, with a new version, as
+ * rows of rollup_marks for the engine's bulk path (a cached statement on SQLite): a write
+ * inserts them with its points (points.ts), so a rollup is never read with a write unseen.
  */
-export async function markRollups(
-  store: Store,
-  db: Kysely<DB>,
+export function rollupMarkRows(
   rows: { metric_id: string; org_id: string; period_start: string }[],
   markedAt: string,
-): Promise<void> {
+): BulkRows {
   const marks = new Map<string, RollupMark>();
   const version = newId();
   for (const r of rows) {
@@ -50,12 +49,22 @@ export async function markRollups(
     if (!marks.has(key))
       marks.set(key, { metric_id: r.metric_id, org_id: r.org_id, month, version, marked_at: markedAt });
   }
-  if (marks.size === 0) return;
   // In key order (the index's): marks are this call's own rows, no lock order is at stake.
   const values = [...marks.values()].sort((a, b) =>
     a.metric_id === b.metric_id ? (a.month < b.month ? -1 : 1) : a.metric_id < b.metric_id ? -1 : 1,
   );
-  await store.engine.insertRows(db, MARKS, values);
+  return { spec: MARKS, rows: values };
+}
+
+/** Marks every (metric, month) the written rows start in, with a new version (rollupMarkRows). */
+export async function markRollups(
+  store: Store,
+  db: Kysely<DB>,
+  rows: { metric_id: string; org_id: string; period_start: string }[],
+  markedAt: string,
+): Promise<void> {
+  const marks = rollupMarkRows(rows, markedAt);
+  await store.engine.insertRows(db, marks.spec, marks.rows);
 }
 
 /** Marks every month a metric has rollups for (its values changed meaning, e.g. a new value type). */
