@@ -95,6 +95,35 @@ describe.each(engines())('batches read ahead [%s]', (engine) => {
     expect(await takeAhead(failing)).toBeUndefined();
   });
 
+  it('keeps nothing for a job that started before its look ahead, and stops the reading it drops', async () => {
+    const m = await metric();
+    // The job started (its batch before committed and it was claimed at once): it reads its own payload.
+    const late = newId();
+    expect(await takeAhead(late)).toBeUndefined();
+    let asked = false;
+    await readAhead(running(queued(late)), storage(), () => {
+      asked = true;
+      return undefined;
+    });
+    expect(asked).toBe(false);
+    // Two are kept at most: a third drops the oldest, and its reading stops.
+    const read = new Map<string, number>();
+    const slow = (id: string) =>
+      async function* () {
+        for (let i = 0; i < 40; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+          read.set(id, i + 1);
+          yield { inputs: inputs(m, ['1']), issues: [], read: 1 };
+        }
+      };
+    const [a, b, c] = [newId(), newId(), newId()];
+    for (const id of [a, b, c]) await readAhead(running(queued(id)), storage(), slow(id));
+    const [bChunks, cChunks] = await Promise.all([takeAhead(b), takeAhead(c)]);
+    expect([bChunks?.length, cChunks?.length]).toEqual([40, 40]);
+    expect(await takeAhead(a)).toBeUndefined();
+    expect(read.get(a) ?? 0).toBeLessThan(40);
+  });
+
   it('checks again when the metric changed after the look ahead', async () => {
     const m = await metric();
     const batch = inputs(m, ['12', 'twelve']);

@@ -1,4 +1,5 @@
 import type { JobContext, QueuedJob } from '../job-handler.ts';
+import { MetricCache } from '../points/metric-cache.ts';
 import { checkInputs } from '../points/writer.ts';
 import type { Storage } from '../ports/index.ts';
 import type { BatchChunk } from './batch-runner.ts';
@@ -21,14 +22,27 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface Ahead {
   chunks: Promise<BatchChunk[] | undefined>;
   timer: NodeJS.Timeout;
+  /** Stops the reading when the entry is dropped unused: KEEP bounds the work, not only the map. */
+  stop: AbortController;
 }
 
 const ahead = new Map<string, Ahead>();
 
-function drop(jobId: string): void {
+/** Jobs that took (or looked for) their read-ahead lately: a late look ahead keeps none for them. */
+const started = new Set<string>();
+const STARTED_KEPT = 64;
+
+/** The entry, out of the map (its reading goes on, for whoever holds its chunks). */
+function remove(jobId: string): Ahead | undefined {
   const a = ahead.get(jobId);
   if (a) clearTimeout(a.timer);
   ahead.delete(jobId);
+  return a;
+}
+
+/** The entry, dropped unused: its reading stops. */
+function drop(jobId: string): void {
+  remove(jobId)?.stop.abort();
 }
 
 /**
@@ -45,12 +59,17 @@ export async function readAhead(
 ): Promise<void> {
   try {
     const next = await ctx.nextInOrder();
-    const chunks = next && !ahead.has(next.id) ? source(next) : undefined;
+    const chunks = next && !ahead.has(next.id) && !started.has(next.id) ? source(next) : undefined;
     if (!next || !chunks) return;
+    const stop = new AbortController();
+    // One read of each metric for the whole batch; a chunk checked against a definition that
+    // changed since is checked again by the writer all the same.
+    const metrics = new MetricCache(lookups, ctx.actor.orgId);
     const read = async () => {
       const out: BatchChunk[] = [];
       for await (const chunk of chunks) {
-        const checked = await checkInputs(lookups, ctx.actor.orgId, chunk.inputs);
+        if (stop.signal.aborted) return undefined;
+        const checked = await checkInputs(lookups, ctx.actor.orgId, chunk.inputs, metrics);
         out.push(checked ? { ...chunk, checked } : chunk);
         // The write this runs beside needs the event loop to keep its database busy.
         await nextTurn();
@@ -58,11 +77,10 @@ export async function readAhead(
       return out;
     };
     for (const id of [...ahead.keys()].slice(0, Math.max(0, ahead.size - KEEP + 1))) drop(id);
-    // If that job starts before this is kept (a race with the commit before it), it reads its
-    // own payload, and this expires unused.
     ahead.set(next.id, {
       chunks: read().catch(() => undefined),
       timer: setTimeout(() => drop(next.id), KEEP_MS).unref(),
+      stop,
     });
   } catch {
     // No look ahead: the job reads its own payload.
@@ -71,8 +89,9 @@ export async function readAhead(
 
 /** The chunks read ahead for this job, if any (taken: a second call finds none). */
 export async function takeAhead(jobId: string): Promise<BatchChunk[] | undefined> {
-  const a = ahead.get(jobId);
-  if (!a) return undefined;
-  drop(jobId);
-  return a.chunks;
+  // A job that started before its look ahead was kept (the commit before it won the race)
+  // reads its own payload; the look ahead then keeps nothing for it.
+  started.add(jobId);
+  if (started.size > STARTED_KEPT) started.delete(started.values().next().value as string);
+  return remove(jobId)?.chunks;
 }

@@ -355,15 +355,16 @@ function normalizeAll(
 /**
  * Checks inputs ahead of their write, reading metrics through `storage` (outside any write):
  * what a writer's add() or remove() would find, for it to use if the metrics are the same
- * then. Undefined for inputs that name points by id: those are read under the write's lock.
+ * then. Undefined for inputs that name points by id (those are read under the write's lock),
+ * and for none. `metrics`: a cache of the organization's to read them through, if shared.
  */
 export async function checkInputs(
   storage: Storage,
   orgId: string,
   inputs: PointInput[],
+  metrics = new MetricCache(storage, orgId),
 ): Promise<CheckedInputs | undefined> {
-  if (inputs.some((i) => i.id !== undefined)) return undefined;
-  const metrics = new MetricCache(storage, orgId);
+  if (inputs.length === 0 || inputs.some((i) => i.id !== undefined)) return undefined;
   const ids = [...new Set(inputs.map((i) => i.metricId))];
   await metrics.load(ids);
   const issues: FieldIssue[] = [];
