@@ -31,16 +31,26 @@ export interface WorkivaJobMeta {
  */
 const WRITE_BATCH = 1000;
 
+/**
+ * Values read ahead per turn of the event loop: the write beside it waits for the turn to
+ * end before its next statement goes out.
+ */
+const AHEAD_CHUNK = 250;
+
 const byIndex = (a: FieldIssue, b: FieldIssue) => (issueIndex(a) ?? -1) - (issueIndex(b) ?? -1);
 
 /** The payload's values as inputs, WRITE_BATCH at a time; values that do not map are issues. */
-async function* valueChunks(payload: AsyncIterable<Buffer>, metricId: string): AsyncGenerator<BatchChunk> {
+async function* valueChunks(
+  payload: AsyncIterable<Buffer>,
+  metricId: string,
+  size = WRITE_BATCH,
+): AsyncGenerator<BatchChunk> {
   const periods = new PeriodCache();
   let received = 0;
   for await (const all of payloadLines(payload)) {
     const lines = all.filter((l) => l.length > 0);
-    for (let at = 0; at < lines.length; at += WRITE_BATCH) {
-      const values = lines.slice(at, at + WRITE_BATCH).map((l) => JSON.parse(l) as MetricValueInputT);
+    for (let at = 0; at < lines.length; at += size) {
+      const values = lines.slice(at, at + size).map((l) => JSON.parse(l) as MetricValueInputT);
       const issues: FieldIssue[] = [];
       const inputs: PointInput[] = [];
       values.forEach((v, i) => {
@@ -56,7 +66,7 @@ async function* valueChunks(payload: AsyncIterable<Buffer>, metricId: string): A
 /** A queued Workiva job's chunks, to read ahead; undefined for another kind of job. */
 function queuedChunks(job: QueuedJob): AsyncIterable<BatchChunk> | undefined {
   if (job.kind !== WORKIVA_UPSERT && job.kind !== WORKIVA_DELETE) return undefined;
-  return valueChunks(job.payload(), (job.meta as unknown as WorkivaJobMeta).metricId);
+  return valueChunks(job.payload(), (job.meta as unknown as WorkivaJobMeta).metricId, AHEAD_CHUNK);
 }
 
 /** This job's chunks: as read ahead while the batch before it was written, or read now. */
