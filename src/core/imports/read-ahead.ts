@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JobContext, QueuedJob } from '../job-handler.ts';
 import { MetricCache } from '../points/metric-cache.ts';
 import { checkInputs } from '../points/writer.ts';
@@ -16,8 +17,6 @@ import type { BatchChunk } from './batch-runner.ts';
 const KEEP = 2;
 /** How long a batch read ahead waits for its job to run here. */
 const KEEP_MS = 120_000;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Ahead {
   chunks: Promise<BatchChunk[] | undefined>;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ValueType } from '../limits.ts';
 import { monthEnd } from '../periods.ts';
 import type { PointRecord } from '../points/point-record.ts';
@@ -25,8 +26,6 @@ const CHUNK_MAX_MONTHS = 64;
 // One refresh per metric at a time in this process: a second caller waits for the first,
 // then finds what is left to do.
 const inFlight = new Map<string, Promise<void>>();
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Recomputes these marked months (any metrics) and clears each mark unless a write bumped it
