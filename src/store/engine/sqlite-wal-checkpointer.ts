@@ -18,10 +18,19 @@ import type SQLite from 'better-sqlite3';
 // (database.ts) trims it afterwards. A net of 4,000 pages (16 MB) cost ~10% of the Vitally
 // benchmark's throughput (22.1k against 24.2k msg/s, three runs each): each of the writer's
 // own checkpoints syncs the database file on the event loop.
+//
+// The safety net only works if the writer's checkpoint can run: a checkpoint attempted while
+// another connection's is under way is skipped (SQLITE_BUSY, tried again at the next
+// commit). On a loaded disk the thread's checkpoint, with its sync, held that lock nearly all
+// the time, and the WAL grew past the net (64 MB seen against ~40). So once the thread sees
+// the WAL at the net, it stands aside for a moment: the writer's next commit checkpoints the
+// few frames left and the transaction after it starts the WAL over.
 
 /** The writer's own automatic checkpoint while the thread runs (pages; 4 KiB each). */
 export const SAFETY_NET_PAGES = 10_000;
 const DEFAULT_PAGES = 1_000;
+/** How long the thread stands aside once the WAL has reached the safety net. */
+const STAND_ASIDE_MS = 500;
 /** Failed checkpoints in a row after which the thread gives up and the writer takes over. */
 const MAX_FAILURES = 10;
 
@@ -41,9 +50,16 @@ try {
 // A failing checkpoint (disk full, I/O error) is reported once; if it keeps failing the
 // thread ends, and the writer checkpoints by itself again (see the exit handler).
 let failures = 0;
+// Ticks left to stand aside: see "The safety net" above.
+let standAside = 0;
 const timer = setInterval(() => {
+  if (standAside > 0) {
+    standAside--;
+    return;
+  }
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (log >= workerData.netPages) standAside = workerData.standAsideTicks;
     failures = 0;
   } catch (e) {
     if (failures++ === 0) report(e);
@@ -76,9 +92,17 @@ export function startWalCheckpointer(
   opts: { intervalMs?: number; onError?: (message: string) => void } = {},
 ): WalCheckpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const intervalMs = opts.intervalMs ?? 100;
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { path, driver, intervalMs: opts.intervalMs ?? 100, maxFailures: MAX_FAILURES },
+    workerData: {
+      path,
+      driver,
+      intervalMs,
+      maxFailures: MAX_FAILURES,
+      netPages: SAFETY_NET_PAGES,
+      standAsideTicks: Math.ceil(STAND_ASIDE_MS / intervalMs),
+    },
   });
   worker.unref(); // never what keeps a process alive
   writer.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
