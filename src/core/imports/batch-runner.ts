@@ -62,8 +62,13 @@ export interface BatchSpec {
   beforeCommit?: (p: BatchProgress) => Promise<void>;
 }
 
-/** Inputs a staged batch writes at a time: as many as a file's chunk. */
-const FLUSH_SIZE = 1000;
+/**
+ * Inputs a staged batch writes at a time (only PostgreSQL stages: its writes wait on the
+ * database, not on the event loop, so writeSize's bound for SQLite does not apply). Each piece
+ * is two statements, a claim and a save, each a round trip with Node's part of it in between:
+ * pieces of 2,500 rather than 1,000 made Workiva batches ~8 % faster (issue 14).
+ */
+const FLUSH_SIZE = 2500;
 
 class DryRunDone extends Error {
   constructor(readonly progress: BatchProgress) {
@@ -109,7 +114,7 @@ export async function runBatch(
       // its deletes are still looked up, to report those not there too.
       if (spec.op === 'remove' || spec.report(w.issues, apart).length === 0) {
         spec.beforeFlush?.();
-        await w.flush(spec.writeSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
+        await w.flush(FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
       }
       const issues = spec.report(w.issues, apart);
       if (issues.length) throw new Invalid(issues);

@@ -266,6 +266,8 @@ async function claimRows<T>(db: Kysely<DB>, spec: BulkInsert<T>, rows: T[]): Pro
     select ${cols} from (${unnestedRows(spec.columns, kinds, rows, true)}) r order by r.ord
     on conflict (${sql.raw(target.join(', '))}) do update set ${sql.raw(set)} = excluded.${sql.raw(set)} where false
     returning ${sql.raw(target.join(', '))}`.execute(db);
+  // Every row inserted (a batch of new points): nothing is taken, no key to match.
+  if (inserted.rows.length === rows.length) return [];
   const fresh = new Set(inserted.rows.map(keyOf));
   const taken = rows.filter((r) => !fresh.has(keyOf(r as Record<string, unknown>)));
   if (taken.length === 0) return [];
