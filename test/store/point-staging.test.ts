@@ -108,19 +108,44 @@ describe.each(engines())('point staging [%s]', (engine) => {
     },
   );
 
-  it.runIf(engine === 'postgres')(
-    'a drain that inserts writes the new points itself, with revisions and marks, and gives back the rest, locked',
-    async () => {
-      const orgId = (await insertOrganization(store.db, 'Org')).id;
-      const metricId = '01900000-0000-7000-8000-0000000000bb';
-      await sql`insert into ${sql.table('metrics')} (id, org_id, name, value_type, created_at, updated_at)
-        values (${metricId}, ${orgId}, 'Revenue', 'number', now(), now())`.execute(store.db);
-      const takenId = '01900000-0000-7000-8000-0000000000cc';
+  /** A metric of a new organization, with a point stored at each of `taken` (value 7). */
+  async function metricWithPoints(n: number, taken: string[]) {
+    const orgId = (await insertOrganization(store.db, `Org ${n}`)).id;
+    const metricId = `01900000-0000-7000-8000-0000000000b${n}`;
+    await sql`insert into ${sql.table('metrics')} (id, org_id, name, value_type, created_at, updated_at)
+      values (${metricId}, ${orgId}, 'Revenue', 'number', now(), now())`.execute(store.db);
+    const ids = taken.map((_, i) => `01900000-0000-7000-8000-00000000c${n}0${i}`);
+    for (const [i, start] of taken.entries())
       await sql`insert into ${sql.table('data_points')} (id, org_id, metric_id, period_start, period_end, coord_key, value, created_at, updated_at)
-        values (${takenId}, ${orgId}, ${metricId}, '2024-01-01', '2024-01-01', '', '7', now(), now())`.execute(
+        values (${ids[i]}, ${orgId}, ${metricId}, ${start}, ${start}, '', '7', now(), now())`.execute(
         store.db,
       );
-      const actor = { orgId, actor: 'alice', keyId: 'k', scopes: ['write'] as const, requestId: 'req-1' };
+    const actor = { orgId, actor: 'alice', keyId: 'k', scopes: ['write'] as const, requestId: 'req-1' };
+    return { orgId, metricId, ids, actor };
+  }
+
+  // In a table (a file) the drain reads its pages back and writes them in one statement each;
+  // kept in memory (a Workiva batch) the pages' new records go as parameters (claimFresh), a
+  // page at a time, the next built while the last runs. Same points, revisions and marks.
+  it.runIf(engine === 'postgres').each([
+    { kept: 'in a table', inMemory: 0, pages: [{ lines: [2, 5], written: 3 }] },
+    {
+      kept: 'in memory',
+      inMemory: 100,
+      pages: [
+        { lines: [2], written: 1 },
+        { lines: [5], written: 1 },
+        { lines: [], written: 1 },
+      ],
+    },
+  ])(
+    'a drain that inserts writes the new points itself, with revisions and marks, and gives back the rest, locked (kept $kept)',
+    async ({ inMemory, pages: expectedPages }) => {
+      const {
+        metricId,
+        ids: [takenId],
+        actor,
+      } = await metricWithPoints(inMemory === 0 ? 1 : 2, ['2024-01-01']);
       const at = new Date().toISOString();
       // Line 2 names a stored point; line 5 writes line 3's identity again.
       const rows = [
@@ -134,7 +159,7 @@ describe.each(engines())('point staging [%s]', (engine) => {
 
       let locked: unknown;
       const pages = await store.db.transaction().execute(async (trx) => {
-        const staging = pointStaging(store, trx, 0);
+        const staging = pointStaging(store, trx, inMemory);
         await staging?.add(rows, fresh);
         const out: { lines: (number | undefined)[]; written: number }[] = [];
         for await (const page of staging?.drain(2, { requestId: 'req-1', jobId: 'job-1' }) ?? [])
@@ -146,7 +171,7 @@ describe.each(engines())('point staging [%s]', (engine) => {
         return out;
       });
       expect(locked).toBe('55P03'); // lock_not_available
-      expect(pages).toEqual([{ lines: [2, 5], written: 3 }]);
+      expect(pages).toEqual(expectedPages);
 
       const points = await sql<{ period_start: string; value: string; id: string }>`
         select period_start, value, id from ${sql.table('data_points')} where metric_id = ${metricId} order by period_start`.execute(
@@ -177,6 +202,39 @@ describe.each(engines())('point staging [%s]', (engine) => {
         store.db,
       );
       expect(marks.rows.map((m) => m.month)).toEqual(['2024-02-01', '2024-03-01']);
+    },
+  );
+
+  it.runIf(engine === 'postgres')(
+    'kept in memory, once most of a page was taken the pages after it go back whole (a batch rewriting its points)',
+    async () => {
+      const { metricId, actor } = await metricWithPoints(3, ['2024-01-01', '2024-02-01']);
+      const at = new Date().toISOString();
+      const rows = ['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01'].map((d, i) =>
+        input(metricId, d, i + 1),
+      );
+      const fresh = (point: Normalized) => nextRecord(point, undefined, undefined, actor, at);
+      const pages = await store.db.transaction().execute(async (trx) => {
+        const staging = pointStaging(store, trx, 100);
+        await staging?.add(rows, fresh);
+        const out: { lines: (number | undefined)[]; written: number }[] = [];
+        for await (const page of staging?.drain(1, { requestId: 'req-1', jobId: 'job-1' }) ?? [])
+          out.push({ lines: page.points.map((p) => p.input.line), written: page.written });
+        return out;
+      });
+      // The first page's identity was taken; the second's claim was built before that was
+      // known; from the third on, the writer claims them (nothing written here).
+      expect(pages).toEqual([
+        { lines: [1], written: 0 },
+        { lines: [2], written: 0 },
+        { lines: [3], written: 0 },
+        { lines: [4], written: 0 },
+      ]);
+      const stored = await sql<{ n: number }>`
+        select count(*)::int as n from ${sql.table('data_points')} where metric_id = ${metricId}`.execute(
+        store.db,
+      );
+      expect(stored.rows[0].n).toBe(2);
     },
   );
 

@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { newId } from '../../core/ids.ts';
 import { COLUMN_KINDS, POINT_COLUMNS } from '../point-columns.ts';
 import type { DB } from '../schema.ts';
-import { foldColumns } from './postgres-unnest.ts';
+import { foldColumns, unnestedRows } from './postgres-unnest.ts';
 import type { StagedInsert, StagedRow, StagingTable } from './types.ts';
 
 // A batch's inputs kept until its end in a temporary table of its own transaction (dropped at
@@ -63,6 +63,8 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
         seq += part.length;
       }
     },
+
+    claimFresh: (rows, insert) => freshClaim(db, rows, insert),
 
     async *drain(size: number, insert?: StagedInsert) {
       if (!created) return;
@@ -181,9 +183,25 @@ async function insertStaged(db: Kysely<DB>, name: TableName, rows: StagedRow[], 
  * the number it wrote. Undefined past the last page.
  */
 async function insertPage(db: Kysely<DB>, page: Page, insert: StagedInsert) {
-  const t = (table: keyof DB) => sql.table(table);
   const result = await sql<PageRow>`
     with page as (${page}),
+    ${freshInserts(insert)}
+    ${HEAD}
+    union all
+    select page.point, null, null, null, null, null, null, page.ord
+    from page where not exists (select 1 from ins where ins.id = page.id)
+    order by ord`.execute(db);
+  return toPage(result.rows);
+}
+
+/**
+ * A page's claims, for a `page` (numbered `ord`, its identities' first rows marked `first`)
+ * whose fresh rows are its point rows: `ins` (the rows inserted), then their revisions and
+ * rollup marks.
+ */
+function freshInserts(insert: StagedInsert) {
+  const t = (table: keyof DB) => sql.table(table);
+  return sql`
     ins as (
       insert into ${t('data_points')} (id, org_id, metric_id, period_start, period_end, coord_key, coordinates,
         value, notes, status, data_source, task, created_at, updated_at, created_by, updated_by, deleted_at)
@@ -206,11 +224,21 @@ async function insertPage(db: Kysely<DB>, page: Page, insert: StagedInsert) {
         ${newId()}, ${insert.markedAt}::timestamptz
       from ins
       on conflict do nothing
-    )
-    ${HEAD}
-    union all
-    select page.point, null, null, null, null, null, null, page.ord
-    from page where not exists (select 1 from ins where ins.id = page.id)
-    order by ord`.execute(db);
-  return toPage(result.rows);
+    )`;
+}
+
+/**
+ * The claim of `rows` (one per identity, in identity order, each a new point's row) as a
+ * drained page makes it, from parameters instead of the table: for a batch kept in memory
+ * (store/point-staging.ts). Built now, run later: its arrays are made while the statement
+ * before it runs. The run gives the positions (from 0) of the rows not inserted.
+ */
+export function freshClaim(db: Kysely<DB>, rows: DB['data_points'][], insert: StagedInsert) {
+  const statement = sql<{ ord: string }>`
+    with page as (
+      select p.*, true as first from (${unnestedRows([...IDENTITY, ...FRESH], COLUMN_KINDS, rows, true)}) p
+    ),
+    ${freshInserts(insert)}
+    select page.ord from page where not exists (select 1 from ins where ins.id = page.id) order by ord`;
+  return async (): Promise<number[]> => (await statement.execute(db)).rows.map((r) => Number(r.ord) - 1);
 }

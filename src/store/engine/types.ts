@@ -267,4 +267,11 @@ export interface StagingTable {
    * their revisions and marks), and only the points not written come back.
    */
   drain(size: number, insert?: StagedInsert): AsyncIterable<StagedPage>;
+  /**
+   * What drain's `insert` does for a page, for rows kept elsewhere (a batch kept in memory):
+   * `rows` (one per identity, in identity order, each a new point's row) inserted where their
+   * identity is free, with their revisions and rollup marks, the others locked. Built now, run
+   * when called; the run gives the positions (from 0) of the rows not inserted.
+   */
+  claimFresh(rows: DB['data_points'][], insert: StagedInsert): () => Promise<number[]>;
 }
