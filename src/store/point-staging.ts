@@ -28,14 +28,15 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
   let kept: Kept[] | undefined = [];
   // One insert in flight: the next chunk is parsed and checked while the last is stored.
   let storing: Promise<void> = Promise.resolve();
-  const spill = async (rows: StagedInput[], fresh?: (point: Normalized) => PointRecord) => {
+  const spill = async (rows: Kept[], fresh?: (point: Normalized) => PointRecord) => {
     const staged = rows.map((r) => ({
       metric_id: r.metric_id,
       period_start: r.period_start,
       period_end: r.period_end,
       coord_key: r.coord_key,
       point: r.point,
-      fresh: fresh?.(r.point),
+      // Kept rows carry their own (made when they were staged).
+      fresh: (r.fresh ?? fresh)?.(r.point),
     }));
     await storing;
     storing = table.add(staged);
@@ -92,8 +93,9 @@ async function* drainKept(
   // A batch that rewrites points it wrote before (a script sending a metric's whole history
   // again) finds its identities taken: they come back to be claimed by the writer anyway, so
   // the claim here would be a second statement for nothing. Once most of a page's were taken,
-  // the pages after it go to the writer whole, as a page without `insert` does.
-  let claiming = insert !== undefined;
+  // the pages after it of the same metric go to the writer whole, as a page without `insert`
+  // does; a page starting another metric claims again.
+  let rewritten: string | undefined;
   const pageAt = (start: number) => {
     let end = Math.min(start + size, sorted.length);
     while (end < sorted.length && compareIdentity(sorted[end - 1], sorted[end]) === 0) end++;
@@ -103,7 +105,7 @@ async function* drainKept(
       r.fresh && (i === 0 || compareIdentity(rows[i - 1], r) !== 0) ? [i] : [],
     );
     const claim =
-      insert && claiming && firsts.length > 0
+      insert && rows[0].metric_id !== rewritten && firsts.length > 0
         ? table.claimFresh(
             firsts.map((i) => rows[i].fresh?.(rows[i].point) as PointRecord),
             insert,
@@ -125,7 +127,7 @@ async function* drainKept(
     await nextTurn();
     page = end < sorted.length ? pageAt(end) : undefined;
     const taken = new Set((await running).map((p) => firsts[p]));
-    if (taken.size * 2 > firsts.length) claiming = false;
+    if (taken.size * 2 > firsts.length) rewritten = rows[rows.length - 1].metric_id;
     const written = new Set(firsts.filter((i) => !taken.has(i)));
     yield { points: rows.flatMap((r, i) => (written.has(i) ? [] : [r.point])), written: written.size };
   }

@@ -177,7 +177,14 @@ describe.each(concurrent)('point locks [%s]', (engine) => {
             yield { inputs: order.slice(i, i + 100).map((d) => day(m.id, d, '1')), issues: [], read: 100 };
           }
         })(),
-        { mode: 'apply', op: 'remove', writeSize: 100, sourceIssues: 'writer', report: (w) => w },
+        {
+          mode: 'apply',
+          op: 'remove',
+          writeSize: 100,
+          flushSize: 100,
+          sourceIssues: 'writer',
+          report: (w) => w,
+        },
       );
     const [first, second] = await Promise.allSettled([deleting(dates), deleting([...dates].reverse())]);
     // One deletes all 400; the other, waiting for it, then finds them gone: 404s, no deadlock.

@@ -206,13 +206,19 @@ describe.each(engines())('point staging [%s]', (engine) => {
   );
 
   it.runIf(engine === 'postgres')(
-    'kept in memory, once most of a page was taken the pages after it go back whole (a batch rewriting its points)',
+    'kept in memory, once most of a page was taken the pages after it of its metric go back whole (a batch rewriting its points)',
     async () => {
-      const { metricId, actor } = await metricWithPoints(3, ['2024-01-01', '2024-02-01']);
+      const { orgId, metricId, actor } = await metricWithPoints(3, ['2024-01-01', '2024-02-01']);
+      // Another metric of the organization, after the first in identity order, with no points.
+      const other = '01900000-0000-7000-8000-0000000000d3';
+      await sql`insert into ${sql.table('metrics')} (id, org_id, name, value_type, created_at, updated_at)
+        values (${other}, ${orgId}, 'Costs', 'number', now(), now())`.execute(store.db);
       const at = new Date().toISOString();
-      const rows = ['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01'].map((d, i) =>
-        input(metricId, d, i + 1),
-      );
+      const rows = [
+        ...['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01'].map((d, i) => input(metricId, d, i + 1)),
+        input(other, '2024-01-01', 5),
+        input(other, '2024-02-01', 6),
+      ];
       const fresh = (point: Normalized) => nextRecord(point, undefined, undefined, actor, at);
       const pages = await store.db.transaction().execute(async (trx) => {
         const staging = pointStaging(store, trx, 100);
@@ -223,18 +229,23 @@ describe.each(engines())('point staging [%s]', (engine) => {
         return out;
       });
       // The first page's identity was taken; the second's claim was built before that was
-      // known; from the third on, the writer claims them (nothing written here).
+      // known; from the third on, the writer claims them (nothing written here), until the
+      // other metric starts: its new points are written here again.
       expect(pages).toEqual([
         { lines: [1], written: 0 },
         { lines: [2], written: 0 },
         { lines: [3], written: 0 },
         { lines: [4], written: 0 },
+        { lines: [], written: 1 },
+        { lines: [], written: 1 },
       ]);
-      const stored = await sql<{ n: number }>`
-        select count(*)::int as n from ${sql.table('data_points')} where metric_id = ${metricId}`.execute(
-        store.db,
-      );
-      expect(stored.rows[0].n).toBe(2);
+      const stored = await sql<{ metric_id: string; n: number }>`
+        select metric_id, count(*)::int as n from ${sql.table('data_points')}
+        where metric_id in (${metricId}, ${other}) group by metric_id order by metric_id`.execute(store.db);
+      expect(stored.rows).toEqual([
+        { metric_id: metricId, n: 2 },
+        { metric_id: other, n: 2 },
+      ]);
     },
   );
 

@@ -41,6 +41,8 @@ export interface BatchSpec {
   op?: 'add' | 'remove';
   /** Inputs handed to the writer at once; omitted, each chunk is written as one. */
   writeSize?: number;
+  /** Inputs a staged batch writes at a time (FLUSH_SIZE when omitted). */
+  flushSize?: number;
   /**
    * Inputs a staged batch may keep in memory (see PointWriter.stageWrites): a batch of bounded
    * size (Workiva's) says how many; a file, of any length, keeps none.
@@ -114,7 +116,7 @@ export async function runBatch(
       // its deletes are still looked up, to report those not there too.
       if (spec.op === 'remove' || spec.report(w.issues, apart).length === 0) {
         spec.beforeFlush?.();
-        await w.flush(FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
+        await w.flush(spec.flushSize ?? FLUSH_SIZE, () => spec.onProgress?.({ read, applied: w.applied }));
       }
       const issues = spec.report(w.issues, apart);
       if (issues.length) throw new Invalid(issues);

@@ -174,6 +174,7 @@ class Writer implements PointWriter {
     let last: Promise<unknown> = Promise.resolve();
     let lastLocked: Promise<void> = Promise.resolve();
     let lastKey: string | undefined;
+    let drained: { error: unknown } | undefined;
     try {
       for (let page = await pages.next(); !page.done; page = await pages.next()) {
         const { points, written } = page.value;
@@ -195,12 +196,15 @@ class Writer implements PointWriter {
         // meanwhile. A write that fails before its points are locked releases the next piece.
         last.then(locked, locked);
       }
-    } finally {
-      // Both settle before the transaction may end; a failure of either fails the flush.
-      await Promise.allSettled([before, last]);
+    } catch (error) {
+      drained = { error };
     }
-    await before;
-    await last;
+    // Both writes settle before the transaction may end; a failure of either fails the flush,
+    // and is the one reported: the store's own statements for the next page (which it may
+    // run beside a write) fail only because the failed write aborted the transaction.
+    for (const settled of await Promise.allSettled([before, last]))
+      if (settled.status === 'rejected') throw settled.reason;
+    if (drained) throw drained.error;
     await progress?.();
   }
 
