@@ -48,7 +48,7 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
         for (const r of rows) kept.push(fresh ? { ...r, fresh } : r);
         return;
       }
-      // A batch either adds or removes: what it kept takes the same `fresh`.
+      // Past what it may keep in memory: what it kept goes to the table first.
       if (kept) {
         await spill(kept, fresh);
         kept = undefined;
