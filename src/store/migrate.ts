@@ -31,8 +31,12 @@ function migrations(types: ColumnTypes): Record<string, Migration> {
   };
 }
 
-/** PostgreSQL's invalid_schema_name. */
-const SCHEMA_VANISHED = '3F000';
+/**
+ * PostgreSQL's invalid_schema_name, undefined_table and undefined_column: what Kysely's
+ * introspection meets when someone else drops a schema, or drops or renames a table or column
+ * in theirs, while it reads (see migrate()).
+ */
+const CATALOG_MOVED = new Set(['3F000', '42P01', '42703']);
 
 export function migrateToLatest(store: Store): Promise<string[]> {
   return migrate(store, (m) => m.migrateToLatest());
@@ -66,8 +70,11 @@ async function migrate(
     } catch (error) {
       // Kysely's introspection reads the catalog of every schema in the database; a schema
       // dropped by someone else meanwhile (another app, a parallel test file) fails that read
-      // with 3F000 although ours is fine. Migrations are idempotent: read again.
-      if ((error as { code?: string }).code === SCHEMA_VANISHED && attempt < 3) continue;
+      // with 3F000 although ours is fine, and a column renamed in another schema's migration
+      // with 42703 (its pg_get_serial_sequence looks the column up by a name read a moment
+      // before: seen once in CI). Migrations are idempotent, and one that fails for a reason
+      // of its own fails again: read again.
+      if (CATALOG_MOVED.has((error as { code?: string }).code ?? '') && attempt < 3) continue;
       throw error;
     }
   }
