@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { now } from '../core/clock.ts';
 import type { Store } from '../store/database.ts';
 import {
@@ -47,7 +48,7 @@ export async function enqueueStaged(
           await insertPayloadChunk(trx, { job_id: id, org_id: orgId, seq: seq++, data });
       });
       // The commit was synchronous on SQLite: let requests that waited meanwhile run.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     };
     let stored = 0;
     for await (const data of payloadPieces(payload)) {
@@ -82,7 +83,7 @@ export async function removeStagingJob(store: Store, jobId: string): Promise<voi
   for (let from = (await lastPayloadSeq(store.db, jobId)) - step + 1; ; from -= step) {
     await writeTransaction(store, (trx) => deletePayloadChunksFrom(trx, jobId, Math.max(0, from)));
     if (from <= 0) break;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   await writeTransaction(store, (trx) => deleteStagingJob(trx, jobId));
 }

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { monthEnd } from '../core/periods.ts';
@@ -265,7 +266,7 @@ export async function replaceMonthRollups(
   // synchronous, and a month of thousands of rows in one go held other requests ~50 ms.
   for (let i = 0; i < changed.length; i += ROWS_PER_SLICE) {
     await store.engine.insertRows(db, ROLLUPS, changed.slice(i, i + ROWS_PER_SLICE));
-    if (i + ROWS_PER_SLICE < changed.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i + ROWS_PER_SLICE < changed.length) await nextTurn();
   }
   await store.engine.insertRows(db, COORDINATES, coordinates);
 }

@@ -67,8 +67,8 @@ export interface BatchSpec {
 /**
  * Inputs a staged batch writes at a time (only PostgreSQL stages: its writes wait on the
  * database, not on the event loop, so writeSize's bound for SQLite does not apply). Each piece
- * is two statements, a claim and a save, each a round trip with Node's part of it in between:
- * pieces of 2,500 rather than 1,000 made Workiva batches ~8 % faster (issue 14).
+ * costs a statement or two, each a round trip with Node's part of it in between: pieces of
+ * 2,500 rather than 1,000 made Workiva batches ~8 % faster (issue 14).
  */
 const FLUSH_SIZE = 2500;
 

@@ -50,7 +50,7 @@ try {
 // A failing checkpoint (disk full, I/O error) is reported once; if it keeps failing the
 // thread ends, and the writer checkpoints by itself again (see the exit handler).
 let failures = 0;
-// Ticks left to stand aside: see "The safety net" above.
+// Ticks left to stand aside (see "The safety net only works if…" at the top of the file).
 let standAside = 0;
 const timer = setInterval(() => {
   if (standAside > 0) {
