@@ -26,9 +26,10 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
   const table = store.engine.staging(db);
   if (!table) return undefined;
   let kept: Kept[] | undefined = [];
-  // One insert in flight: the next chunk is parsed and checked while the last is stored.
+  // One insert running and the next one built: the chunk after it is parsed and checked
+  // while the last is stored.
   let storing: Promise<void> = Promise.resolve();
-  const spill = async (rows: Kept[], fresh?: (point: Normalized) => PointRecord) => {
+  const spill = (rows: Kept[], fresh?: (point: Normalized) => PointRecord) => {
     const staged = rows.map((r) => ({
       metric_id: r.metric_id,
       period_start: r.period_start,
@@ -38,9 +39,10 @@ export function pointStaging(store: Store, db: Kysely<DB>, inMemory: number): Po
       // Kept rows carry their own (made when they were staged).
       fresh: (r.fresh ?? fresh)?.(r.point),
     }));
-    await storing;
-    storing = table.add(staged);
+    const previous = storing;
+    storing = table.add(staged, previous);
     storing.catch(() => {}); // awaited by the next add or the drain; never unhandled meanwhile
+    return previous;
   };
   return {
     async add(rows, fresh) {

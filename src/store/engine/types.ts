@@ -260,7 +260,12 @@ export interface StagedInsert {
 
 /** See EngineOps.staging. */
 export interface StagingTable {
-  add(rows: StagedRow[]): Promise<void>;
+  /**
+   * Stores `rows`. The statement is built at once, and sent once `after` (the add before it,
+   * still running) has succeeded: Node makes the next chunk's parameters while PostgreSQL
+   * stores the last one.
+   */
+  add(rows: StagedRow[], after?: Promise<void>): Promise<void>;
   /**
    * The points in identity order, then in the order they were added; `size` at a time. With
    * `insert`, each page's fresh rows are inserted first where their identity is free (with
