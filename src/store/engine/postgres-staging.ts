@@ -68,8 +68,9 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
       // each statement is planned anew.
       const rows = insert ? Math.max(size, INSERT_PAGE) : size;
       for (;;) {
-        const next = pageAfter(name, after, rows);
-        const page = insert ? await insertPage(db, next, insert) : await readPage(db, next);
+        const page = insert
+          ? await insertPage(db, name, pageAfter(name, after, rows, false), insert)
+          : await readPage(db, pageAfter(name, after, rows, true));
         if (!page) break;
         after = page.last;
         yield { points: page.points, written: page.written };
@@ -111,20 +112,37 @@ interface StagedKey {
 
 const ORDER = sql.raw('metric_id, period_start, period_end, coord_key, seq');
 
-/** The next `size` staged rows after `after`, in the key's order, numbered `ord` in it. */
-function pageAfter(name: TableName, after: StagedKey | undefined, size: number) {
+/** A staged row's columns but its point: what a page that inserts carries. */
+const KEY_AND_FRESH = sql.raw([...IDENTITY, 'seq', ...FRESH].join(', '));
+
+/**
+ * The next `size` staged rows after `after`, in the key's order, numbered `ord` in it. A page
+ * that inserts leaves the points out (`withPoints` false): they are ~60 % of a row's bytes,
+ * and only the few rows it gives back need theirs (pagePoint).
+ */
+function pageAfter(name: TableName, after: StagedKey | undefined, size: number, withPoints: boolean) {
   const where = after
     ? sql`where (${ORDER}) > (${after.metric_id}::uuid, ${after.period_start}::date, ${after.period_end}::date,
         ${after.coord_key}, ${after.seq}::integer)`
     : sql``;
   // `first`: the page's first row of its identity (one window over the index's order: the
-  // rows are not sorted again).
+  // rows are not sorted again; the identity is compared as one row value, one lag a row).
   return sql`
     select s.*, row_number() over w as ord,
-      (lag(metric_id) over w, lag(period_start) over w, lag(period_end) over w, lag(coord_key) over w)
+      lag((metric_id, period_start, period_end, coord_key)) over w
         is distinct from (metric_id, period_start, period_end, coord_key) as first
-    from (select * from ${name} ${where} order by ${ORDER} limit ${size}) s
+    from (select ${withPoints ? sql`*` : KEY_AND_FRESH} from ${name} ${where} order by ${ORDER} limit ${size}) s
     window w as (order by ${ORDER})`;
+}
+
+/**
+ * The point of a row of `page`, read back by the staging table's key: one index lookup a row,
+ * whatever the statistics (the table is never analyzed).
+ */
+function pagePoint(name: TableName) {
+  return sql`(select t.point from ${name} t
+    where (t.metric_id, t.period_start, t.period_end, t.coord_key, t.seq)
+      = (page.metric_id, page.period_start, page.period_end, page.coord_key, page.seq))`;
 }
 
 type Page = RawBuilder<unknown>;
@@ -193,13 +211,13 @@ function stagedInsert(name: TableName, rows: StagedRow[], seq: number) {
  * identities taken: by another writer, or by an earlier input of this batch) in order, and
  * the number it wrote. Undefined past the last page.
  */
-async function insertPage(db: Kysely<DB>, page: Page, insert: StagedInsert) {
+async function insertPage(db: Kysely<DB>, name: TableName, page: Page, insert: StagedInsert) {
   const result = await sql<PageRow>`
     with page as (${page}),
     ${freshInserts(insert)}
     ${HEAD}
     union all
-    select page.point, null, null, null, null, null, null, page.ord
+    select ${pagePoint(name)}, null, null, null, null, null, null, page.ord
     from page where not exists (select 1 from ins where ins.id = page.id)
     order by ord`.execute(db);
   return toPage(result.rows);
