@@ -205,6 +205,59 @@ describe.each(engines())('point staging [%s]', (engine) => {
     },
   );
 
+  // A file's stage: many adds, each insert built while the one before runs; its drain pages of
+  // 10,000 rows carry no points and read back only those of the rows they give back.
+  it.runIf(engine === 'postgres')(
+    'a drain that inserts over several adds and past a page: each identity written once, a repeat across the page boundary given back as staged',
+    async () => {
+      const { metricId, actor } = await metricWithPoints(4, []);
+      const at = new Date().toISOString();
+      const day = (n: number) => new Date(Date.UTC(2000, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+      const rows = Array.from({ length: 10_000 }, (_, i) => input(metricId, day(i), i + 1));
+      // The last identity of the first page again: sorted right after it, it starts page two.
+      const repeat = input(metricId, day(9_999), 10_001, { notes: 'tab\there, "quoted", back\\slash' });
+      const fresh = (point: Normalized) => nextRecord(point, undefined, undefined, actor, at);
+      const pages = await store.db.transaction().execute(async (trx) => {
+        const staging = pointStaging(store, trx, 0);
+        for (const part of [rows.slice(0, 6_000), rows.slice(6_000), [repeat]])
+          await staging?.add(part, fresh);
+        const out: { points: Normalized[]; written: number }[] = [];
+        for await (const page of staging?.drain(2, { requestId: 'req-1', jobId: 'job-1' }) ?? [])
+          out.push(page);
+        return out;
+      });
+      expect(pages.map((p) => p.written)).toEqual([10_000, 0]);
+      expect(pages.map((p) => p.points)).toEqual([[], [repeat.point]]);
+      const stored = await sql<{ n: number; last: string }>`
+        select count(*)::int as n, max(value) filter (where period_start = ${day(9_999)}) as last
+        from ${sql.table('data_points')} where metric_id = ${metricId}`.execute(store.db);
+      // The repeat is the writer's to apply: here the first input of its identity was written.
+      expect(stored.rows).toEqual([{ n: 10_000, last: '10000' }]);
+    },
+  );
+
+  it.runIf(engine === 'postgres')('a stage insert that fails fails the next add and the drain', async () => {
+    const failures = await store.db
+      .transaction()
+      .execute(async (trx) => {
+        const staging = pointStaging(store, trx, 0);
+        if (!staging) return [];
+        const out: string[] = [];
+        // Sent while the next chunk is read: its failure is the next add's.
+        await staging.add([input(M1, '2024-13-01', 1)]);
+        await staging.add([input(M1, '2024-01-01', 2)]).catch((e: Error) => out.push(e.message));
+        try {
+          for await (const _ of staging.drain(10));
+        } catch (e) {
+          out.push((e as Error).message);
+        }
+        return out;
+      })
+      .catch(() => ['the transaction failed, as it should, but the drain was never reached']);
+    expect(failures).toHaveLength(2);
+    for (const f of failures) expect(f).toMatch(/date|out of range/i);
+  });
+
   it.runIf(engine === 'postgres')(
     'kept in memory, once most of a page was taken the pages after it of its metric go back whole (a batch rewriting its points)',
     async () => {

@@ -44,13 +44,12 @@ export function postgresStaging(db: Kysely<DB>): StagingTable {
       // spent ~20 % of its time with Node waiting on the last insert, then PostgreSQL waiting
       // on Node to make the next one's arrays and JSON).
       const create = created ? undefined : createTable(name);
-      created = true;
       const inserts: CompiledQuery[] = [];
-      for (let i = 0; i < rows.length; i += ADD_ROWS) {
-        const part = rows.slice(i, i + ADD_ROWS);
-        inserts.push(stagedInsert(name, part, seq).compile(db));
-        seq += part.length;
-      }
+      for (let i = 0; i < rows.length; i += ADD_ROWS)
+        inserts.push(stagedInsert(name, rows.slice(i, i + ADD_ROWS), seq + i).compile(db));
+      // Counted once every statement is built: a build that throws leaves the table as it was.
+      created = true;
+      seq += rows.length;
       return (async () => {
         await after;
         if (create) await create.execute(db);
