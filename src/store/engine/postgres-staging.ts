@@ -116,7 +116,7 @@ const KEY_AND_FRESH = sql.raw([...IDENTITY, 'seq', ...FRESH].join(', '));
 
 /**
  * The next `size` staged rows after `after`, in the key's order, numbered `ord` in it. A page
- * that inserts leaves the points out (`withPoints` false): they are ~60 % of a row's bytes,
+ * that inserts leaves the points out (`withPoints` false): they are most of a row's bytes,
  * and only the few rows it gives back need theirs (pagePoint).
  */
 function pageAfter(name: TableName, after: StagedKey | undefined, size: number, withPoints: boolean) {
