@@ -32,7 +32,7 @@ import type SQLite from 'better-sqlite3';
 // frame counts, no lock taken): past half the net it checkpoints only while few frames are left
 // to copy. When a burst outruns it, the writer's checkpoint at the net finds the lock free,
 // copies the rest and starts the WAL over. Measured (a harness of the test's loop, 8 runs
-// each): 41.2 MB every run, where it was 41–75 MB; the native PUT on SQLite 95,900 / 98,200
+// each): 41.2–42.2 MB in 14 runs, where it was 41–75 MB; the native PUT on SQLite 95,900 / 98,200
 // points/s against 90,200 / 89,200 with the old thread, Vitally unchanged (28,800 / 28,900
 // against 28,700 / 28,750 msg/s). Leaving the whole second half to the writer bounded the WAL
 // as well but cost the native PUT 3–5 %: its checkpoints run on the event loop.
