@@ -14,8 +14,8 @@ import type SQLite from 'better-sqlite3';
 // The safety net also bounds the WAL file. SQLite starts the WAL over from its beginning
 // only when a write transaction begins with every frame already copied back; under
 // back-to-back commits the thread is always a few frames behind, so that moment comes when
-// the writer's own checkpoint runs (it copies what the thread left: the frames past half the
-// net, see below). So under a steady load the WAL file stays under ~40 MB, and journal_size_limit
+// the writer's own checkpoint runs (cheap when the thread has kept up; past half the net it
+// copies what the thread's short catch-ups left, see below). So under a steady load the WAL file stays under ~40 MB, and journal_size_limit
 // (database.ts) trims it afterwards. A net of 4,000 pages (16 MB) cost ~10% of the Vitally
 // benchmark's throughput (22.1k against 24.2k msg/s, three runs each): each of the writer's
 // own checkpoints syncs the database file on the event loop.
@@ -31,8 +31,8 @@ import type SQLite from 'better-sqlite3';
 // before each it reads how far the WAL has gone and how much of it is copied (the wal-index's
 // frame counts, no lock taken): past half the net it checkpoints only while few frames are left
 // to copy. When a burst outruns it, the writer's checkpoint at the net finds the lock free,
-// copies the rest and starts the WAL over. Measured (a harness of the test's loop, 8 runs
-// each): 41.2–42.2 MB in 14 runs, where it was 41–75 MB; the native PUT on SQLite 95,900 / 98,200
+// copies the rest and starts the WAL over. Measured (a harness of the test's loop): the
+// largest WAL 41.2–42.2 MB in 14 runs, where it was 41–75 MB; the native PUT on SQLite 95,900 / 98,200
 // points/s against 90,200 / 89,200 with the old thread, Vitally unchanged (28,800 / 28,900
 // against 28,700 / 28,750 msg/s). Leaving the whole second half to the writer bounded the WAL
 // as well but cost the native PUT 3–5 %: its checkpoints run on the event loop.
