@@ -2,9 +2,10 @@
 // its reference in the same run, then prints the ratios and writes docs/benchmarks.md.
 // BENCH_QUICK=1 runs smaller sizes (same code paths); BENCH_ONLY=name,name runs some sections.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { mergeReport } from './report-file.ts';
 import { startServer } from './server.ts';
 import type { BenchEnv, BenchSection } from './types.ts';
 
@@ -86,7 +87,10 @@ async function main() {
   const command = `${quick ? 'BENCH_QUICK=1 ' : ''}${only ? `BENCH_ONLY=${only.join(',')} ` : ''}npm run bench`;
   if (!only && !quick) {
     mkdirSync('docs', { recursive: true });
-    writeFileSync('docs/benchmarks.md', render(results, command));
+    const file = 'docs/benchmarks.md';
+    const existing = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    // Sections written by hand (before/after measurements) are kept: see report-file.ts.
+    writeFileSync(file, mergeReport(existing, render(results, command)));
     process.stdout.write('\nwrote docs/benchmarks.md\n');
   } else {
     process.stdout.write('\n(partial or quick run: docs/benchmarks.md left as it is)\n');
