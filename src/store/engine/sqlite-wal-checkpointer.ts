@@ -15,10 +15,11 @@ import type SQLite from 'better-sqlite3';
 // only when a write transaction begins with every frame already copied back; under
 // back-to-back commits the thread is always a few frames behind, so that moment comes when
 // the writer's own checkpoint runs (cheap when the thread has kept up; past half the net it
-// copies what the thread's short catch-ups left, see below). So under a steady load the WAL file stays under ~40 MB, and journal_size_limit
-// (database.ts) trims it afterwards. A net of 4,000 pages (16 MB) cost ~10% of the Vitally
-// benchmark's throughput (22.1k against 24.2k msg/s, three runs each): each of the writer's
-// own checkpoints syncs the database file on the event loop.
+// copies what the thread's short catch-ups left, see below). So under a steady load the WAL
+// file stays under ~40 MB, and journal_size_limit (database.ts) trims it afterwards. A net of
+// 4,000 pages (16 MB) cost ~10% of the Vitally benchmark's throughput (22.1k against 24.2k
+// msg/s, three runs each): each of the writer's own checkpoints syncs the database file on
+// the event loop.
 //
 // The safety net only works if the writer's checkpoint can run: a checkpoint attempted while
 // another connection's is under way is skipped (SQLITE_BUSY, tried again at the next commit),
@@ -32,10 +33,11 @@ import type SQLite from 'better-sqlite3';
 // frame counts, no lock taken): past half the net it checkpoints only while few frames are left
 // to copy. When a burst outruns it, the writer's checkpoint at the net finds the lock free,
 // copies the rest and starts the WAL over. Measured (a harness of the test's loop): the
-// largest WAL 41.2–42.2 MB in 14 runs, where it was 41–75 MB; the native PUT on SQLite 95,900 / 98,200
-// points/s against 90,200 / 89,200 with the old thread, Vitally unchanged (28,800 / 28,900
-// against 28,700 / 28,750 msg/s). Leaving the whole second half to the writer bounded the WAL
-// as well but cost the native PUT 3–5 %: its checkpoints run on the event loop.
+// largest WAL 41.2–42.2 MB in 14 runs, where it was 41–75 MB; the native PUT on SQLite
+// 95,900 / 98,200 points/s against 90,200 / 89,200 with the old thread, Vitally unchanged
+// (28,800 / 28,900 against 28,700 / 28,750 msg/s). Leaving the whole second half to the
+// writer bounded the WAL as well but cost the native PUT 3–5 %: its checkpoints run on the
+// event loop.
 
 /** The writer's own automatic checkpoint while the thread runs (pages; 4 KiB each). */
 export const SAFETY_NET_PAGES = 10_000;
@@ -78,13 +80,15 @@ const walState = () => {
     shm ??= fs.openSync(workerData.path + '-shm', 'r');
     if (fs.readSync(shm, header, 0, 100, 0) < 100) return undefined;
   } catch {
-    return undefined; // no wal-index yet: a checkpoint finds nothing to copy
+    return undefined; // no wal-index to read (not made yet, or unreadable): see tick
   }
   return { frames: u32(16), copied: u32(96) };
 };
 let timer;
 const tick = () => {
   const wal = walState();
+  // Not known (no wal-index read): checkpoint, as the thread did before it read one; with no
+  // WAL yet that finds nothing to copy.
   const left = wal === undefined ? 1 : wal.frames - wal.copied;
   // Past half the net, only a short catch-up (see the top); nothing to copy, nothing to do.
   const late = wal !== undefined && wal.frames >= workerData.asidePages;
